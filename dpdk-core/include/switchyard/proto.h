@@ -1,0 +1,262 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * proto.h — the control protocol between the data plane and its clients.
+ *
+ * What?
+ *   Asynchronous messages over a unix stream socket, in the spirit of the
+ *   Netlink channel of the paper: every message is a fixed 16-byte header
+ *   followed by attributes.  An attribute is an 8-byte header (type, length)
+ *   and a payload padded to 8 bytes; attributes nest (a NEST attribute's
+ *   payload is more attributes).  Both ends are on one host, so integers are
+ *   in host byte order.
+ *
+ * Conversation
+ *   - The client sends HELLO first; the server answers with its version and
+ *     identity.  A version mismatch is answered with SY_E_VERSION and the
+ *     connection is closed.
+ *   - Every request carries a transaction id (xid != 0) and gets exactly one
+ *     answer with the same xid: the same type with SY_MSGF_REPLY, or ERROR.
+ *   - Requests are executed in the order they arrive.  BARRIER is answered
+ *     once everything before it is live in the data path (every forwarding
+ *     lcore has passed a quiescent state since).
+ *   - Events (port status, flow removed, packet-in) carry xid 0 and
+ *     SY_MSGF_EVENT, and go to every connected client.
+ *   - A malformed message (bad header, length, attribute overrun, attribute
+ *     of the wrong size) is answered with SY_E_PROTO when its xid can be read;
+ *     a stream that cannot be resynchronised (bad version, length under the
+ *     header size or over SY_MSG_MAX) is closed.  Either way the data plane
+ *     keeps forwarding.
+ *
+ * Which attributes each message carries is written beside its type below.
+ * "FLOW" is a nest of FLOW_HDR (struct sy_flow_hdr), FLOW_MATCH (key then
+ * mask, 2 x struct sy_flow_key), zero or more FLOW_ACTION (struct sy_action,
+ * in order) and, in dumps, FLOW_STATS (struct sy_flow_stats).
+ *
+ * Plain C11, no DPDK: the addon includes it.
+ */
+#ifndef SWITCHYARD_PROTO_H
+#define SWITCHYARD_PROTO_H
+
+#include <stdint.h>
+
+#include "flow.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SY_PROTO_VERSION 1
+#define SY_MSG_MAX (256u << 20) /* largest message, header included */
+#define SY_NAME_MAX 32          /* port and table names, NUL included */
+#define SY_DEVARGS_MAX 256      /* NUL included */
+#define SY_ERRMSG_MAX 256       /* NUL included */
+
+struct sy_msg_hdr {
+	uint8_t version; /* SY_PROTO_VERSION */
+	uint8_t flags;   /* SY_MSGF_* */
+	uint16_t type;   /* enum sy_msg_type */
+	uint32_t length; /* whole message, header included, multiple of 8 */
+	uint32_t xid;    /* transaction id; 0 for events */
+	uint32_t reserved;
+};
+_Static_assert(sizeof(struct sy_msg_hdr) == 16, "message header is 16 bytes");
+
+#define SY_MSGF_REPLY 0x01
+#define SY_MSGF_EVENT 0x02
+
+struct sy_attr {
+	uint16_t type;   /* enum sy_attr_type */
+	uint16_t flags;  /* reserved, 0 */
+	uint32_t length; /* header + payload, not counting the padding */
+};
+_Static_assert(sizeof(struct sy_attr) == 8, "attribute header is 8 bytes");
+
+#define SY_ALIGN 8
+#define SY_ALIGN_UP(n) (((n) + SY_ALIGN - 1) & ~(uint32_t)(SY_ALIGN - 1))
+
+/* Message types.  Request attributes -> reply attributes. */
+enum sy_msg_type {
+	SY_MSG_ERROR = 1,      /* ERR_CODE, ERR_MSG, [ERR_INDEX] */
+	SY_MSG_HELLO = 2,      /* VERSION -> VERSION, DP_INFO */
+	SY_MSG_ECHO = 3,       /* anything -> the same attributes */
+	SY_MSG_BARRIER = 4,    /* -> (none) */
+	SY_MSG_PORT_ADD = 10,  /* PORT_NAME, PORT_DEVARGS, [PORT_ID], [PORT_MTU], [PORT_ADMIN] -> PORT_DESC */
+	SY_MSG_PORT_DEL = 11,  /* PORT_ID -> (none) */
+	SY_MSG_PORT_MOD = 12,  /* PORT_ID, [PORT_MTU], [PORT_ADMIN] -> PORT_DESC */
+	SY_MSG_PORT_LIST = 13, /* -> PORT_DESC* */
+	SY_MSG_PORT_STATS = 14, /* [PORT_ID] -> PORT_STATS* */
+	SY_MSG_PORT_STATS_CLEAR = 15, /* [PORT_ID] -> (none) */
+	SY_MSG_FLOW_MOD = 20,  /* FLOW+ (each a flow-mod; all or nothing) -> FLOW_COUNT */
+	SY_MSG_FLOW_DUMP = 21, /* [FLOW (filter: table, match, cookie, out_port)] -> FLOW* */
+	SY_MSG_TABLE_LIST = 30, /* -> TABLE_DESC* (tables that have flows or settings) */
+	SY_MSG_TABLE_MOD = 31,  /* TABLE_DESC (id, name, miss, max_flows) -> TABLE_DESC */
+	SY_MSG_DP_STATS = 40,   /* -> DP_STATS */
+	SY_MSG_PORT_STATUS = 100, /* event: PORT_DESC, PORT_REASON */
+	SY_MSG_FLOW_REMOVED = 101, /* event: FLOW (with FLOW_STATS), FLOW_REASON */
+	SY_MSG_PACKET_IN = 102,    /* event: PORT_ID, TABLE_ID, FLOW_HDR, PACKET */
+};
+
+enum sy_attr_type {
+	SY_A_UNSPEC = 0,
+	SY_A_ERR_CODE = 1,   /* u32, enum sy_error_code */
+	SY_A_ERR_MSG = 2,    /* NUL-terminated string */
+	SY_A_ERR_INDEX = 3,  /* u32: which FLOW of a batch was refused */
+	SY_A_VERSION = 4,    /* u32 */
+	SY_A_DP_INFO = 5,    /* struct sy_dp_info */
+	SY_A_PORT_ID = 10,   /* u32 */
+	SY_A_PORT_NAME = 11, /* string */
+	SY_A_PORT_DEVARGS = 12, /* string */
+	SY_A_PORT_MTU = 13,  /* u32 */
+	SY_A_PORT_ADMIN = 14, /* u32: 1 up, 0 down */
+	SY_A_PORT_DESC = 15, /* struct sy_port_desc */
+	SY_A_PORT_STATS = 16, /* struct sy_port_stats */
+	SY_A_PORT_REASON = 17, /* u32: enum sy_port_reason */
+	SY_A_FLOW = 20,       /* nest */
+	SY_A_FLOW_HDR = 21,   /* struct sy_flow_hdr */
+	SY_A_FLOW_MATCH = 22, /* struct sy_flow_key key, struct sy_flow_key mask */
+	SY_A_FLOW_ACTION = 23, /* struct sy_action */
+	SY_A_FLOW_STATS = 24, /* struct sy_flow_stats */
+	SY_A_FLOW_COUNT = 25, /* u32: entries added, modified or deleted */
+	SY_A_FLOW_REASON = 26, /* u32: enum sy_flow_removed_reason */
+	SY_A_TABLE_ID = 30,   /* u32 */
+	SY_A_TABLE_DESC = 31, /* struct sy_table_desc */
+	SY_A_DP_STATS = 40,   /* struct sy_dp_stats */
+	SY_A_PACKET = 50,     /* raw frame bytes */
+	SY_A__MAX
+};
+
+/* Error codes.  Each maps to one gRPC status in the daemon. */
+#define SY_ERRORS(X)                                                           \
+	X(OK, "ok")                   /* OK */                                 \
+	X(INVAL, "invalid argument")  /* INVALID_ARGUMENT */                   \
+	X(NOENT, "not found")         /* NOT_FOUND */                          \
+	X(EXIST, "already exists")    /* ALREADY_EXISTS */                     \
+	X(NOSPC, "no space")          /* RESOURCE_EXHAUSTED */                 \
+	X(BUSY, "busy")               /* UNAVAILABLE */                        \
+	X(UNSUPP, "not supported")    /* UNIMPLEMENTED */                      \
+	X(PROTO, "malformed message") /* INVALID_ARGUMENT */                   \
+	X(VERSION, "version mismatch") /* FAILED_PRECONDITION */               \
+	X(DEVICE, "device error")     /* FAILED_PRECONDITION */                \
+	X(INTERNAL, "internal error") /* INTERNAL */
+
+enum sy_error_code {
+#define SY_X_ENUM(ID, text) SY_E_##ID,
+	SY_ERRORS(SY_X_ENUM)
+#undef SY_X_ENUM
+	SY_E__MAX
+};
+
+/* Why a packet was dropped.  One list: the enum, the names shown by
+ * `switchyard port stats`, and the counters.  X(ID, name, help) */
+#define SY_DROPS(X)                                                                   \
+	X(RUNT, "runt", "frame shorter than an Ethernet header")                     \
+	X(L2_TRUNCATED, "l2_truncated", "802.1Q tag cut short")                      \
+	X(IP_TRUNCATED, "ip_truncated", "IP header or total length past the frame")  \
+	X(IP_BAD_HEADER, "ip_bad_header", "IPv4 version or IHL invalid")             \
+	X(L4_TRUNCATED, "l4_truncated", "TCP/UDP/ICMP header past the IP payload")   \
+	X(TABLE_MISS, "table_miss", "no entry matched and the table drops on miss")  \
+	X(ACTION_DROP, "action_drop", "the matching entry drops (no output)")        \
+	X(TTL_EXPIRED, "ttl_expired", "dec_ttl on TTL 0 or 1")                       \
+	X(NO_HEADROOM, "no_headroom", "no room to push a header")                    \
+	X(PORT_DOWN, "port_down", "output port administratively down")               \
+	X(NO_PORT, "no_port", "output to a port that does not exist")                \
+	X(TOO_BIG, "too_big", "frame longer than the output port's MTU")             \
+	X(TX_FULL, "tx_full", "the output queue was full")                           \
+	X(NO_MBUF, "no_mbuf", "no buffer to copy or clone the packet")               \
+	X(RECIRC_LIMIT, "recirc_limit", "too many table hops")                       \
+	X(TAG_TTL_EXPIRED, "tag_ttl_expired", "dec_nsh_ttl on TTL 0 or 1")           \
+	X(METER, "meter", "dropped by a meter band")                                 \
+	X(CONTROLLER, "controller", "packet-in queue full")
+
+enum sy_drop_reason {
+#define SY_X_ENUM(ID, name, help) SY_DROP_##ID,
+	SY_DROPS(SY_X_ENUM)
+#undef SY_X_ENUM
+	SY_DROP__MAX
+};
+#define SY_DROP_SLOTS 24 /* room in the wire structs; >= SY_DROP__MAX */
+_Static_assert(SY_DROP__MAX <= SY_DROP_SLOTS, "drop reasons fit the wire");
+
+enum sy_table_miss {
+	SY_MISS_DROP = 0,     /* count under table_miss and drop */
+	SY_MISS_CONTINUE = 1, /* go on to the next table */
+	SY_MISS_CONTROLLER = 2, /* send to the controller */
+};
+
+enum sy_port_reason { SY_PR_ADD = 0, SY_PR_DELETE = 1, SY_PR_MODIFY = 2 };
+
+enum sy_flow_removed_reason {
+	SY_FR_IDLE_TIMEOUT = 0,
+	SY_FR_HARD_TIMEOUT = 1,
+	SY_FR_DELETE = 2,
+};
+
+struct sy_dp_info {
+	uint32_t pid;
+	uint32_t n_workers;   /* forwarding lcores */
+	uint64_t start_ns;    /* CLOCK_REALTIME at start */
+	uint64_t tsc_hz;
+	uint32_t max_ports;
+	uint32_t max_tables;
+	char version[32];     /* switchyard version */
+	char dpdk_version[64];
+	char file_prefix[64];
+};
+
+struct sy_port_desc {
+	uint32_t id;
+	uint16_t dpdk_port;  /* DPDK ethdev port id */
+	uint16_t mtu;
+	uint8_t admin_up;
+	uint8_t link_up;
+	uint8_t mac[6];
+	uint32_t link_speed; /* Mbit/s, 0 unknown */
+	uint16_t n_rxq;
+	uint16_t n_txq;
+	uint32_t pad;
+	char name[SY_NAME_MAX];
+	char driver[SY_NAME_MAX];
+	char devargs[SY_DEVARGS_MAX];
+};
+
+struct sy_port_stats {
+	uint32_t id;
+	uint32_t pad;
+	uint64_t rx_packets;
+	uint64_t rx_bytes;
+	uint64_t tx_packets;
+	uint64_t tx_bytes;
+	uint64_t rx_errors;  /* device counters (ierrors + rx_nombuf) */
+	uint64_t tx_errors;  /* device counters (oerrors) */
+	uint64_t rx_missed;  /* device imissed */
+	uint64_t drops[SY_DROP_SLOTS]; /* by enum sy_drop_reason, attributed to
+	                                * the ingress port, except TX_FULL and
+	                                * TOO_BIG to the egress port */
+};
+
+struct sy_table_desc {
+	uint32_t id;
+	uint32_t miss;      /* enum sy_table_miss */
+	uint32_t n_flows;
+	uint32_t max_flows; /* 0 = no limit but the switch's */
+	uint64_t lookups;
+	uint64_t matched;
+	char name[SY_NAME_MAX];
+};
+
+struct sy_dp_stats {
+	uint64_t drops[SY_DROP_SLOTS]; /* over all ports */
+	uint64_t rx_packets;
+	uint64_t tx_packets;
+	uint32_t n_ports;
+	uint32_t n_flows;
+};
+
+extern const char *const sy_drop_names[SY_DROP__MAX];
+extern const char *const sy_error_names[SY_E__MAX];
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SWITCHYARD_PROTO_H */

@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * sy_test.h — the few macros the C unit tests share.
+ *
+ * A test file is a main() that calls its cases with RUN(name); a CHECK that
+ * fails prints where and what, marks the case failed and goes on, so one run
+ * shows every failure.  main() returns sy_test_summary(), whose last line is
+ * "N passed, N failed" (what CI reads).  Tests that need DPDK call
+ * sy_test_eal_init(), which starts EAL without hugepages or PCI under a file
+ * prefix of its own.
+ */
+#ifndef SY_TEST_H
+#define SY_TEST_H
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static int sy_test_failed_checks, sy_test_passed, sy_test_failed;
+static const char *sy_test_current;
+
+#define CHECK(cond)                                                            \
+	do {                                                                   \
+		if (!(cond)) {                                                 \
+			fprintf(stderr, "%s:%d: %s: CHECK(%s) failed\n",       \
+				__FILE__, __LINE__, sy_test_current, #cond);   \
+			sy_test_failed_checks++;                               \
+		}                                                              \
+	} while (0)
+
+#define CHECK_EQ(a, b)                                                         \
+	do {                                                                   \
+		uint64_t a_ = (uint64_t)(a), b_ = (uint64_t)(b);               \
+		if (a_ != b_) {                                                \
+			fprintf(stderr,                                        \
+				"%s:%d: %s: %s == %s failed: %" PRIu64         \
+				" != %" PRIu64 "\n",                           \
+				__FILE__, __LINE__, sy_test_current, #a, #b,   \
+				a_, b_);                                       \
+			sy_test_failed_checks++;                               \
+		}                                                              \
+	} while (0)
+
+#define CHECK_STR_CONTAINS(s, sub)                                             \
+	do {                                                                   \
+		if (strstr((s), (sub)) == NULL) {                              \
+			fprintf(stderr, "%s:%d: %s: \"%s\" lacks \"%s\"\n",    \
+				__FILE__, __LINE__, sy_test_current, (s),      \
+				(sub));                                        \
+			sy_test_failed_checks++;                               \
+		}                                                              \
+	} while (0)
+
+#define RUN(fn)                                                                \
+	do {                                                                   \
+		int before_ = sy_test_failed_checks;                           \
+		sy_test_current = #fn;                                         \
+		fn();                                                          \
+		if (sy_test_failed_checks == before_) {                        \
+			sy_test_passed++;                                      \
+			printf("ok   %s\n", #fn);                              \
+		} else {                                                       \
+			sy_test_failed++;                                      \
+			printf("FAIL %s\n", #fn);                              \
+		}                                                              \
+	} while (0)
+
+static inline int
+sy_test_summary(void)
+{
+	printf("%d passed, %d failed\n", sy_test_passed, sy_test_failed);
+	return sy_test_failed ? 1 : 0;
+}
+
+#ifdef SY_TEST_WITH_EAL
+#include <rte_eal.h>
+
+/* Starts EAL for a unit test: no hugepages, no PCI, a file prefix of its own,
+ * and the vdevs given (may be NULL). */
+static inline int
+sy_test_eal_init(const char *name, const char *const *vdevs)
+{
+	char prefix[64], *argv[32];
+	int argc = 0;
+
+	snprintf(prefix, sizeof(prefix), "--file-prefix=sytest-%s-%d", name, (int)getpid());
+	argv[argc++] = (char *)name;
+	argv[argc++] = (char *)"--no-huge";
+	argv[argc++] = (char *)"--no-pci";
+	argv[argc++] = (char *)"-m";
+	argv[argc++] = (char *)"256";
+	argv[argc++] = (char *)"-l";
+	argv[argc++] = (char *)"0";
+	argv[argc++] = (char *)"--log-level=lib.eal:warning";
+	argv[argc++] = prefix;
+	for (int i = 0; vdevs && vdevs[i] && argc < 30; i++) {
+		argv[argc++] = (char *)"--vdev";
+		argv[argc++] = (char *)vdevs[i];
+	}
+	return rte_eal_init(argc, argv);
+}
+#endif
+
+#endif /* SY_TEST_H */

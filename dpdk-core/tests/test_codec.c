@@ -1,0 +1,3 @@
+/* placeholder */
+#include "sy_test.h"
+int main(void) { return sy_test_summary(); }

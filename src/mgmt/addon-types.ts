@@ -1,0 +1,197 @@
+/**
+ * The native addon's API, as TypeScript sees it.
+ *
+ * The addon (dpdk-core/addon) is the only code that speaks the control
+ * protocol: it encodes requests, decodes replies and events, and reads the
+ * field and drop-reason tables straight from the C headers. Everything here
+ * is asynchronous: socket I/O runs on libuv's loop, never blocking Node.
+ *
+ * Value forms (match values, masks and set_field values), by field kind:
+ *   u8, u16, u32: number                      u64: bigint (a decimal or 0x string is accepted)
+ *   mac: "aa:bb:cc:dd:ee:ff"                  ipv4: "10.0.0.1"        ipv6: "2001:db8::1"
+ * Masks use the same form; a missing mask means an exact match.
+ * 64-bit counters and cookies are bigint.
+ */
+
+export type FieldKind = 'u8' | 'u16' | 'u32' | 'u64' | 'mac' | 'ipv4' | 'ipv6';
+
+export type Prereq = 'none' | 'vlan' | 'ip' | 'ipv4' | 'ipv6' | 'l4' | 'tcp' | 'icmp' | 'nsh';
+
+export interface FieldInfo {
+  id: number;
+  name: string; // ovs-ofctl name: "nw_src"
+  kind: FieldKind;
+  width: number; // bytes
+  prereq: Prereq;
+  settable: boolean;
+}
+
+export type FieldValue = number | bigint | string;
+
+export interface MatchValue {
+  value: FieldValue;
+  mask?: FieldValue;
+}
+
+/** Match: field name -> value and mask. Values are already masked on the way out. */
+export type Match = Record<string, MatchValue>;
+
+export type Action =
+  | { type: 'output'; port: number } // reserved ports: PORT_IN_PORT, PORT_FLOOD, ...
+  | { type: 'set_field'; field: string; value: FieldValue; mask?: FieldValue } // mask: fields <= 8 bytes only
+  | { type: 'push_vlan'; tpid: number }
+  | { type: 'pop_vlan' }
+  | { type: 'dec_ttl' }
+  | { type: 'goto_table'; table: number }
+  | { type: 'write_metadata'; value: bigint; mask: bigint }
+  | { type: 'controller'; maxLen: number }
+  | { type: 'group'; group: number }
+  | { type: 'meter'; meter: number }
+  | { type: 'set_queue'; queue: number }
+  | { type: 'pop_nsh' }
+  | { type: 'dec_nsh_ttl' };
+
+export type FlowCommand = 'add' | 'modify' | 'modify_strict' | 'delete' | 'delete_strict';
+
+export interface FlowMod {
+  command: FlowCommand;
+  table: number; // 0..254; 255 (TABLE_ALL) in deletes and dumps
+  priority: number; // 0..65535, default 32768 as in OpenFlow
+  cookie?: bigint;
+  cookieMask?: bigint;
+  idleTimeout?: number;
+  hardTimeout?: number;
+  flags?: number;
+  outPort?: number; // deletes and dumps: only entries that output here
+  match: Match;
+  actions: Action[];
+}
+
+export interface FlowStats {
+  packets: bigint;
+  bytes: bigint;
+  durationNs: bigint;
+  idleNs: bigint;
+}
+
+export interface FlowEntry extends Omit<FlowMod, 'command' | 'cookieMask' | 'outPort'> {
+  cookie: bigint;
+  stats: FlowStats;
+}
+
+export interface PortDesc {
+  id: number;
+  dpdkPort: number;
+  name: string;
+  driver: string;
+  devargs: string;
+  mtu: number;
+  adminUp: boolean;
+  linkUp: boolean;
+  linkSpeed: number; // Mbit/s
+  mac: string;
+  nRxq: number;
+  nTxq: number;
+}
+
+export interface PortStats {
+  id: number;
+  rxPackets: bigint;
+  rxBytes: bigint;
+  txPackets: bigint;
+  txBytes: bigint;
+  rxErrors: bigint;
+  txErrors: bigint;
+  rxMissed: bigint;
+  drops: Record<string, bigint>; // by drop reason name, every reason present
+}
+
+export type TableMiss = 'drop' | 'continue' | 'controller';
+
+export interface TableDesc {
+  id: number;
+  name: string;
+  miss: TableMiss;
+  nFlows: number;
+  maxFlows: number;
+  lookups: bigint;
+  matched: bigint;
+}
+
+export interface DpStats {
+  drops: Record<string, bigint>;
+  rxPackets: bigint;
+  txPackets: bigint;
+  nPorts: number;
+  nFlows: number;
+}
+
+export interface DpInfo {
+  pid: number;
+  nWorkers: number;
+  startNs: bigint;
+  tscHz: bigint;
+  maxPorts: number;
+  maxTables: number;
+  version: string;
+  dpdkVersion: string;
+  filePrefix: string;
+}
+
+export type DpEvent =
+  | { type: 'port_status'; reason: 'add' | 'delete' | 'modify'; port: PortDesc }
+  | { type: 'flow_removed'; reason: 'idle_timeout' | 'hard_timeout' | 'delete'; flow: FlowEntry }
+  | { type: 'packet_in'; port: number; table: number; cookie: bigint; packet: Buffer };
+
+/**
+ * Error thrown (as a rejected promise) for an ERROR reply. `code` is the
+ * control protocol's error name ("INVAL", "NOENT", "EXIST", "NOSPC", "BUSY",
+ * "UNSUPP", "PROTO", "VERSION", "DEVICE", "INTERNAL"); `index` is the batch
+ * item that failed, or -1. Lost connections reject with code "DISCONNECTED".
+ */
+export interface DpError extends Error {
+  code: string;
+  index: number;
+}
+
+export interface PortAddRequest {
+  name: string;
+  devargs: string;
+  id?: number;
+  mtu?: number;
+  adminUp?: boolean;
+}
+
+export interface DataplaneClient {
+  /** Connects and says HELLO. Rejects with a DpError if the socket is absent or the version differs. */
+  connect(socketPath: string): Promise<DpInfo>;
+  close(): void;
+  readonly connected: boolean;
+  /** Events, and 'disconnected' once when the connection is lost or closed. */
+  on(event: 'event', cb: (ev: DpEvent) => void): void;
+  on(event: 'disconnected', cb: (reason: string) => void): void;
+
+  portAdd(req: PortAddRequest): Promise<PortDesc>;
+  portDel(id: number): Promise<void>;
+  portMod(id: number, change: { mtu?: number; adminUp?: boolean }): Promise<PortDesc>;
+  portList(): Promise<PortDesc[]>;
+  portStats(id?: number): Promise<PortStats[]>;
+  portStatsClear(id?: number): Promise<void>;
+  /** One batch, all or nothing. Resolves with the number of entries changed. */
+  flowMod(mods: FlowMod[]): Promise<number>;
+  flowDump(filter?: Partial<FlowMod>): Promise<FlowEntry[]>;
+  tableList(): Promise<TableDesc[]>;
+  tableMod(desc: { id: number; name?: string; miss?: TableMiss; maxFlows?: number }): Promise<TableDesc>;
+  dpStats(): Promise<DpStats>;
+  barrier(): Promise<void>;
+}
+
+/** Reserved port numbers (OpenFlow's). */
+export const PORT_IN_PORT = 0xfffffff8;
+export const PORT_FLOOD = 0xfffffffb;
+export const PORT_ALL = 0xfffffffc;
+export const PORT_CONTROLLER = 0xfffffffd;
+export const PORT_LOCAL = 0xfffffffe;
+export const PORT_ANY = 0xffffffff;
+export const TABLE_ALL = 255;
+export const MAX_TABLES = 255;
