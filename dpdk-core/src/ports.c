@@ -1,1 +1,747 @@
-/* placeholder: being written */
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * ports.c — attaching, configuring, detaching ports; the port map the
+ * pipeline reads; port counters (see ports.h).
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_bus.h>
+#include <rte_cycles.h>
+#include <rte_dev.h>
+#include <rte_devargs.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_log.h>
+
+#include "datapath.h"
+#include "pipeline.h"
+#include "ports.h"
+#include "rcu.h"
+#include "stats.h"
+
+#define RX_DESC 1024
+#define TX_DESC 1024
+#define MTU_MIN 68
+#define MTU_MAX 9600
+#define LINK_POLL_MS 500
+
+struct port {
+	bool used;
+	bool admin_up;
+	bool link_up;
+	bool started;
+	uint32_t id;
+	uint16_t dpdk_port;
+	uint16_t mtu;
+	uint16_t nb_txq;
+	unsigned int poll_slot; /* the lcore slot that polls it */
+	uint32_t speed;
+	rte_spinlock_t *txq_lock; /* when lcores share tx queues */
+	struct rte_device *dev;
+	struct rte_ether_addr mac;
+	char name[SY_NAME_MAX];
+	char devargs[SY_DEVARGS_MAX];
+	char driver[SY_NAME_MAX];
+	/* counter baselines (a reused slot, a clear) */
+	struct st_port_ctr base;
+	uint64_t base_rx_errors, base_tx_errors, base_rx_missed;
+};
+
+static struct port ports[SY_MAX_PORTS]; /* by slot */
+static unsigned int n_ports;
+static uint64_t next_link_poll;
+
+/* --- lookups --- */
+
+static struct port *
+by_id(uint32_t id)
+{
+	for (unsigned int s = 0; s < SY_MAX_PORTS; s++)
+		if (ports[s].used && ports[s].id == id)
+			return &ports[s];
+	return NULL;
+}
+
+static struct port *
+by_name(const char *name)
+{
+	for (unsigned int s = 0; s < SY_MAX_PORTS; s++)
+		if (ports[s].used && strcmp(ports[s].name, name) == 0)
+			return &ports[s];
+	return NULL;
+}
+
+static unsigned int
+slot_of(const struct port *p)
+{
+	return (unsigned int)(p - ports);
+}
+
+unsigned int
+ports_count(void)
+{
+	return n_ports;
+}
+
+bool
+ports_exists(uint32_t id)
+{
+	return by_id(id) != NULL;
+}
+
+static int
+id_cmp(const void *a, const void *b)
+{
+	const struct port *x = *(const struct port *const *)a;
+	const struct port *y = *(const struct port *const *)b;
+
+	return (x->id > y->id) - (x->id < y->id);
+}
+
+/* The ports in id order; returns how many. */
+static unsigned int
+sorted(struct port **out)
+{
+	unsigned int n = 0;
+
+	for (unsigned int s = 0; s < SY_MAX_PORTS; s++)
+		if (ports[s].used)
+			out[n++] = &ports[s];
+	qsort(out, n, sizeof(out[0]), id_cmp);
+	return n;
+}
+
+/* --- the port map --- */
+
+static void
+portmap_free_rcu(struct rcu_head *h)
+{
+	free(container_of(h, struct pl_portmap, rcu));
+}
+
+static struct pl_portmap *
+portmap_alloc(void)
+{
+	return calloc(1, sizeof(struct pl_portmap) + dp.n_slots * sizeof(struct pl_pollq));
+}
+
+/* Fills pm from the registry, publishes it and waits until no lcore uses
+ * the previous one. */
+static void
+portmap_publish(struct pl_portmap *pm)
+{
+	struct port *list[SY_MAX_PORTS];
+	unsigned int n = sorted(list);
+	struct pl_portmap *old;
+
+	for (unsigned int i = 0; i < n; i++) {
+		const struct port *p = list[i];
+		uint16_t s = (uint16_t)slot_of(p);
+
+		pm->port[s] = (struct pl_port){
+			.id = p->id,
+			.dpdk_port = p->dpdk_port,
+			.mtu = p->mtu,
+			.admin_up = p->admin_up,
+			.nb_txq = p->nb_txq,
+			.txq_lock = p->txq_lock,
+		};
+		if (p->id < PL_PORT_DIRECT) {
+			pm->id_direct[p->id] = (uint16_t)(s + 1);
+		} else {
+			pm->sparse[pm->n_sparse].id = p->id;
+			pm->sparse[pm->n_sparse].slot = s;
+			pm->n_sparse++;
+		}
+		if (p->admin_up) {
+			struct pl_pollq *q = &pm->poll[p->poll_slot];
+
+			pm->flood[pm->n_flood++] = s;
+			q->slot[q->n++] = s;
+		}
+	}
+	old = pl_portmap;
+	rcu_store(&pl_portmap, pm);
+	if (old)
+		rcu_defer(&old->rcu, portmap_free_rcu);
+	rcu_sync();
+}
+
+/* --- descriptions and counters --- */
+
+static void
+describe(const struct port *p, struct sy_port_desc *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->id = p->id;
+	d->dpdk_port = p->dpdk_port;
+	d->mtu = p->mtu;
+	d->admin_up = p->admin_up;
+	d->link_up = p->link_up;
+	memcpy(d->mac, p->mac.addr_bytes, 6);
+	d->link_speed = p->speed;
+	d->n_rxq = 1;
+	d->n_txq = p->nb_txq;
+	snprintf(d->name, sizeof(d->name), "%s", p->name);
+	snprintf(d->driver, sizeof(d->driver), "%s", p->driver);
+	snprintf(d->devargs, sizeof(d->devargs), "%s", p->devargs);
+}
+
+static void
+read_link(struct port *p)
+{
+	struct rte_eth_link link;
+
+	memset(&link, 0, sizeof(link));
+	if (rte_eth_link_get_nowait(p->dpdk_port, &link) != 0)
+		return;
+	p->link_up = link.link_status == RTE_ETH_LINK_UP;
+	p->speed = link.link_speed == RTE_ETH_SPEED_NUM_UNKNOWN ? 0 : link.link_speed;
+}
+
+static void
+read_stats(const struct port *p, struct sy_port_stats *st)
+{
+	struct st_port_ctr c;
+	struct rte_eth_stats es;
+
+	st_port_sum(slot_of(p), &c);
+	st_port_sub(&c, &p->base);
+	memset(st, 0, sizeof(*st));
+	st->id = p->id;
+	st->rx_packets = c.rx_packets;
+	st->rx_bytes = c.rx_bytes;
+	st->tx_packets = c.tx_packets;
+	st->tx_bytes = c.tx_bytes;
+	for (int d = 0; d < SY_DROP__MAX; d++)
+		st->drops[d] = c.drops[d];
+	if (rte_eth_stats_get(p->dpdk_port, &es) == 0) {
+		st->rx_errors = es.ierrors + es.rx_nombuf - p->base_rx_errors;
+		st->tx_errors = es.oerrors - p->base_tx_errors;
+		st->rx_missed = es.imissed - p->base_rx_missed;
+	}
+}
+
+static void
+reset_baselines(struct port *p)
+{
+	struct rte_eth_stats es;
+
+	st_port_sum(slot_of(p), &p->base);
+	p->base_rx_errors = p->base_tx_errors = p->base_rx_missed = 0;
+	if (p->started && rte_eth_stats_get(p->dpdk_port, &es) == 0) {
+		p->base_rx_errors = es.ierrors + es.rx_nombuf;
+		p->base_tx_errors = es.oerrors;
+		p->base_rx_missed = es.imissed;
+	}
+}
+
+/* --- attaching and detaching devices --- */
+
+/* rte_dev_probe(), with what DPDK logged meanwhile kept as the reason
+ * (and still shown on the log). */
+static int
+probe(const char *devargs, char *reason, size_t len)
+{
+	FILE *prev = rte_log_get_stream(), *mem;
+	char *buf = NULL, *line = NULL;
+	size_t sz = 0;
+	int rc;
+
+	mem = open_memstream(&buf, &sz);
+	if (mem)
+		rte_openlog_stream(mem);
+	rc = rte_dev_probe(devargs);
+	if (mem) {
+		rte_openlog_stream(prev);
+		fclose(mem);
+	}
+	snprintf(reason, len, "%s", rc == -1 ? "the driver refused it" : rte_strerror(-rc));
+	if (buf) {
+		fputs(buf, prev);
+		/* The driver's own complaint comes first; EAL's generic lines
+		 * ("Driver cannot attach the device") follow it. */
+		char *save = NULL, *first = NULL;
+
+		for (char *s = strtok_r(buf, "\n", &save); s; s = strtok_r(NULL, "\n", &save)) {
+			if (first == NULL)
+				first = s;
+			if (strncmp(s, "EAL: ", 5) != 0) {
+				line = s;
+				break;
+			}
+		}
+		if (line == NULL)
+			line = first;
+		if (rc < 0 && line) {
+			while (isspace((unsigned char)*line))
+				line++;
+			/* drivers mostly fail with -1, which says nothing */
+			if (rc == -1)
+				snprintf(reason, len, "%s", line);
+			else
+				snprintf(reason, len, "%s (%s)", rte_strerror(-rc), line);
+		}
+		free(buf);
+	}
+	return rc;
+}
+
+/* The ethdev of device name, or -1. */
+static int
+find_ethdev(const char *name, uint16_t *pid)
+{
+	uint16_t id;
+
+	if (rte_eth_dev_get_port_by_name(name, pid) == 0)
+		return 0;
+	RTE_ETH_FOREACH_DEV(id) {
+		struct rte_eth_dev_info info;
+
+		if (rte_eth_dev_info_get(id, &info) == 0 && info.device &&
+		    strcmp(rte_dev_name(info.device), name) == 0) {
+			*pid = id;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static void
+teardown(struct port *p)
+{
+	if (p->started)
+		rte_eth_dev_stop(p->dpdk_port);
+	rte_eth_dev_close(p->dpdk_port);
+	if (p->dev && rte_dev_remove(p->dev) != 0)
+		RTE_LOG(WARNING, USER1, "switchyard: port '%s': could not detach %s\n", p->name,
+			p->devargs);
+	free(p->txq_lock);
+	memset(p, 0, sizeof(*p));
+}
+
+/* The largest MTU the device takes, as ethdev reckons it: its max_mtu, or
+ * its largest frame less the Ethernet header and CRC. */
+static uint16_t
+dev_max_mtu(const struct rte_eth_dev_info *info)
+{
+	uint32_t overhead = RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN, max;
+
+	if (info->max_mtu != UINT16_MAX && info->max_rx_pktlen > info->max_mtu)
+		overhead = info->max_rx_pktlen - info->max_mtu;
+	max = info->max_rx_pktlen > overhead ? info->max_rx_pktlen - overhead : 0;
+	return (uint16_t)RTE_MIN(max, (uint32_t)info->max_mtu);
+}
+
+/* Sets the device MTU where the driver can (see ports.h). */
+static int
+apply_mtu(struct port *p, uint16_t mtu, struct sy_error *err)
+{
+	struct rte_eth_dev_info info;
+	int rc;
+
+	if (rte_eth_dev_info_get(p->dpdk_port, &info) != 0)
+		return sy_fail(err, SY_E_DEVICE, "port '%s': no device info", p->name);
+	if (strcmp(info.driver_name, "net_af_packet") == 0 && mtu > dev_max_mtu(&info)) {
+		p->mtu = mtu; /* the kernel interface's MTU rules */
+		return 0;
+	}
+	rc = rte_eth_dev_set_mtu(p->dpdk_port, mtu);
+	if (rc == 0 || rc == -ENOTSUP) {
+		p->mtu = mtu;
+		return 0;
+	}
+	if (rc == -EINVAL && (mtu < info.min_mtu || mtu > dev_max_mtu(&info)))
+		return sy_fail(err, SY_E_INVAL,
+			       "port '%s': MTU %u is out of range for %s (%u..%u)", p->name, mtu,
+			       info.driver_name, info.min_mtu, dev_max_mtu(&info));
+	return sy_fail(err, SY_E_DEVICE, "port '%s': cannot set MTU %u: %s", p->name, mtu,
+		       rte_strerror(-rc));
+}
+
+/* Configures, sizes and starts the ethdev of p. */
+static int
+setup(struct port *p, uint16_t mtu, struct sy_error *err)
+{
+	struct rte_eth_conf conf;
+	struct rte_eth_dev_info info;
+	uint16_t nb_rxd = RX_DESC, nb_txd = TX_DESC, pid = p->dpdk_port;
+	int socket = rte_eth_dev_socket_id(pid), rc;
+
+	if (socket < 0)
+		socket = (int)rte_socket_id();
+	rc = rte_eth_dev_info_get(pid, &info);
+	if (rc != 0)
+		return sy_fail(err, SY_E_DEVICE, "port '%s': no device info: %s", p->name,
+			       rte_strerror(-rc));
+	snprintf(p->driver, sizeof(p->driver), "%s", info.driver_name);
+	p->dev = info.device;
+	if (info.max_rx_queues == 0 || info.max_tx_queues == 0)
+		return sy_fail(err, SY_E_DEVICE, "port '%s': %s has no rx or no tx queue", p->name,
+			       info.driver_name);
+	p->nb_txq = (uint16_t)RTE_MIN(dp.n_slots, info.max_tx_queues);
+	if (p->nb_txq < dp.n_slots) {
+		p->txq_lock = calloc(p->nb_txq, sizeof(*p->txq_lock));
+		if (p->txq_lock == NULL)
+			return sy_fail(err, SY_E_NOSPC, "port '%s': out of memory", p->name);
+		for (uint16_t q = 0; q < p->nb_txq; q++)
+			rte_spinlock_init(&p->txq_lock[q]);
+	}
+
+	memset(&conf, 0, sizeof(conf));
+	if (mtu > RTE_MBUF_DEFAULT_DATAROOM - RTE_ETHER_HDR_LEN - 2 * RTE_VLAN_HLEN - RTE_ETHER_CRC_LEN)
+		conf.rxmode.offloads |= info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER;
+	conf.txmode.offloads |= info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+	rc = rte_eth_dev_configure(pid, 1, p->nb_txq, &conf);
+	if (rc != 0)
+		return sy_fail(err, SY_E_DEVICE, "port '%s': cannot configure %s: %s", p->name,
+			       info.driver_name, rte_strerror(-rc));
+	rte_eth_dev_adjust_nb_rx_tx_desc(pid, &nb_rxd, &nb_txd);
+	rc = rte_eth_rx_queue_setup(pid, 0, nb_rxd, (unsigned int)socket, NULL, dp.pool);
+	if (rc != 0)
+		return sy_fail(err, SY_E_DEVICE, "port '%s': cannot set up its rx queue: %s",
+			       p->name, rte_strerror(-rc));
+	for (uint16_t q = 0; q < p->nb_txq; q++) {
+		rc = rte_eth_tx_queue_setup(pid, q, nb_txd, (unsigned int)socket, NULL);
+		if (rc != 0)
+			return sy_fail(err, SY_E_DEVICE, "port '%s': cannot set up tx queue %u: %s",
+				       p->name, q, rte_strerror(-rc));
+	}
+	if (mtu) {
+		if (apply_mtu(p, mtu, err) < 0)
+			return -1;
+	} else if (rte_eth_dev_get_mtu(pid, &p->mtu) != 0 || p->mtu == 0) {
+		p->mtu = RTE_ETHER_MTU;
+	}
+	rc = rte_eth_dev_start(pid);
+	if (rc != 0)
+		return sy_fail(err, SY_E_DEVICE, "port '%s': cannot start %s: %s", p->name,
+			       info.driver_name, rte_strerror(-rc));
+	p->started = true;
+	rte_eth_promiscuous_enable(pid); /* a switch port; not every driver can */
+	if (!p->admin_up)
+		rte_eth_dev_set_link_down(pid);
+	rte_eth_macaddr_get(pid, &p->mac);
+	read_link(p);
+	return 0;
+}
+
+static bool
+name_ok(const char *name)
+{
+	size_t n = name ? strlen(name) : 0;
+
+	if (n == 0 || n >= SY_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)name[i]) && !strchr("._-:@/", name[i]))
+			return false;
+	return true;
+}
+
+static uint32_t
+lowest_free_id(void)
+{
+	uint32_t id = 1;
+
+	while (by_id(id))
+		id++;
+	return id;
+}
+
+/* The lcore slot polling the fewest ports. */
+static unsigned int
+least_loaded_slot(void)
+{
+	unsigned int load[RTE_MAX_LCORE] = { 0 }, best = 0;
+
+	for (unsigned int s = 0; s < SY_MAX_PORTS; s++)
+		if (ports[s].used)
+			load[ports[s].poll_slot]++;
+	for (unsigned int i = 1; i < dp.n_slots; i++)
+		if (load[i] < load[best])
+			best = i;
+	return best;
+}
+
+int
+dp_port_add(const struct dp_port_add_req *req, struct sy_port_desc *out,
+	    struct sy_error *err)
+{
+	struct rte_devargs da;
+	struct pl_portmap *pm;
+	struct port *p, *other;
+	char reason[SY_ERRMSG_MAX / 2];
+	unsigned int slot;
+	uint16_t pid;
+	int rc;
+
+	if (!name_ok(req->name))
+		return sy_fail(err, SY_E_INVAL,
+			       "port name '%s': 1 to %d letters, digits or . _ - : @ /",
+			       req->name ? req->name : "", SY_NAME_MAX - 1);
+	if (req->devargs == NULL || req->devargs[0] == '\0' ||
+	    strlen(req->devargs) >= SY_DEVARGS_MAX)
+		return sy_fail(err, SY_E_INVAL, "port '%s': devargs must be 1 to %d characters",
+			       req->name, SY_DEVARGS_MAX - 1);
+	if ((other = by_name(req->name)))
+		return sy_fail(err, SY_E_EXIST, "port '%s' already exists (id %u)", req->name,
+			       other->id);
+	if (req->id > SY_MAX_PORT_ID)
+		return sy_fail(err, SY_E_INVAL, "port '%s': id %u is out of range 1..%u",
+			       req->name, req->id, SY_MAX_PORT_ID);
+	if (req->id && (other = by_id(req->id)))
+		return sy_fail(err, SY_E_EXIST, "port id %u is taken by '%s'", req->id,
+			       other->name);
+	if (req->mtu && (req->mtu < MTU_MIN || req->mtu > MTU_MAX))
+		return sy_fail(err, SY_E_INVAL, "port '%s': MTU %u is out of range %d..%d",
+			       req->name, req->mtu, MTU_MIN, MTU_MAX);
+	if (n_ports == SY_MAX_PORTS)
+		return sy_fail(err, SY_E_NOSPC, "port '%s': the switch has its maximum of %d ports",
+			       req->name, SY_MAX_PORTS);
+	memset(&da, 0, sizeof(da));
+	if (rte_devargs_parse(&da, req->devargs) != 0)
+		return sy_fail(err, SY_E_INVAL, "port '%s': cannot parse devargs '%s'", req->name,
+			       req->devargs);
+	for (slot = 0; ports[slot].used; slot++)
+		;
+
+	if (find_ethdev(da.name, &pid) == 0) {
+		/* Created by EAL (--vdev) or attached already. */
+		for (unsigned int s = 0; s < SY_MAX_PORTS; s++)
+			if (ports[s].used && ports[s].dpdk_port == pid) {
+				rte_devargs_reset(&da);
+				return sy_fail(err, SY_E_EXIST, "device '%s' is already port '%s'",
+					       da.name, ports[s].name);
+			}
+	} else {
+		rc = probe(req->devargs, reason, sizeof(reason));
+		if (rc < 0) {
+			/* a driver may leave a half-made device behind */
+			if (rc != -EEXIST)
+				rte_eal_hotplug_remove(rte_bus_name(da.bus), da.name);
+			rte_devargs_reset(&da);
+			return sy_fail(err,
+				       rc == -EINVAL || rc == -ENOENT || rc == -ENODEV ||
+						       rc == -ENOTSUP || rc == -EEXIST
+					       ? SY_E_INVAL
+					       : SY_E_DEVICE,
+				       "port '%s': cannot attach '%s': %s", req->name,
+				       req->devargs, reason);
+		}
+		if (find_ethdev(da.name, &pid) != 0) {
+			rte_eal_hotplug_remove(rte_bus_name(da.bus), da.name);
+			rte_devargs_reset(&da);
+			return sy_fail(err, SY_E_INVAL, "port '%s': '%s' is not a network device",
+				       req->name, req->devargs);
+		}
+	}
+	rte_devargs_reset(&da);
+
+	p = &ports[slot];
+	memset(p, 0, sizeof(*p));
+	p->dpdk_port = pid;
+	p->id = req->id ? req->id : lowest_free_id();
+	p->admin_up = req->admin_up != 0;
+	p->poll_slot = least_loaded_slot();
+	snprintf(p->name, sizeof(p->name), "%s", req->name);
+	snprintf(p->devargs, sizeof(p->devargs), "%s", req->devargs);
+
+	pm = portmap_alloc();
+	if (pm == NULL) {
+		sy_fail(err, SY_E_NOSPC, "port '%s': out of memory", req->name);
+		teardown(p);
+		return -1;
+	}
+	if (setup(p, req->mtu, err) < 0) {
+		free(pm);
+		teardown(p);
+		return -1;
+	}
+	p->used = true;
+	n_ports++;
+	reset_baselines(p);
+	portmap_publish(pm);
+
+	describe(p, out);
+	ctl_event_port_status(out, SY_PR_ADD);
+	return 0;
+}
+
+int
+dp_port_del(uint32_t port_id, struct sy_error *err)
+{
+	struct port *p = by_id(port_id);
+	struct sy_port_desc desc;
+	struct pl_portmap *pm;
+
+	if (p == NULL)
+		return sy_fail(err, SY_E_NOENT, "port %u does not exist", port_id);
+	pm = portmap_alloc();
+	if (pm == NULL)
+		return sy_fail(err, SY_E_NOSPC, "port %u: out of memory", port_id);
+	describe(p, &desc);
+	p->used = false;
+	portmap_publish(pm); /* returns once no lcore can use the port */
+	n_ports--;
+	teardown(p);
+	ctl_event_port_status(&desc, SY_PR_DELETE);
+	return 0;
+}
+
+int
+dp_port_mod(uint32_t port_id, uint16_t mtu, int admin, struct sy_port_desc *out,
+	    struct sy_error *err)
+{
+	struct port *p = by_id(port_id);
+	struct pl_portmap *pm;
+	bool changed = false;
+
+	if (p == NULL)
+		return sy_fail(err, SY_E_NOENT, "port %u does not exist", port_id);
+	if (mtu && (mtu < MTU_MIN || mtu > MTU_MAX))
+		return sy_fail(err, SY_E_INVAL, "port '%s': MTU %u is out of range %d..%d",
+			       p->name, mtu, MTU_MIN, MTU_MAX);
+	pm = portmap_alloc();
+	if (pm == NULL)
+		return sy_fail(err, SY_E_NOSPC, "port '%s': out of memory", p->name);
+	if (mtu && mtu != p->mtu) {
+		if (apply_mtu(p, mtu, err) < 0) {
+			free(pm);
+			return -1;
+		}
+		changed = true;
+	}
+	if (admin >= 0 && (admin != 0) != p->admin_up) {
+		p->admin_up = admin != 0;
+		if (p->admin_up)
+			rte_eth_dev_set_link_up(p->dpdk_port);
+		changed = true;
+	}
+	if (changed) {
+		portmap_publish(pm); /* a port going down is no longer polled... */
+		if (!p->admin_up)
+			rte_eth_dev_set_link_down(p->dpdk_port); /* ...before this */
+		read_link(p);
+	} else {
+		free(pm);
+	}
+	describe(p, out);
+	if (changed)
+		ctl_event_port_status(out, SY_PR_MODIFY);
+	return 0;
+}
+
+void
+dp_port_list(dp_port_desc_cb cb, void *arg)
+{
+	struct port *list[SY_MAX_PORTS];
+	unsigned int n = sorted(list);
+
+	for (unsigned int i = 0; i < n; i++) {
+		struct sy_port_desc d;
+
+		describe(list[i], &d);
+		cb(&d, arg);
+	}
+}
+
+int
+dp_port_stats(uint32_t port_id, dp_port_stats_cb cb, void *arg, struct sy_error *err)
+{
+	struct port *list[SY_MAX_PORTS];
+	unsigned int n;
+	struct sy_port_stats st;
+
+	if (port_id) {
+		struct port *p = by_id(port_id);
+
+		if (p == NULL)
+			return sy_fail(err, SY_E_NOENT, "port %u does not exist", port_id);
+		read_stats(p, &st);
+		cb(&st, arg);
+		return 0;
+	}
+	n = sorted(list);
+	for (unsigned int i = 0; i < n; i++) {
+		read_stats(list[i], &st);
+		cb(&st, arg);
+	}
+	return 0;
+}
+
+int
+dp_port_stats_clear(uint32_t port_id, struct sy_error *err)
+{
+	if (port_id) {
+		struct port *p = by_id(port_id);
+
+		if (p == NULL)
+			return sy_fail(err, SY_E_NOENT, "port %u does not exist", port_id);
+		reset_baselines(p);
+		return 0;
+	}
+	for (unsigned int s = 0; s < SY_MAX_PORTS; s++)
+		if (ports[s].used)
+			reset_baselines(&ports[s]);
+	return 0;
+}
+
+void
+ports_poll_links(uint64_t now)
+{
+	if (now < next_link_poll)
+		return;
+	next_link_poll = now + dp.tsc_hz * LINK_POLL_MS / 1000;
+	for (unsigned int s = 0; s < SY_MAX_PORTS; s++) {
+		struct port *p = &ports[s];
+		bool was = p->link_up;
+		uint32_t speed = p->speed;
+
+		if (!p->used)
+			continue;
+		read_link(p);
+		if (p->link_up != was || p->speed != speed) {
+			struct sy_port_desc d;
+
+			describe(p, &d);
+			ctl_event_port_status(&d, SY_PR_MODIFY);
+		}
+	}
+}
+
+int
+ports_init(struct sy_error *err)
+{
+	struct pl_portmap *pm = portmap_alloc();
+
+	memset(ports, 0, sizeof(ports));
+	n_ports = 0;
+	if (pm == NULL)
+		return sy_fail(err, SY_E_NOSPC, "out of memory for the port map");
+	portmap_publish(pm);
+	return 0;
+}
+
+void
+ports_fini(void)
+{
+	struct pl_portmap *pm = portmap_alloc();
+
+	for (unsigned int s = 0; s < SY_MAX_PORTS; s++)
+		if (ports[s].used)
+			ports[s].used = false;
+	if (pm)
+		portmap_publish(pm); /* an empty one */
+	for (unsigned int s = 0; s < SY_MAX_PORTS; s++)
+		if (ports[s].dev || ports[s].started)
+			teardown(&ports[s]);
+	n_ports = 0;
+	rcu_sync();
+	free(pl_portmap);
+	pl_portmap = NULL;
+}

@@ -1,1 +1,171 @@
-/* placeholder: being written */
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * stats.c — summing per-lcore counters, flow counter indexes, dp_stats()
+ * (see stats.h).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "dataplane.h"
+#include "flow_table.h"
+#include "ports.h"
+#include "stats.h"
+
+static unsigned int n_slots;
+static struct st_lcore *slots[RTE_MAX_LCORE];
+
+/* Flow counter indexes: a stack of freed ones, then fresh ones. */
+static uint32_t *free_idx;
+static uint32_t n_free, cap_free;
+static uint32_t next_fresh;
+
+#define LOAD(p) __atomic_load_n((p), __ATOMIC_RELAXED)
+
+void
+st_init(unsigned int n, struct st_lcore *const *s)
+{
+	n_slots = n;
+	for (unsigned int i = 0; i < n; i++)
+		slots[i] = s[i];
+}
+
+void
+st_fini(void)
+{
+	for (unsigned int c = 0; c < ST_FLOW_CHUNKS; c++)
+		for (unsigned int i = 0; i < n_slots; i++) {
+			free(slots[i]->flow_chunk[c]);
+			slots[i]->flow_chunk[c] = NULL;
+		}
+	free(free_idx);
+	free_idx = NULL;
+	n_free = cap_free = next_fresh = 0;
+	n_slots = 0;
+}
+
+void
+st_port_sum(unsigned int port_slot, struct st_port_ctr *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (unsigned int i = 0; i < n_slots; i++) {
+		const struct st_port_ctr *c = &slots[i]->port[port_slot];
+
+		out->rx_packets += LOAD(&c->rx_packets);
+		out->rx_bytes += LOAD(&c->rx_bytes);
+		out->tx_packets += LOAD(&c->tx_packets);
+		out->tx_bytes += LOAD(&c->tx_bytes);
+		for (int d = 0; d < SY_DROP__MAX; d++)
+			out->drops[d] += LOAD(&c->drops[d]);
+	}
+}
+
+void
+st_port_sub(struct st_port_ctr *out, const struct st_port_ctr *base)
+{
+	out->rx_packets -= base->rx_packets;
+	out->rx_bytes -= base->rx_bytes;
+	out->tx_packets -= base->tx_packets;
+	out->tx_bytes -= base->tx_bytes;
+	for (int d = 0; d < SY_DROP__MAX; d++)
+		out->drops[d] -= base->drops[d];
+}
+
+void
+st_table_sum(unsigned int table, uint64_t *lookups, uint64_t *matched)
+{
+	*lookups = *matched = 0;
+	for (unsigned int i = 0; i < n_slots; i++) {
+		*lookups += LOAD(&slots[i]->tbl_lookups[table]);
+		*matched += LOAD(&slots[i]->tbl_matched[table]);
+	}
+}
+
+void
+st_flow_sum(uint32_t idx, struct st_flow_ctr *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (unsigned int i = 0; i < n_slots; i++) {
+		const struct st_flow_ctr *c = st_flow_ctr(slots[i], idx);
+		uint64_t last = LOAD(&c->last_tsc);
+
+		out->packets += LOAD(&c->packets);
+		out->bytes += LOAD(&c->bytes);
+		if (last > out->last_tsc)
+			out->last_tsc = last;
+	}
+}
+
+/* Makes sure every lcore has the chunk that holds index idx. */
+static int
+chunk_ensure(uint32_t idx)
+{
+	unsigned int c = idx >> ST_FLOW_CHUNK_SHIFT;
+
+	if (slots[0]->flow_chunk[c])
+		return 0;
+	struct st_flow_ctr *fresh[RTE_MAX_LCORE];
+
+	for (unsigned int i = 0; i < n_slots; i++) {
+		fresh[i] = calloc(ST_FLOW_CHUNK, sizeof(struct st_flow_ctr));
+		if (fresh[i] == NULL) {
+			while (i--)
+				free(fresh[i]);
+			return -1;
+		}
+	}
+	/* Published before any flow that uses it (that flow's own publication
+	 * is a release store too). */
+	for (unsigned int i = 0; i < n_slots; i++)
+		__atomic_store_n(&slots[i]->flow_chunk[c], fresh[i], __ATOMIC_RELEASE);
+	return 0;
+}
+
+int
+st_flow_idx_alloc(uint32_t *idx)
+{
+	if (n_free) {
+		*idx = free_idx[--n_free];
+		return 0;
+	}
+	if (next_fresh >= ST_FLOW_INDEX_MAX)
+		return -1;
+	/* The free stack must be able to take every index back without
+	 * allocating: grow it now, while failing is still allowed. */
+	if (next_fresh + 1 > cap_free) {
+		uint32_t cap = cap_free ? cap_free * 2 : 1024;
+		uint32_t *p = realloc(free_idx, cap * sizeof(*p));
+
+		if (p == NULL)
+			return -1;
+		free_idx = p;
+		cap_free = cap;
+	}
+	if (chunk_ensure(next_fresh) < 0)
+		return -1;
+	*idx = next_fresh++;
+	return 0;
+}
+
+void
+st_flow_idx_free(uint32_t idx)
+{
+	free_idx[n_free++] = idx;
+}
+
+void
+dp_stats(struct sy_dp_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	/* Since start, over every port slot, deleted ports included. */
+	for (unsigned int p = 0; p < SY_MAX_PORTS; p++) {
+		struct st_port_ctr c;
+
+		st_port_sum(p, &c);
+		out->rx_packets += c.rx_packets;
+		out->tx_packets += c.tx_packets;
+		for (int d = 0; d < SY_DROP__MAX; d++)
+			out->drops[d] += c.drops[d];
+	}
+	out->n_ports = ports_count();
+	out->n_flows = ft_count();
+}

@@ -7,7 +7,8 @@
  * shows every failure.  main() returns sy_test_summary(), whose last line is
  * "N passed, N failed" (what CI reads).  Tests that need DPDK call
  * sy_test_eal_init(), which starts EAL without hugepages or PCI under a file
- * prefix of its own.
+ * prefix of its own, and end with sy_test_eal_fini(), which stops it and
+ * removes the runtime directory EAL leaves under /var/run/dpdk.
  */
 #ifndef SY_TEST_H
 #define SY_TEST_H
@@ -74,6 +75,9 @@ sy_test_summary(void)
 }
 
 #ifdef SY_TEST_WITH_EAL
+#include <dirent.h>
+#include <limits.h>
+
 #include <rte_eal.h>
 
 /* Starts EAL for a unit test: no hugepages, no PCI, a file prefix of its own,
@@ -99,6 +103,26 @@ sy_test_eal_init(const char *name, const char *const *vdevs)
 		argv[argc++] = (char *)vdevs[i];
 	}
 	return rte_eal_init(argc, argv);
+}
+
+/* Stops EAL and removes its runtime directory (/var/run/dpdk/<prefix>). */
+static inline void
+sy_test_eal_fini(void)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 256];
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "%s", rte_eal_get_runtime_dir());
+	rte_eal_cleanup();
+	if (!dir[0] || (d = opendir(dir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) { /* EAL's runtime dir is flat */
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name), unlink(path);
+	}
+	closedir(d);
+	rmdir(dir);
 }
 #endif
 

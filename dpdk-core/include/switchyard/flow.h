@@ -37,6 +37,7 @@
 #ifndef SWITCHYARD_FLOW_H
 #define SWITCHYARD_FLOW_H
 
+#include <assert.h> /* static_assert, in C11 and C++ alike */
 #include <stddef.h>
 #include <stdint.h>
 
@@ -114,7 +115,7 @@ struct sy_flow_key {
 } __attribute__((aligned(8)));
 
 #define SY_FLOW_KEY_WORDS (sizeof(struct sy_flow_key) / sizeof(uint64_t))
-_Static_assert(sizeof(struct sy_flow_key) == 128, "flow key is 16 words");
+static_assert(sizeof(struct sy_flow_key) == 128, "flow key is 16 words");
 
 /* How a field is written as text (and passed to the addon from JavaScript). */
 enum sy_field_kind {
@@ -241,7 +242,7 @@ struct sy_action {
 	 * (as Open vSwitch's mod_vlan_vid does). */
 	uint64_t mask;
 };
-_Static_assert(sizeof(struct sy_action) == 32, "action is 32 bytes");
+static_assert(sizeof(struct sy_action) == 32, "action is 32 bytes");
 
 /* Flow-mod commands, as OpenFlow's. */
 enum sy_flow_cmd {
@@ -270,7 +271,7 @@ struct sy_flow_hdr {
 	uint64_t cookie;
 	uint64_t cookie_mask; /* modify/delete: entries with (cookie & mask) == (this & mask) */
 };
-_Static_assert(sizeof(struct sy_flow_hdr) == 32, "flow header is 32 bytes");
+static_assert(sizeof(struct sy_flow_hdr) == 32, "flow header is 32 bytes");
 
 /* A flow-mod, or a flow entry as described by a dump, decoded. */
 struct sy_flow_mod {

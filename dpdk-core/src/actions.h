@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * actions.h — running a flow entry's instructions on one packet.
+ *
+ * What?
+ *   act_run() executes an entry's struct sy_action list in order, with
+ *   OpenFlow apply-actions semantics: output emits the packet as it is at
+ *   that point; set_field, push_vlan, pop_vlan and dec_ttl rewrite the frame
+ *   and the flow key alike (so that a later table matches the rewritten
+ *   headers); write_metadata sets key.metadata; goto_table hands the packet
+ *   back to the pipeline for the next table.
+ *
+ * One packet, several outputs: reference counts, never copies
+ *   An output is not emitted at once: it is kept pending until the next
+ *   output, rewrite or the end of the list.  The last output takes the
+ *   packet's own reference, so a packet with one output costs no atomic at
+ *   all; each earlier output of an unmodified packet shares the same mbuf
+ *   (rte_mbuf_refcnt_update).  Once the mbuf is shared (or arrived shared,
+ *   refcnt > 1 or indirect), a rewrite first makes the packet its own copy
+ *   (rte_pktmbuf_copy): the earlier outputs keep the original bytes, the
+ *   rest of the actions work on the copy.  If the copy cannot be had the
+ *   packet stops there, counted NO_MBUF.  A copy also gathers headers that
+ *   a multi-segment mbuf split across segments, so rewrites always see
+ *   contiguous headers.
+ *
+ * Checksums
+ *   Rewrites of IPv4 addresses, TOS and TTL update the IPv4 header checksum
+ *   incrementally (RFC 1624); rewrites of addresses (IPv4 or IPv6) and
+ *   TCP/UDP ports update the TCP, UDP or ICMPv6 checksum likewise.  A UDP
+ *   checksum of 0 over IPv4 (none) stays 0.  SCTP ports are not rewritten
+ *   (their CRC32c is not incremental): set_field of tp_src/tp_dst leaves an
+ *   SCTP packet as it is, as it does a packet without the header at all.
+ *
+ * Drops
+ *   Each is counted once, with its reason, on the ingress port (TOO_BIG on
+ *   the egress port): an output to a missing port (NO_PORT), to a port that
+ *   is down (PORT_DOWN) or too small (TOO_BIG) fails alone; dec_ttl of TTL
+ *   0 or 1 (TTL_EXPIRED), a push without headroom (NO_HEADROOM) or a failed
+ *   copy (NO_MBUF) stop the packet, although outputs before them still go;
+ *   a list that ends without any output and without any failed one counts
+ *   ACTION_DROP.  Output to the ingress port is skipped unless it is
+ *   output:in_port; flood and all both mean every admin-up port but the
+ *   ingress one.
+ *
+ * Threads
+ *   Forwarding lcores (the pipeline), or a test on the main lcore.
+ */
+#ifndef SY_ACTIONS_H
+#define SY_ACTIONS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <switchyard/flow.h>
+#include <switchyard/proto.h>
+
+#include "parse.h"
+#include "pipeline.h"
+
+/* One packet on its way through the tables. */
+struct act_pkt {
+	struct sy_flow_key key;
+	struct rte_mbuf *m;
+	struct parse_layout lay;
+	uint16_t in_slot; /* ingress port slot */
+	uint16_t pending; /* slot of an output not yet emitted, or PL_NO_PORT */
+	uint16_t shared;  /* others may see m's bytes: copy before writing */
+	uint16_t n_out;   /* outputs emitted */
+	uint16_t n_fail;  /* outputs refused, each already counted */
+};
+
+/* Sets up p for a packet just parsed. */
+static inline void
+act_pkt_init(struct act_pkt *p, struct rte_mbuf *m, uint16_t in_slot)
+{
+	p->m = m;
+	p->in_slot = in_slot;
+	p->pending = PL_NO_PORT;
+	p->shared = rte_mbuf_refcnt_read(m) > 1 || !RTE_MBUF_DIRECT(m);
+	p->n_out = 0;
+	p->n_fail = 0;
+}
+
+/* Runs a[0..n) on p.  Returns the table to continue in (goto_table), or -1
+ * when the packet is done with: emitted, dropped and counted, or both. */
+int act_run(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt *p,
+	    const struct sy_action *a, unsigned int n);
+
+/* Ends p for reason why (counted on the ingress port); a pending output
+ * still goes. */
+void act_stop(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt *p,
+	      enum sy_drop_reason why);
+
+#endif /* SY_ACTIONS_H */

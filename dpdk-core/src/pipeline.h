@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * pipeline.h — the forwarding lcores' loop, their state, and the port map
+ * they read.
+ *
+ * What?
+ *   Each forwarding lcore runs pl_worker_main(): run to completion, bursts
+ *   of PL_BURST.  One iteration (pl_run_once) reads top-down:
+ *
+ *     for each rx queue this lcore polls:       rte_eth_rx_burst
+ *         parse every packet into a flow key    parse.h
+ *         for each packet: table cascade        classifier.h (cls_lookup)
+ *             from table 0: lookup, count, run the entry's instructions
+ *             (actions.h) until one ends the packet or a miss drops it
+ *     flush every tx buffer                     rte_eth_tx_burst
+ *     report an RCU quiescent state
+ *
+ *   pl_lookup() is the one place a packet meets a table: a per-lcore
+ *   exact-match cache slots in there, in front of the classifier.
+ *
+ * State
+ *   Everything an lcore writes is in its struct pl_lcore (cache-aligned):
+ *   its tx buffers and its counters (stats.h).  What it reads is published
+ *   by the main lcore under RCU: the port map (struct pl_portmap: every
+ *   port's device, queues, MTU and state, the flood list, and which ports
+ *   each lcore polls) and the tables (flow_table.h).  The port map is
+ *   loaded once per iteration and replaced whole by ports.c.
+ *
+ * Tx queues
+ *   Lcore slot s sends on queue s % nb_txq of every port.  A port gets one
+ *   tx queue per forwarding lcore when the device allows; when it has
+ *   fewer, lcores share queues and take that queue's spinlock around each
+ *   rte_eth_tx_burst (per burst, never per packet); pl_port.txq_lock is NULL
+ *   when nothing is shared.  Unsent packets are freed and counted TX_FULL
+ *   on the egress port.
+ *
+ * Idle sleep
+ *   With pmd_sleep_max_us set, an iteration that received nothing on any
+ *   queue sleeps (nanosleep, RCU offline), 1 us then doubling up to the
+ *   maximum; any packet resets it.  0 means pure polling, as OVS.
+ *
+ * Threads
+ *   pl_worker_main() and pl_run_once() run on a forwarding lcore (tests run
+ *   pl_run_once() on the main lcore when there is no forwarding lcore).
+ */
+#ifndef SY_PIPELINE_H
+#define SY_PIPELINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_common.h>
+#include <rte_mbuf.h>
+#include <rte_spinlock.h>
+
+#include <switchyard/proto.h>
+
+#include "rcu.h"
+#include "stats.h"
+
+#define PL_BURST 32
+#define PL_PORT_DIRECT 4096 /* port ids below this map to a slot by array */
+#define PL_NO_PORT 0xffff
+/* A packet may visit at most this many tables (goto_table only goes
+ * forward, so today only a safety net for recirculation to come). */
+#define PL_RECIRC_LIMIT SY_MAX_TABLES
+
+/* What a forwarding lcore knows of one port. */
+struct pl_port {
+	uint32_t id; /* 0: slot unused */
+	uint16_t dpdk_port;
+	uint16_t mtu; /* largest payload after the L2 header(s) */
+	uint8_t admin_up;
+	uint8_t pad;
+	uint16_t nb_txq;
+	rte_spinlock_t *txq_lock; /* nb_txq locks when queues are shared */
+};
+
+/* The ports one lcore polls (rx queue 0 of each). */
+struct pl_pollq {
+	uint16_t n;
+	uint16_t slot[SY_MAX_PORTS];
+};
+
+struct pl_portmap {
+	struct rcu_head rcu;
+	struct pl_port port[SY_MAX_PORTS]; /* by slot */
+	uint16_t n_flood;
+	uint16_t flood[SY_MAX_PORTS]; /* admin-up slots */
+	uint16_t id_direct[PL_PORT_DIRECT]; /* id -> slot + 1, 0: none */
+	uint16_t n_sparse;
+	struct pl_sparse {
+		uint32_t id;
+		uint16_t slot;
+	} sparse[SY_MAX_PORTS]; /* ids >= PL_PORT_DIRECT, sorted */
+	struct pl_pollq poll[]; /* one per lcore slot */
+};
+
+extern struct pl_portmap *pl_portmap; /* RCU */
+
+struct pl_txbuf {
+	uint16_t n;
+	uint16_t listed; /* in pl_lcore.txpend */
+	struct rte_mbuf *pkts[PL_BURST];
+};
+
+/* One forwarding lcore. */
+struct pl_lcore {
+	unsigned int slot;     /* counter slot, RCU thread id, tx queue choice */
+	unsigned int lcore_id;
+	uint64_t now;          /* TSC at the current burst */
+	uint64_t sleep_ns;
+	uint16_t n_txpend;
+	uint16_t txpend[SY_MAX_PORTS]; /* slots whose tx buffer holds packets */
+	struct pl_txbuf tx[SY_MAX_PORTS] __rte_cache_aligned;
+	struct st_lcore ctr;
+} __rte_cache_aligned;
+
+/* Slot of port id, or PL_NO_PORT. */
+static inline uint16_t
+pl_port_slot(const struct pl_portmap *pm, uint32_t id)
+{
+	uint32_t lo = 0, hi = pm->n_sparse;
+
+	if (id < PL_PORT_DIRECT)
+		return (uint16_t)(pm->id_direct[id] - 1u);
+	while (lo < hi) {
+		uint32_t mid = (lo + hi) / 2;
+
+		if (pm->sparse[mid].id == id)
+			return pm->sparse[mid].slot;
+		if (pm->sparse[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return PL_NO_PORT;
+}
+
+void pl_tx_flush(struct pl_lcore *lc, const struct pl_portmap *pm, uint16_t slot);
+
+/* Queues m for port slot; sends a full buffer at once. */
+static inline void
+pl_tx_put(struct pl_lcore *lc, const struct pl_portmap *pm, uint16_t slot,
+	  struct rte_mbuf *m)
+{
+	struct pl_txbuf *b = &lc->tx[slot];
+
+	if (!b->listed) {
+		b->listed = 1;
+		lc->txpend[lc->n_txpend++] = slot;
+	}
+	b->pkts[b->n++] = m;
+	if (b->n == PL_BURST)
+		pl_tx_flush(lc, pm, slot);
+}
+
+/* One iteration of the loop; returns the number of packets received. */
+unsigned int pl_run_once(struct pl_lcore *lc);
+
+/* Runs a received burst through the tables (the part of pl_run_once after
+ * rx_burst); exposed for tests.  in_slot must be a port of pm. */
+void pl_input(struct pl_lcore *lc, const struct pl_portmap *pm, uint16_t in_slot,
+	      struct rte_mbuf **pkts, uint16_t n);
+
+/* The loop of a forwarding lcore (rte_eal_remote_launch); arg is its
+ * struct pl_lcore.  Returns when pl_stop() is called. */
+int pl_worker_main(void *arg);
+void pl_stop(void);
+
+#endif /* SY_PIPELINE_H */
