@@ -50,6 +50,9 @@ extern "C" {
 #define SY_NAME_MAX 32          /* port and table names, NUL included */
 #define SY_DEVARGS_MAX 256      /* NUL included */
 #define SY_ERRMSG_MAX 256       /* NUL included */
+#define SY_FLOW_BATCH_MAX 131072 /* FLOW attributes in one FLOW_MOD: the data
+                                  * plane decodes a batch into an array of
+                                  * struct sy_flow_mod (about 1.3 KB each) */
 
 struct sy_msg_hdr {
 	uint8_t version; /* SY_PROTO_VERSION */
@@ -59,7 +62,7 @@ struct sy_msg_hdr {
 	uint32_t xid;    /* transaction id; 0 for events */
 	uint32_t reserved;
 };
-_Static_assert(sizeof(struct sy_msg_hdr) == 16, "message header is 16 bytes");
+static_assert(sizeof(struct sy_msg_hdr) == 16, "message header is 16 bytes");
 
 #define SY_MSGF_REPLY 0x01
 #define SY_MSGF_EVENT 0x02
@@ -69,7 +72,7 @@ struct sy_attr {
 	uint16_t flags;  /* reserved, 0 */
 	uint32_t length; /* header + payload, not counting the padding */
 };
-_Static_assert(sizeof(struct sy_attr) == 8, "attribute header is 8 bytes");
+static_assert(sizeof(struct sy_attr) == 8, "attribute header is 8 bytes");
 
 #define SY_ALIGN 8
 #define SY_ALIGN_UP(n) (((n) + SY_ALIGN - 1) & ~(uint32_t)(SY_ALIGN - 1))
@@ -175,7 +178,7 @@ enum sy_drop_reason {
 	SY_DROP__MAX
 };
 #define SY_DROP_SLOTS 24 /* room in the wire structs; >= SY_DROP__MAX */
-_Static_assert(SY_DROP__MAX <= SY_DROP_SLOTS, "drop reasons fit the wire");
+static_assert(SY_DROP__MAX <= SY_DROP_SLOTS, "drop reasons fit the wire");
 
 enum sy_table_miss {
 	SY_MISS_DROP = 0,     /* count under table_miss and drop */

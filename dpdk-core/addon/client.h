@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: BSD-3-Clause
+//
+// client.h — the control-protocol client, driven by Node's libuv loop.
+//
+// What?
+//   A nonblocking unix stream socket watched by a uv_poll_t on the loop of
+//   the Node environment that created the client.  Requests are encoded
+//   with the codec, queued and written as far as the socket takes them (the
+//   rest when it is writable again); replies are read into a buffer that
+//   grows to the length of the message being received (bounded by
+//   SY_MSG_MAX), decoded, and settle the promise waiting on their xid.
+//   Events (xid 0) go to the callback set with setCallback().
+//
+// Lifetime
+//   While connected the JS object is held (it cannot be collected with a
+//   connection open) and the poll handle keeps the loop alive unless
+//   unref() was called.  close(), a lost connection, or the environment
+//   shutting down closes the fd and the handle (uv_close, with libc's free()
+//   as the close callback: a worker's exit unloads this module before its
+//   loop runs close callbacks), rejects every pending request with code
+//   DISCONNECTED and calls the callback with ('disconnected', reason) once,
+//   then drops the callback.  After that nothing of the client keeps Node
+//   alive, and a closed client can be collected.
+//
+// Re-entrancy
+//   JS code run from a callback may call any method, close() and connect()
+//   included: the read loop notices (a generation counter) and stops.
+#ifndef SWITCHYARD_ADDON_CLIENT_H
+#define SWITCHYARD_ADDON_CLIENT_H
+
+#include <napi.h>
+#include <uv.h>
+
+#include <deque>
+#include <string>
+#include <unordered_map>
+
+#include <switchyard/codec.h>
+
+namespace sy {
+
+class Client : public Napi::ObjectWrap<Client> {
+ public:
+  static Napi::Function Init(Napi::Env env);
+  explicit Client(const Napi::CallbackInfo& info);
+  ~Client() override;
+
+ private:
+  // How to turn a reply into a JS value.
+  enum class Op {
+    kHello,
+    kVoid,
+    kPortDesc,
+    kPortList,
+    kPortStats,
+    kFlowCount,
+    kFlowDump,
+    kTableList,
+    kTableDesc,
+    kDpStats,
+    kEcho,
+  };
+  struct Pending {
+    Napi::Promise::Deferred deferred;
+    Op op;
+    uint16_t type;
+  };
+  struct Conn;  // the uv handle and the fd; outlives us until uv_close completes
+  struct OutBuf {
+    uint8_t* data;
+    size_t len;
+  };
+  enum class State { kClosed, kHello, kOpen };
+
+  // JS methods
+  Napi::Value Connect(const Napi::CallbackInfo& info);
+  Napi::Value Close(const Napi::CallbackInfo& info);
+  Napi::Value GetConnected(const Napi::CallbackInfo& info);
+  Napi::Value SetCallback(const Napi::CallbackInfo& info);
+  Napi::Value JsRef(const Napi::CallbackInfo& info);
+  Napi::Value JsUnref(const Napi::CallbackInfo& info);
+  Napi::Value PortAdd(const Napi::CallbackInfo& info);
+  Napi::Value PortDel(const Napi::CallbackInfo& info);
+  Napi::Value PortMod(const Napi::CallbackInfo& info);
+  Napi::Value PortList(const Napi::CallbackInfo& info);
+  Napi::Value PortStats(const Napi::CallbackInfo& info);
+  Napi::Value PortStatsClear(const Napi::CallbackInfo& info);
+  Napi::Value FlowMod(const Napi::CallbackInfo& info);
+  Napi::Value FlowDump(const Napi::CallbackInfo& info);
+  Napi::Value TableList(const Napi::CallbackInfo& info);
+  Napi::Value TableMod(const Napi::CallbackInfo& info);
+  Napi::Value DpStats(const Napi::CallbackInfo& info);
+  Napi::Value Barrier(const Napi::CallbackInfo& info);
+  Napi::Value Echo(const Napi::CallbackInfo& info);
+
+  // Sends the message built in b (begun with xid) and returns its promise.
+  Napi::Value Request(Napi::Env env, sy_msgbuf* b, uint32_t xid, uint16_t type, Op op);
+  uint32_t NextXid();
+  Napi::Value Rejected(Napi::Env env, const char* code, const std::string& msg);
+  Napi::Error MakeError(Napi::Env env, const char* code, int index, const std::string& msg);
+
+  // I/O, on the loop
+  static void OnPoll(uv_poll_t* handle, int status, int events);
+  static void OnEnvCleanup(void* arg);
+  void HandlePoll(int status, int events);
+  void Flush();
+  void UpdatePoll();
+  bool ReadSome(std::string* why);  // false: the connection is gone
+  void DispatchBuffered();
+  void HandleMessage(const uint8_t* buf, size_t len);
+  void HandleReply(Pending& p, const sy_msg& m);
+  void HandleEvent(const sy_msg& m);
+  void Emit(const char* kind, Napi::Value v);
+  void Disconnect(const std::string& reason, bool call_js);
+  void CloseConn();
+  void ReleaseIfClosed();
+  void Reset();
+
+  napi_env env_;
+  Napi::FunctionReference callback_;
+  State state_ = State::kClosed;
+  Conn* conn_ = nullptr;
+  bool held_ = false;     // ObjectWrap::Ref() taken while connected
+  bool keep_alive_ = true;
+  bool write_failed_ = false;
+  bool hook_ = false;      // env cleanup hook registered
+  unsigned generation_ = 0;
+  uint32_t next_xid_ = 1;
+  std::unordered_map<uint32_t, Pending> pending_;
+  std::deque<OutBuf> out_;
+  size_t out_off_ = 0;  // sent bytes of out_.front()
+  uint8_t* in_ = nullptr;
+  size_t in_off_ = 0, in_len_ = 0, in_cap_ = 0;
+  std::string path_;
+};
+
+}  // namespace sy
+
+#endif  // SWITCHYARD_ADDON_CLIENT_H

@@ -1,0 +1,291 @@
+/**
+ * The native addon (dpdk-core/addon, built by meson as switchyard.node),
+ * loaded and wrapped as a DataplaneClient (addon-types.ts).
+ *
+ * Where it is found: $SWITCHYARD_ADDON, else
+ * <repo>/build/dpdk-core/addon/switchyard.node, <repo> being two directories
+ * above this file's (src/mgmt under vitest, dist/mgmt after tsc).
+ *
+ * Everything that touches the wire is in C (the addon); this file only
+ * gives it types, turns the addon's single callback into 'event' and
+ * 'disconnected' listeners, and makes argument errors (TypeError and
+ * RangeError naming the field, thrown by the addon before anything is sent)
+ * come out as rejected promises like every other failure.
+ *
+ * Notes on semantics the types do not spell out:
+ *  - tableMod: a field left out takes its default (name '', miss 'drop',
+ *    maxFlows 0), it is not "left as is": the wire carries a whole table
+ *    description.
+ *  - flowMod([]) resolves 0 without a round trip; a batch holds at most
+ *    constants.FLOW_BATCH_MAX flow-mods.
+ *  - In a flow-mod, table defaults to 0 (255, all tables, for deletes) and
+ *    priority to 32768.  Match values are masked by the addon, so
+ *    nw_src=10.0.0.1/24 is sent, and dumped back, as 10.0.0.0/24.
+ *  - Dumps name tp_src/tp_dst icmp_type/icmp_code when the entry matches
+ *    ICMP or ICMPv6 (the same key bits).
+ *  - While connected the client keeps Node's event loop alive (as a socket
+ *    does); unref() stops that.  After close() or a lost connection nothing
+ *    of it does.
+ */
+import { existsSync } from 'fs';
+import { resolve } from 'path';
+
+import type {
+  DataplaneClient,
+  DpEvent,
+  DpInfo,
+  DpStats,
+  FieldInfo,
+  FlowEntry,
+  FlowMod,
+  FlowStats,
+  PortAddRequest,
+  PortDesc,
+  PortStats,
+  TableDesc,
+  TableMiss,
+} from './addon-types';
+
+export type { DpError } from './addon-types';
+
+export interface DropReason {
+  id: number;
+  name: string; // "table_miss"
+  help: string;
+}
+
+export interface ErrorInfo {
+  code: number;
+  name: string; // "INVAL"
+  text: string; // "invalid argument"
+}
+
+export interface AddonConstants {
+  PROTO_VERSION: number;
+  MSG_MAX: number;
+  NAME_MAX: number;
+  DEVARGS_MAX: number;
+  MAX_ACTIONS: number;
+  MAX_TABLES: number;
+  MAX_PORTS: number;
+  FLOW_BATCH_MAX: number;
+  TABLE_ALL: number;
+  PORT_IN_PORT: number;
+  PORT_FLOOD: number;
+  PORT_ALL: number;
+  PORT_CONTROLLER: number;
+  PORT_LOCAL: number;
+  PORT_ANY: number;
+  DP_INFO_SIZE: number;
+  PORT_DESC_SIZE: number;
+  PORT_STATS_SIZE: number;
+  TABLE_DESC_SIZE: number;
+  DP_STATS_SIZE: number;
+  FLOW_HDR_SIZE: number;
+  FLOW_KEY_SIZE: number;
+  ACTION_SIZE: number;
+}
+
+/** A flow as decodeFlows() returns it: a flow-mod, with stats when the message had them. */
+export type DecodedFlow = FlowMod & { cookie: bigint; cookieMask: bigint; outPort: number; stats?: FlowStats };
+
+/** The native client (one connection), as the addon exports it. */
+export interface NativeClient {
+  connect(socketPath: string): Promise<DpInfo>;
+  close(): void;
+  readonly connected: boolean;
+  setCallback(cb: ((kind: 'event' | 'disconnected', payload: unknown) => void) | null): void;
+  ref(): void;
+  unref(): void;
+  portAdd(req: PortAddRequest): Promise<PortDesc>;
+  portDel(id: number): Promise<void>;
+  portMod(id: number, change: { mtu?: number; adminUp?: boolean }): Promise<PortDesc>;
+  portList(): Promise<PortDesc[]>;
+  portStats(id?: number): Promise<PortStats[]>;
+  portStatsClear(id?: number): Promise<void>;
+  flowMod(mods: FlowMod[]): Promise<number>;
+  flowDump(filter?: Partial<FlowMod>): Promise<FlowEntry[]>;
+  tableList(): Promise<TableDesc[]>;
+  tableMod(desc: { id: number; name?: string; miss?: TableMiss; maxFlows?: number }): Promise<TableDesc>;
+  dpStats(): Promise<DpStats>;
+  barrier(): Promise<void>;
+  echo(data?: Buffer): Promise<Buffer>;
+}
+
+/** Everything switchyard.node exports. */
+export interface NativeAddon {
+  Client: new () => NativeClient;
+  fields: FieldInfo[];
+  dropReasons: DropReason[];
+  errorNames: string[];
+  errors: ErrorInfo[];
+  actionNames: string[];
+  constants: AddonConstants;
+  /** null, or why the data plane would refuse mod (the C validation itself). */
+  validateFlowMod(mod: FlowMod): string | null;
+  /** The FLOW_MOD message the client would send. */
+  encodeFlowMod(mods: FlowMod[], xid?: number): Buffer;
+  /** The FLOW attributes of a message. */
+  decodeFlows(msg: Buffer): DecodedFlow[];
+  /** null, or what the strict parser finds wrong with msg. */
+  checkMessage(msg: Buffer): string | null;
+}
+
+/** <repo>: two directories above this file's. */
+export const REPO_ROOT = resolve(__dirname, '..', '..');
+export const DEFAULT_ADDON_PATH = resolve(REPO_ROOT, 'build', 'dpdk-core', 'addon', 'switchyard.node');
+
+/** Where the addon is loaded from. */
+export function addonPath(): string {
+  return process.env.SWITCHYARD_ADDON || DEFAULT_ADDON_PATH;
+}
+
+/** Loads switchyard.node from path (default: addonPath()), with an actionable error when it is missing. */
+export function loadAddon(path: string = addonPath()): NativeAddon {
+  if (!existsSync(path)) {
+    const how = process.env.SWITCHYARD_ADDON
+      ? ` (SWITCHYARD_ADDON points there; unset it, or build the addon)`
+      : '';
+    throw new Error(`the switchyard native addon is not built: ${path} is missing${how}; run \`npm run build\``);
+  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require(path) as NativeAddon;
+}
+
+const addon: NativeAddon = loadAddon();
+
+/** The match fields, read from the C field table (flow.h). */
+export const fields: FieldInfo[] = addon.fields;
+/** Drop reasons with their help text, from SY_DROPS (proto.h), in counter order. */
+export const dropReasons: DropReason[] = addon.dropReasons;
+/** Control-protocol error names by code ("OK", "INVAL", ...). */
+export const errorNames: string[] = addon.errorNames;
+export const errors: ErrorInfo[] = addon.errors;
+export const actionNames: string[] = addon.actionNames;
+export const constants: AddonConstants = addon.constants;
+
+/** null, or the message the data plane would refuse mod with. Throws TypeError/RangeError on malformed values. */
+export function validateFlowMod(mod: FlowMod): string | null {
+  return addon.validateFlowMod(mod);
+}
+
+type Listener<T> = (arg: T) => void;
+
+/** The DataplaneClient over one native client. */
+export class AddonDataplaneClient implements DataplaneClient {
+  private readonly native: NativeClient;
+  private readonly eventListeners: Listener<DpEvent>[] = [];
+  private readonly disconnectListeners: Listener<string>[] = [];
+
+  constructor(native: NativeAddon = addon) {
+    this.native = new native.Client();
+  }
+
+  private readonly onNative = (kind: 'event' | 'disconnected', payload: unknown): void => {
+    const list: Listener<never>[] = kind === 'event' ? this.eventListeners : this.disconnectListeners;
+    for (const cb of [...list]) {
+      try {
+        (cb as Listener<unknown>)(payload);
+      } catch (e) {
+        // A listener's bug surfaces as an uncaught exception, as with EventEmitter.
+        process.nextTick(() => {
+          throw e;
+        });
+      }
+    }
+  };
+
+  async connect(socketPath: string): Promise<DpInfo> {
+    this.native.setCallback(this.onNative);
+    try {
+      return await this.native.connect(socketPath);
+    } catch (e) {
+      // Never connected (or refused): drop the callback, which holds us.
+      if (!this.native.connected) this.native.setCallback(null);
+      throw e;
+    }
+  }
+
+  close(): void {
+    this.native.close();
+  }
+
+  get connected(): boolean {
+    return this.native.connected;
+  }
+
+  on(event: 'event', cb: (ev: DpEvent) => void): void;
+  on(event: 'disconnected', cb: (reason: string) => void): void;
+  on(event: 'event' | 'disconnected', cb: Listener<DpEvent> | Listener<string>): void {
+    if (event === 'event') this.eventListeners.push(cb as Listener<DpEvent>);
+    else if (event === 'disconnected') this.disconnectListeners.push(cb as Listener<string>);
+    else throw new TypeError(`unknown event '${String(event)}' (event, disconnected)`);
+  }
+
+  /** Keeps Node's event loop alive while connected (the default). */
+  ref(): void {
+    this.native.ref();
+  }
+
+  /** Lets Node exit while connected. */
+  unref(): void {
+    this.native.unref();
+  }
+
+  async portAdd(req: PortAddRequest): Promise<PortDesc> {
+    return this.native.portAdd(req);
+  }
+
+  async portDel(id: number): Promise<void> {
+    return this.native.portDel(id);
+  }
+
+  async portMod(id: number, change: { mtu?: number; adminUp?: boolean }): Promise<PortDesc> {
+    return this.native.portMod(id, change);
+  }
+
+  async portList(): Promise<PortDesc[]> {
+    return this.native.portList();
+  }
+
+  async portStats(id?: number): Promise<PortStats[]> {
+    return this.native.portStats(id);
+  }
+
+  async portStatsClear(id?: number): Promise<void> {
+    return this.native.portStatsClear(id);
+  }
+
+  async flowMod(mods: FlowMod[]): Promise<number> {
+    return this.native.flowMod(mods);
+  }
+
+  async flowDump(filter?: Partial<FlowMod>): Promise<FlowEntry[]> {
+    return this.native.flowDump(filter);
+  }
+
+  async tableList(): Promise<TableDesc[]> {
+    return this.native.tableList();
+  }
+
+  async tableMod(desc: { id: number; name?: string; miss?: TableMiss; maxFlows?: number }): Promise<TableDesc> {
+    return this.native.tableMod(desc);
+  }
+
+  async dpStats(): Promise<DpStats> {
+    return this.native.dpStats();
+  }
+
+  async barrier(): Promise<void> {
+    return this.native.barrier();
+  }
+
+  /** ECHO: the data plane sends data back (a liveness check). */
+  async echo(data?: Buffer): Promise<Buffer> {
+    return this.native.echo(data);
+  }
+}
+
+export function createDataplaneClient(): AddonDataplaneClient {
+  return new AddonDataplaneClient();
+}
