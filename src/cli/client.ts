@@ -1,0 +1,160 @@
+/**
+ * The CLI's gRPC client: one promise per RPC, a deadline on each, and errors
+ * turned into the one line the CLI prints (the status details, which the
+ * daemon writes for people).
+ */
+import { credentials, makeClientConstructor, Client, ServiceError, status as Status } from '@grpc/grpc-js';
+import { service as healthServiceDef } from 'grpc-health-check';
+import { loadProto } from '../mgmt/proto';
+import type { AddPortRequest } from '../gen/switchyard/v1/AddPortRequest';
+import type { ApplyFlowsRequest } from '../gen/switchyard/v1/ApplyFlowsRequest';
+import type { DatapathStats__Output } from '../gen/switchyard/v1/DatapathStats';
+import type { DeleteFlowsRequest } from '../gen/switchyard/v1/DeleteFlowsRequest';
+import type { DumpFlowsRequest } from '../gen/switchyard/v1/DumpFlowsRequest';
+import type { DumpFlowsResponse__Output } from '../gen/switchyard/v1/DumpFlowsResponse';
+import type { Flow } from '../gen/switchyard/v1/Flow';
+import type { FlowModResponse__Output } from '../gen/switchyard/v1/FlowModResponse';
+import type { GetPortStatsResponse__Output } from '../gen/switchyard/v1/GetPortStatsResponse';
+import type { ListPortsResponse__Output } from '../gen/switchyard/v1/ListPortsResponse';
+import type { ListTablesResponse__Output } from '../gen/switchyard/v1/ListTablesResponse';
+import type { Port__Output } from '../gen/switchyard/v1/Port';
+import type { Status__Output } from '../gen/switchyard/v1/Status';
+import type { Table__Output } from '../gen/switchyard/v1/Table';
+import type { UpdatePortRequest } from '../gen/switchyard/v1/UpdatePortRequest';
+import type { UpdateTableRequest } from '../gen/switchyard/v1/UpdateTableRequest';
+
+export const DEFAULT_SERVER = '127.0.0.1:50051';
+
+/** An error the CLI prints as `switchyard: <message>`. */
+export class CliError extends Error {
+  override readonly name = 'CliError';
+  constructor(
+    message: string,
+    readonly code?: Status,
+  ) {
+    super(message);
+  }
+}
+
+function isServiceError(e: unknown): e is ServiceError {
+  return e instanceof Error && typeof (e as ServiceError).code === 'number' && 'details' in e;
+}
+
+/** Whether an error means the daemon itself could not be reached. */
+export function isUnreachable(e: unknown): boolean {
+  if (!isServiceError(e)) return false;
+  if (e.code === Status.DEADLINE_EXCEEDED) return /connect|Waiting for LB/i.test(e.details);
+  return e.code === Status.UNAVAILABLE && /No connection established|failed to connect|ECONNREFUSED|ENOENT|Connection dropped|connect(ion)? (failed|refused)|Name resolution/i.test(e.details);
+}
+
+export type HealthStatus = 'SERVING' | 'NOT_SERVING' | 'UNKNOWN' | 'SERVICE_UNKNOWN';
+
+export class Api {
+  private readonly clients: Client[] = [];
+  private readonly port;
+  private readonly flow;
+  private readonly table;
+  private readonly stats;
+  private readonly system;
+  private readonly health: Client;
+
+  constructor(
+    readonly address: string,
+    private readonly timeoutMs = 60000,
+  ) {
+    const v1 = loadProto().proto.switchyard.v1;
+    const creds = credentials.createInsecure();
+    const track = <T extends Client>(c: T): T => {
+      this.clients.push(c);
+      return c;
+    };
+    this.port = track(new v1.PortService(address, creds));
+    this.flow = track(new v1.FlowService(address, creds));
+    this.table = track(new v1.TableService(address, creds));
+    this.stats = track(new v1.StatsService(address, creds));
+    this.system = track(new v1.SystemService(address, creds));
+    const Health = makeClientConstructor(healthServiceDef, 'Health');
+    this.health = track(new Health(address, creds));
+  }
+
+  close(): void {
+    for (const c of this.clients) c.close();
+  }
+
+  /** Calls a unary method; rejects with CliError carrying the status details. */
+  private call<Res>(client: Client, method: string, req: object, timeoutMs = this.timeoutMs): Promise<Res> {
+    const fn = (client as unknown as Record<string, (...a: unknown[]) => unknown>)[method];
+    return new Promise<Res>((resolve, reject) => {
+      fn.call(client, req, { deadline: Date.now() + timeoutMs }, (err: ServiceError | null, res: Res) => {
+        if (!err) return resolve(res);
+        if (isUnreachable(err)) {
+          reject(new CliError(`cannot reach switchyardd at ${this.address} (is it running? 'switchyard start' starts it): ${err.details}`, err.code));
+        } else reject(new CliError(err.details || err.message, err.code));
+      });
+    });
+  }
+
+  addPort(req: AddPortRequest): Promise<Port__Output> {
+    return this.call(this.port, 'AddPort', req);
+  }
+  deletePort(port: string): Promise<object> {
+    return this.call(this.port, 'DeletePort', { port });
+  }
+  updatePort(req: UpdatePortRequest): Promise<Port__Output> {
+    return this.call(this.port, 'UpdatePort', req);
+  }
+  listPorts(): Promise<ListPortsResponse__Output> {
+    return this.call(this.port, 'ListPorts', {});
+  }
+  portStats(port: string): Promise<GetPortStatsResponse__Output> {
+    return this.call(this.port, 'GetPortStats', { port });
+  }
+  clearPortStats(port: string): Promise<object> {
+    return this.call(this.port, 'ClearPortStats', { port });
+  }
+
+  addFlows(flows: Flow[]): Promise<FlowModResponse__Output> {
+    return this.call(this.flow, 'AddFlows', { flows });
+  }
+  modifyFlows(flows: Flow[], strict: boolean): Promise<FlowModResponse__Output> {
+    return this.call(this.flow, 'ModifyFlows', { flows, strict });
+  }
+  deleteFlows(req: DeleteFlowsRequest): Promise<FlowModResponse__Output> {
+    return this.call(this.flow, 'DeleteFlows', req);
+  }
+  applyFlows(req: ApplyFlowsRequest): Promise<FlowModResponse__Output> {
+    return this.call(this.flow, 'ApplyFlows', req);
+  }
+  dumpFlows(req: DumpFlowsRequest): Promise<DumpFlowsResponse__Output> {
+    return this.call(this.flow, 'DumpFlows', req);
+  }
+
+  listTables(): Promise<ListTablesResponse__Output> {
+    return this.call(this.table, 'ListTables', {});
+  }
+  updateTable(req: UpdateTableRequest): Promise<Table__Output> {
+    return this.call(this.table, 'UpdateTable', req);
+  }
+
+  datapathStats(): Promise<DatapathStats__Output> {
+    return this.call(this.stats, 'GetDatapathStats', {});
+  }
+
+  status(timeoutMs?: number): Promise<Status__Output> {
+    return this.call(this.system, 'GetStatus', {}, timeoutMs);
+  }
+  shutdown(stopDataplane: boolean): Promise<object> {
+    return this.call(this.system, 'Shutdown', { stopDataplane });
+  }
+
+  /** The health of the whole server (""); undefined if the daemon does not answer. */
+  async healthStatus(timeoutMs = 1000): Promise<HealthStatus | undefined> {
+    try {
+      const res = await this.call<{ status: HealthStatus }>(this.health, 'Check', { service: '' }, timeoutMs);
+      return res.status;
+    } catch (e) {
+      if (e instanceof CliError && (e.code === Status.UNAVAILABLE || e.code === Status.DEADLINE_EXCEEDED)) return undefined;
+      throw e;
+    }
+  }
+}

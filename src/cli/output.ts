@@ -1,0 +1,203 @@
+/**
+ * What the CLI prints: the --json shapes (scripts and tests depend on them;
+ * 64-bit numbers as decimal strings) and the human tables.
+ */
+import type { DatapathStats__Output } from '../gen/switchyard/v1/DatapathStats';
+import type { FlowEntry__Output } from '../gen/switchyard/v1/FlowEntry';
+import type { Port__Output } from '../gen/switchyard/v1/Port';
+import type { PortStats__Output } from '../gen/switchyard/v1/PortStats';
+import type { Status__Output } from '../gen/switchyard/v1/Status';
+import type { Table__Output } from '../gen/switchyard/v1/Table';
+
+export interface PortJson {
+  id: number;
+  name: string;
+  devargs: string;
+  driver: string;
+  mtu: number;
+  adminUp: boolean;
+  linkUp: boolean;
+  mac: string;
+  nRxq: number;
+  nTxq: number;
+}
+
+export function portJson(p: Port__Output): PortJson {
+  return {
+    id: p.id,
+    name: p.name,
+    devargs: p.devargs,
+    driver: p.driver,
+    mtu: p.mtu,
+    adminUp: p.adminUp,
+    linkUp: p.linkUp,
+    mac: p.mac,
+    nRxq: p.nRxq,
+    nTxq: p.nTxq,
+  };
+}
+
+export function portStatsJson(s: PortStats__Output) {
+  return {
+    id: s.id,
+    name: s.name,
+    rxPackets: s.rxPackets,
+    rxBytes: s.rxBytes,
+    txPackets: s.txPackets,
+    txBytes: s.txBytes,
+    rxErrors: s.rxErrors,
+    txErrors: s.txErrors,
+    rxMissed: s.rxMissed,
+    drops: { ...s.drops },
+  };
+}
+
+export function cookieHex(u64: string): string {
+  return '0x' + BigInt(u64 || '0').toString(16);
+}
+
+export function flowJson(e: FlowEntry__Output) {
+  return {
+    table: e.tableId,
+    priority: e.priority,
+    cookie: cookieHex(e.cookie),
+    match: e.match,
+    actions: e.actions,
+    idleTimeout: e.idleTimeout,
+    hardTimeout: e.hardTimeout,
+    packets: e.packets,
+    bytes: e.bytes,
+    durationSec: Math.round(e.durationSec * 1000) / 1000,
+  };
+}
+
+/** A dumped entry in the add-flows form (flow dump --export), fit for `flow add --file`. */
+export function flowExportLine(e: FlowEntry__Output): string {
+  const parts = [`table=${e.tableId}`, `priority=${e.priority}`];
+  if (BigInt(e.cookie || '0') !== 0n) parts.push(`cookie=${cookieHex(e.cookie)}`);
+  if (e.idleTimeout) parts.push(`idle_timeout=${e.idleTimeout}`);
+  if (e.hardTimeout) parts.push(`hard_timeout=${e.hardTimeout}`);
+  if (e.flags & 1) parts.push('send_flow_rem');
+  if (e.flags & 4) parts.push('reset_counts');
+  if (e.match) parts.push(e.match);
+  return `${parts.join(',')},actions=${e.actions}`;
+}
+
+export function missText(m: string): string {
+  return m.replace(/^TABLE_MISS_/, '').toLowerCase().replace('unspecified', 'drop');
+}
+
+export function tableJson(t: Table__Output) {
+  return { id: t.id, name: t.name, miss: missText(t.miss), flows: t.flows, lookups: t.lookups, matched: t.matched };
+}
+
+export function statsJson(s: DatapathStats__Output) {
+  return { rxPackets: s.rxPackets, txPackets: s.txPackets, drops: { ...s.drops } };
+}
+
+export function stateText(s: string): string {
+  return s.replace(/^DATAPLANE_STATE_/, '').toLowerCase();
+}
+
+export function statusJson(s: Status__Output) {
+  return {
+    dataplane: stateText(s.dataplane),
+    pid: s.dataplanePid,
+    daemonPid: s.daemonPid,
+    version: s.version,
+    dataplaneVersion: s.dataplaneVersion,
+    dpdkVersion: s.dpdkVersion,
+    filePrefix: s.filePrefix,
+    uptimeSec: Math.round(s.uptimeSec * 1000) / 1000,
+    dataplaneUptimeSec: Math.round(s.dataplaneUptimeSec * 1000) / 1000,
+    workers: s.workers,
+    socket: s.socket,
+    stateFile: s.stateFile,
+    launched: s.launched,
+    lastError: s.lastError,
+    ports: s.ports,
+    flows: s.flows,
+    listen: s.listen,
+  };
+}
+
+// ---------------------------------------------------------------- human output
+
+/** Columns padded to their widest cell; numbers right-aligned. */
+export function table(headers: string[], rows: (string | number)[][]): string {
+  const cells = rows.map((r) => r.map(String));
+  const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => (r[i] ?? '').length)));
+  const numeric = headers.map((_, i) => cells.length > 0 && cells.every((r) => /^-?[0-9]+(\.[0-9]+)?$/.test(r[i] ?? '')));
+  const line = (r: string[]) =>
+    r
+      .map((c, i) => (i === r.length - 1 && !numeric[i] ? c : numeric[i] ? c.padStart(widths[i]) : c.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
+  return [line(headers), ...cells.map(line)].join('\n') + '\n';
+}
+
+export function portsTable(ports: Port__Output[]): string {
+  if (ports.length === 0) return 'no ports\n';
+  return table(
+    ['ID', 'NAME', 'DRIVER', 'MTU', 'ADMIN', 'LINK', 'MAC', 'RXQ', 'TXQ', 'DEVARGS'],
+    ports.map((p) => [p.id, p.name, p.driver, p.mtu, p.adminUp ? 'up' : 'down', p.linkUp ? 'up' : 'down', p.mac, p.nRxq, p.nTxq, p.devargs]),
+  );
+}
+
+function dropTotal(drops: Record<string, string>): bigint {
+  return Object.values(drops).reduce((a, v) => a + BigInt(v), 0n);
+}
+
+export function portStatsTable(stats: PortStats__Output[]): string {
+  if (stats.length === 0) return 'no ports\n';
+  let out = table(
+    ['ID', 'NAME', 'RX_PACKETS', 'RX_BYTES', 'TX_PACKETS', 'TX_BYTES', 'RX_ERRORS', 'TX_ERRORS', 'RX_MISSED', 'DROPS'],
+    stats.map((s) => [s.id, s.name, s.rxPackets, s.rxBytes, s.txPackets, s.txBytes, s.rxErrors, s.txErrors, s.rxMissed, dropTotal(s.drops).toString()]),
+  );
+  for (const s of stats) {
+    const nz = Object.entries(s.drops).filter(([, v]) => v !== '0');
+    if (nz.length) out += `${s.name || s.id} drops: ${nz.map(([k, v]) => `${k}=${v}`).join(' ')}\n`;
+  }
+  return out;
+}
+
+export function tablesTable(tables: Table__Output[]): string {
+  if (tables.length === 0) return 'no tables with flows or settings\n';
+  return table(
+    ['ID', 'NAME', 'MISS', 'FLOWS', 'LOOKUPS', 'MATCHED'],
+    tables.map((t) => [t.id, t.name || '-', missText(t.miss), t.flows, t.lookups, t.matched]),
+  );
+}
+
+export function statsText(s: DatapathStats__Output): string {
+  let out = `rx_packets  ${s.rxPackets}\ntx_packets  ${s.txPackets}\nports       ${s.nPorts}\nflows       ${s.nFlows}\ndrops       ${s.dropsTotal}\n\n`;
+  const help = new Map(s.reasons.map((r) => [r.name, r.help]));
+  const names = s.reasons.length ? s.reasons.map((r) => r.name) : Object.keys(s.drops);
+  out += table(
+    ['REASON', 'COUNT', 'MEANING'],
+    names.map((n) => [n, s.drops[n] ?? '0', help.get(n) ?? '']),
+  );
+  return out;
+}
+
+function duration(sec: number): string {
+  if (sec <= 0) return '-';
+  const d = Math.floor(sec / 86400);
+  const h = Math.floor((sec % 86400) / 3600);
+  const m = Math.floor((sec % 3600) / 60);
+  const s = Math.floor(sec % 60);
+  return (d ? `${d}d ` : '') + (d || h ? `${h}h ` : '') + (d || h || m ? `${m}m ` : '') + `${s}s`;
+}
+
+export function statusText(s: Status__Output): string {
+  const rows: [string, string][] = [
+    ['switchyardd', `${s.version}, pid ${s.daemonPid}, up ${duration(s.uptimeSec)}, listening on ${s.listen}`],
+    ['data plane', stateText(s.dataplane) + (s.dataplanePid ? `, pid ${s.dataplanePid}${s.launched ? ' (launched by switchyardd)' : ''}` : '')],
+  ];
+  if (s.dataplaneVersion) rows.push(['versions', `switchyard-dp ${s.dataplaneVersion}, ${/^DPDK/i.test(s.dpdkVersion) ? '' : 'DPDK '}${s.dpdkVersion}`]);
+  if (s.dataplanePid) rows.push(['uptime', `${duration(s.dataplaneUptimeSec)}, ${s.workers} forwarding lcore(s), file prefix ${s.filePrefix}`]);
+  rows.push(['socket', s.socket], ['state', `${s.stateFile}: ${s.ports} port(s), ${s.flows} flow(s)`]);
+  if (s.lastError) rows.push(['last error', s.lastError]);
+  const w = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n') + '\n';
+}

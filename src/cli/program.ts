@@ -1,0 +1,318 @@
+/**
+ * The switchyard CLI: noun then verb, a thin shell over the gRPC client.
+ *
+ *   switchyard [--server HOST:PORT] [--json] <command>
+ *   start | stop | status
+ *   port add|set|del|list|stats     flow add|mod|del|dump
+ *   table list|set                  stats
+ *
+ * Human tables by default, --json for scripts (shapes in output.ts). On
+ * failure: one line `switchyard: <message>` on stderr, exit status 1; the
+ * message is the daemon's status details.
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { readFileSync } from 'node:fs';
+import { splitFlowFile, splitFlowText } from '../flowspec';
+import type { Flow } from '../gen/switchyard/v1/Flow';
+import { packageVersion } from '../mgmt/version';
+import { Api, CliError, DEFAULT_SERVER } from './client';
+import {
+  flowExportLine,
+  flowJson,
+  portJson,
+  portsTable,
+  portStatsJson,
+  portStatsTable,
+  statsJson,
+  statsText,
+  statusJson,
+  statusText,
+  tableJson,
+  tablesTable,
+} from './output';
+import { Io, startDaemon, StartOptions, stopDaemon } from './start';
+
+interface Globals {
+  server: string;
+  json: boolean;
+}
+
+function intArg(name: string, min: number, max: number) {
+  return (v: string): number => {
+    if (!/^[0-9]+$/.test(v) || Number(v) < min || Number(v) > max) {
+      throw new InvalidArgumentError(`expected ${name} ${min}..${max}`);
+    }
+    return Number(v);
+  };
+}
+
+function collect(v: string, prev: string[]): string[] {
+  return [...prev, v];
+}
+
+/** Parses `flow add/mod` arguments into Flow messages (match and actions split at actions=). */
+function flowsFromArgs(texts: string[]): Flow[] {
+  return texts.map((t) => {
+    const { match, actions } = splitFlowText(t);
+    if (actions === undefined) throw new CliError(`flow '${t}' has no actions: end it with actions=... (actions=drop to drop)`);
+    return { match, actions };
+  });
+}
+
+export function buildProgram(io: Io, state: { code: number; api: Api | null }): Command {
+  const program = new Command('switchyard');
+  const globals = (cmd: Command): Globals => cmd.optsWithGlobals() as Globals;
+  const api = (cmd: Command): Api => (state.api ??= new Api(globals(cmd).server));
+  const print = (cmd: Command, json: unknown, human: () => string) => {
+    io.out(globals(cmd).json ? JSON.stringify(json, null, 2) + '\n' : human());
+  };
+
+  program
+    .description('Switchyard, a DPDK flow-based virtual switch: command-line client of switchyardd')
+    .version(packageVersion())
+    .addOption(new Option('--server <host:port>', 'switchyardd address').env('SWITCHYARD_SERVER').default(DEFAULT_SERVER))
+    .option('--json', 'machine-readable output', false)
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.out(s),
+      writeErr: (s) => io.err(s),
+      outputError: () => undefined, // printed once, as one line, by run()
+    });
+
+  const noun = (name: string, description: string, verbs: string) => {
+    const c = program.command(name).description(description);
+    c.argument('[command]').action((sub: string | undefined) => {
+      throw new CliError(sub ? `unknown command '${name} ${sub}' (${name} commands: ${verbs})` : `${name}: expected a command: ${verbs}`);
+    });
+    return c;
+  };
+
+  // ---------------------------------------------------------------- start, stop, status
+
+  program
+    .command('start')
+    .description('start switchyardd (and through it switchyard-dp); wait until it serves')
+    .option('--config <file>', 'JSON/YAML {ports:[{name,devargs,id?,mtu?}], tables:[...], flows:[text...]} applied at start')
+    .option('--port <name=devargs>', 'port to add at start (repeatable)', collect, [])
+    .option('--flow <text>', 'flow to add at start (repeatable)', collect, [])
+    .option('--foreground', 'run switchyardd in this terminal, logging to stderr')
+    .option('--demo', 'run the demo topology in the foreground; Ctrl-C stops and removes it')
+    .option('--state <file>', 'desired-state file (switchyardd --state)')
+    .option('--run-dir <dir>', 'run directory (switchyardd --run-dir)')
+    .option('--listen <host:port>', 'gRPC address of the daemon (default: --server)')
+    .option('--lcores <list>', 'EAL core list of switchyard-dp')
+    .option('--file-prefix <name>', 'EAL --file-prefix of switchyard-dp')
+    .option('--pmd-sleep-max <us>', 'longest idle sleep of a forwarding lcore (0: pure polling)')
+    .option('--dp-binary <path>', 'switchyard-dp to launch')
+    .option('--dp-socket <path>', 'data-plane control socket')
+    .option('--eal-args <args>', 'more EAL arguments')
+    .option('--no-launch', 'connect to a running switchyard-dp, never launch one')
+    .option('--log-level <level>', 'switchyardd log level')
+    .option('--timeout <seconds>', 'how long to wait for the daemon to serve', '30')
+    .action(async (o: StartOptions, cmd: Command) => {
+      state.code = await startDaemon(o, globals(cmd).server, globals(cmd).json, io);
+    });
+
+  program
+    .command('stop')
+    .description('stop switchyardd and switchyard-dp')
+    .option('--keep-dataplane', 'stop only the daemon; the data plane keeps forwarding')
+    .action(async (o: { keepDataplane?: boolean }, cmd: Command) => {
+      state.code = await stopDaemon(globals(cmd).server, o.keepDataplane === true, globals(cmd).json, io);
+    });
+
+  program
+    .command('status')
+    .description('daemon and data-plane status')
+    .action(async (_o, cmd: Command) => {
+      const s = await api(cmd).status();
+      print(cmd, statusJson(s), () => statusText(s));
+    });
+
+  // ---------------------------------------------------------------- ports
+
+  const port = noun('port', 'switch ports', 'add, set, del, list, stats');
+  port
+    .command('add')
+    .description('attach a DPDK device as a port')
+    .argument('<name>', 'port name (a letter first)')
+    .argument('<devargs>', 'DPDK devargs, e.g. net_tap0,iface=sy0')
+    .option('--id <n>', 'port number (default: the lowest free)', intArg('a port number', 1, 0xffffff00))
+    .option('--mtu <n>', 'MTU', intArg('an MTU', 64, 65535))
+    .option('--down', 'leave it administratively down')
+    .action(async (name: string, devargs: string, o: { id?: number; mtu?: number; down?: boolean }, cmd: Command) => {
+      const p = await api(cmd).addPort({ name, devargs, id: o.id, mtu: o.mtu, adminUp: o.down ? false : undefined });
+      print(cmd, portJson(p), () => portsTable([p]));
+    });
+  port
+    .command('set')
+    .description('change a port')
+    .argument('<port>', 'name or number')
+    .option('--mtu <n>', 'MTU', intArg('an MTU', 64, 65535))
+    .option('--up', 'administratively up')
+    .option('--down', 'administratively down')
+    .action(async (ref: string, o: { mtu?: number; up?: boolean; down?: boolean }, cmd: Command) => {
+      if (o.up && o.down) throw new CliError('--up and --down exclude each other');
+      if (o.mtu === undefined && !o.up && !o.down) throw new CliError('port set: nothing to change (--mtu, --up or --down)');
+      const p = await api(cmd).updatePort({ port: ref, mtu: o.mtu, adminUp: o.up ? true : o.down ? false : undefined });
+      print(cmd, portJson(p), () => portsTable([p]));
+    });
+  port
+    .command('del')
+    .alias('delete')
+    .description('detach a port (flows that use it stay)')
+    .argument('<port>', 'name or number')
+    .action(async (ref: string, _o, cmd: Command) => {
+      await api(cmd).deletePort(ref);
+      print(cmd, { deleted: ref }, () => `deleted port ${ref}\n`);
+    });
+  port
+    .command('list')
+    .alias('ls')
+    .description('ports and their state')
+    .action(async (_o, cmd: Command) => {
+      const { ports } = await api(cmd).listPorts();
+      print(cmd, ports.map(portJson), () => portsTable(ports));
+    });
+  port
+    .command('stats')
+    .description('port counters, drops by reason')
+    .argument('[port]', 'name or number (default: every port)')
+    .option('--clear', 'reset the counters instead of showing them')
+    .action(async (ref: string | undefined, o: { clear?: boolean }, cmd: Command) => {
+      if (o.clear) {
+        await api(cmd).clearPortStats(ref ?? '');
+        print(cmd, { cleared: ref ?? 'all' }, () => `cleared the counters of ${ref ? `port ${ref}` : 'every port'}\n`);
+        return;
+      }
+      const { stats } = await api(cmd).portStats(ref ?? '');
+      print(cmd, stats.map(portStatsJson), () => portStatsTable(stats));
+    });
+
+  // ---------------------------------------------------------------- flows
+
+  const flow = noun('flow', 'flow entries, in ovs-ofctl syntax', 'add, mod, del, dump');
+  flow
+    .command('add')
+    .description('add flows (one batch, all or nothing)')
+    .argument('[flows...]', "e.g. 'table=0,priority=100,ip,in_port=p1,actions=output:p2'")
+    .option('--file <file>', 'a flow file: one flow per line, # comments, \\ continues; lines may start with add/modify/delete[_strict]')
+    .action(async (texts: string[], o: { file?: string }, cmd: Command) => {
+      let changed: number;
+      if (o.file) {
+        if (texts.length) throw new CliError('give flows either as arguments or with --file, not both');
+        let content: string;
+        try {
+          content = readFileSync(o.file, 'utf8');
+        } catch (e) {
+          throw new CliError(`cannot read ${o.file}: ${(e as Error).message}`);
+        }
+        const lines = splitFlowFile(content);
+        if (lines.length === 0) throw new CliError(`${o.file}: no flows`);
+        try {
+          ({ changed } = await api(cmd).applyFlows({ lines: lines.map((l) => l.text) }));
+        } catch (e) {
+          if (!(e instanceof CliError)) throw e;
+          const m = /^flow #([0-9]+): ([\s\S]*)$/.exec(e.message);
+          const at = m ? lines[Number(m[1]) - 1] : lines.length === 1 && !/cannot reach/.test(e.message) ? lines[0] : undefined;
+          if (at) throw new CliError(`${o.file}:${at.line}: ${m ? m[2] : e.message}`, e.code);
+          throw e;
+        }
+      } else {
+        if (!texts.length) throw new CliError('flow add: give a flow, or --file FILE');
+        ({ changed } = await api(cmd).addFlows(flowsFromArgs(texts)));
+      }
+      print(cmd, { changed }, () => `${changed} flow${changed === 1 ? '' : 's'} ${o.file ? 'changed' : 'added'}\n`);
+    });
+  flow
+    .command('mod')
+    .alias('modify')
+    .description('new actions for the flows a match covers')
+    .argument('<flow>', "match and actions, e.g. 'ip,in_port=p1,actions=drop'")
+    .option('--strict', 'only the flow of exactly this match and priority')
+    .action(async (text: string, o: { strict?: boolean }, cmd: Command) => {
+      const { changed } = await api(cmd).modifyFlows(flowsFromArgs([text]), o.strict === true);
+      print(cmd, { changed }, () => `${changed} flow${changed === 1 ? '' : 's'} modified\n`);
+    });
+  flow
+    .command('del')
+    .alias('delete')
+    .description('delete the flows a match covers (no match: every flow)')
+    .argument('[match]', "e.g. 'ip,nw_src=10.0.0.0/24' (may carry table=, priority=, cookie=V/M, out_port=)")
+    .option('--strict', 'only the flow of exactly this match and priority')
+    .option('--table <n>', 'only this table', intArg('a table', 0, 254))
+    .action(async (match: string | undefined, o: { strict?: boolean; table?: number }, cmd: Command) => {
+      const { changed } = await api(cmd).deleteFlows({ match: match ?? '', strict: o.strict === true, tableId: o.table });
+      print(cmd, { changed }, () => `${changed} flow${changed === 1 ? '' : 's'} deleted\n`);
+    });
+  flow
+    .command('dump')
+    .description('flow entries with their counters')
+    .argument('[match]', 'only the flows this match covers')
+    .option('--table <n>', 'only this table', intArg('a table', 0, 254))
+    .option('--export', 'print in the add-flows form (for flow add --file)')
+    .action(async (match: string | undefined, o: { table?: number; export?: boolean }, cmd: Command) => {
+      const { flows } = await api(cmd).dumpFlows({ match: match ?? '', tableId: o.table });
+      if (o.export && !globals(cmd).json) io.out(flows.map((f) => flowExportLine(f) + '\n').join(''));
+      else print(cmd, flows.map(flowJson), () => flows.map((f) => f.text + '\n').join(''));
+    });
+
+  // ---------------------------------------------------------------- tables, statistics
+
+  const tbl = noun('table', 'flow tables', 'list, set');
+  tbl
+    .command('list')
+    .alias('ls')
+    .description('tables that hold flows or have settings')
+    .action(async (_o, cmd: Command) => {
+      const { tables } = await api(cmd).listTables();
+      print(cmd, tables.map(tableJson), () => tablesTable(tables));
+    });
+  tbl
+    .command('set')
+    .description("set a table's name and miss behaviour")
+    .argument('<id>', 'table number 0..254', intArg('a table', 0, 254))
+    .option('--name <name>', 'table name')
+    .addOption(new Option('--miss <behaviour>', 'what a miss does').choices(['drop', 'continue', 'controller']))
+    .action(async (id: number, o: { name?: string; miss?: string }, cmd: Command) => {
+      if (o.name === undefined && o.miss === undefined) throw new CliError('table set: nothing to change (--name or --miss)');
+      const t = await api(cmd).updateTable({
+        id,
+        name: o.name,
+        miss: o.miss ? (`TABLE_MISS_${o.miss.toUpperCase()}` as 'TABLE_MISS_DROP') : 'TABLE_MISS_UNSPECIFIED',
+      });
+      print(cmd, tableJson(t), () => tablesTable([t]));
+    });
+
+  program
+    .command('stats')
+    .description('datapath totals and drops by reason')
+    .action(async (_o, cmd: Command) => {
+      const s = await api(cmd).datapathStats();
+      print(cmd, statsJson(s), () => statsText(s));
+    });
+
+  return program;
+}
+
+/** Runs the CLI; resolves with the exit status. Never throws. */
+export async function run(argv: string[], io: Io): Promise<number> {
+  const state: { code: number; api: Api | null } = { code: 0, api: null };
+  const program = buildProgram(io, state);
+  try {
+    await program.parseAsync(argv);
+    return state.code;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.exitCode === 0 || e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return 0;
+      if (e.code === 'commander.help' || e.code === 'commander.executeSubCommandAsync') return e.exitCode;
+      io.err(`switchyard: ${e.message.replace(/^error: /, '')}\n`);
+      return 1;
+    }
+    io.err(`switchyard: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 1;
+  } finally {
+    state.api?.close();
+  }
+}

@@ -1,0 +1,42 @@
+/** switchyard.v1.PortService: ports by name or number, over Switch. */
+import type { PortServiceHandlers } from '../gen/switchyard/v1/PortService';
+import { unary } from './rpc';
+import type { Switch } from './switch';
+import { has, toWirePort, toWirePortStats } from './wire';
+
+export function portService(sw: Switch): PortServiceHandlers {
+  return {
+    AddPort: unary(async (req) => {
+      const desc = await sw.addPort({
+        name: req.name,
+        devargs: req.devargs,
+        id: has(req, 'id') ? req.id : undefined,
+        mtu: has(req, 'mtu') ? req.mtu : undefined,
+        adminUp: has(req, 'adminUp') ? req.adminUp : undefined,
+      });
+      return toWirePort(desc);
+    }),
+
+    DeletePort: unary(async (req) => {
+      await sw.deletePort(req.port);
+      return {};
+    }),
+
+    UpdatePort: unary(async (req) => {
+      const desc = await sw.updatePort(req.port, {
+        mtu: has(req, 'mtu') ? req.mtu : undefined,
+        adminUp: has(req, 'adminUp') ? req.adminUp : undefined,
+      });
+      return toWirePort(desc);
+    }),
+
+    ListPorts: unary(async () => ({ ports: (await sw.listPorts()).map(toWirePort) })),
+
+    GetPortStats: unary(async (req) => ({ stats: (await sw.portStats(req.port || undefined)).map(toWirePortStats) })),
+
+    ClearPortStats: unary(async (req) => {
+      await sw.clearPortStats(req.port || undefined);
+      return {};
+    }),
+  };
+}

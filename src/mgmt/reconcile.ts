@@ -1,0 +1,148 @@
+/**
+ * Reconciliation: what to send a data plane so that it matches the desired
+ * state, touching nothing that already matches (no traffic disruption).
+ *
+ * Used whenever the data plane (re)connects — a freshly launched one is
+ * empty, so the plan is a full replay — and to undo a change whose
+ * persisting failed. Pure functions: the plan is executed by switch.ts in
+ * this order: table settings, port deletions, port additions (explicit ids,
+ * administratively down), changes of existing ports, the flows in one batch,
+ * a barrier, then the new ports brought up. Flows are in place before any
+ * new port carries traffic.
+ */
+import type { FlowMod, PortAddRequest, PortDesc, TableDesc, TableMiss } from './addon-types';
+import { formatActions, flowKey, sameFlow } from '../flowspec';
+import type { DesiredState, PortConfig, TableConfig } from './state';
+
+export interface ActualState {
+  ports: PortDesc[];
+  tables: TableDesc[];
+  /** Canonical add FlowMods (entryToFlowMod of the dump). */
+  flows: FlowMod[];
+}
+
+export interface TableChange {
+  id: number;
+  name: string;
+  miss: TableMiss;
+  maxFlows?: number;
+}
+
+export interface ReconcilePlan {
+  tableMods: TableChange[];
+  portDeletes: number[];
+  portAdds: PortAddRequest[];
+  portMods: { id: number; change: { mtu?: number; adminUp?: boolean } }[];
+  flowMods: FlowMod[];
+  /** After the flows: bring these newly added ports up. */
+  portUps: number[];
+  /** Keys of desired flows with timeouts that the running data plane no longer has: they expired. */
+  expired: string[];
+}
+
+export function isEmptyPlan(p: ReconcilePlan): boolean {
+  return (
+    p.tableMods.length + p.portDeletes.length + p.portAdds.length + p.portMods.length + p.flowMods.length + p.portUps.length + p.expired.length === 0
+  );
+}
+
+export function planTables(desired: readonly TableConfig[], actual: readonly TableDesc[]): TableChange[] {
+  const out: TableChange[] = [];
+  const want = new Map(desired.map((t) => [t.id, t]));
+  for (const t of actual) {
+    if (want.has(t.id)) continue;
+    if (t.name !== '' || t.miss !== 'drop' || t.maxFlows !== 0) out.push({ id: t.id, name: '', miss: 'drop', maxFlows: 0 });
+  }
+  const have = new Map(actual.map((t) => [t.id, t]));
+  for (const d of desired) {
+    const a = have.get(d.id);
+    const same =
+      a !== undefined &&
+      a.name === d.name &&
+      a.miss === d.miss &&
+      (d.maxFlows === undefined ? true : a.maxFlows === d.maxFlows);
+    if (same) continue;
+    if (!a && d.name === '' && d.miss === 'drop' && !d.maxFlows) continue; // default settings
+    const c: TableChange = { id: d.id, name: d.name, miss: d.miss };
+    if (d.maxFlows !== undefined) c.maxFlows = d.maxFlows;
+    out.push(c);
+  }
+  return out;
+}
+
+export function planPorts(desired: readonly PortConfig[], actual: readonly PortDesc[]): Pick<ReconcilePlan, 'portDeletes' | 'portAdds' | 'portMods' | 'portUps'> {
+  const plan: Pick<ReconcilePlan, 'portDeletes' | 'portAdds' | 'portMods' | 'portUps'> = { portDeletes: [], portAdds: [], portMods: [], portUps: [] };
+  const want = new Map(desired.map((p) => [p.name, p]));
+  const keep = new Set<string>();
+  for (const a of actual) {
+    const d = want.get(a.name);
+    if (!d || d.id !== a.id || d.devargs.trim() !== a.devargs.trim()) {
+      plan.portDeletes.push(a.id);
+      continue;
+    }
+    keep.add(a.name);
+    const change: { mtu?: number; adminUp?: boolean } = {};
+    if (d.mtu !== undefined && d.mtu !== a.mtu) change.mtu = d.mtu;
+    if (d.adminUp !== a.adminUp) change.adminUp = d.adminUp;
+    if (Object.keys(change).length) plan.portMods.push({ id: a.id, change });
+  }
+  for (const d of desired) {
+    if (keep.has(d.name)) continue;
+    const req: PortAddRequest = { name: d.name, devargs: d.devargs, id: d.id, adminUp: false };
+    if (d.mtu !== undefined) req.mtu = d.mtu;
+    plan.portAdds.push(req);
+    if (d.adminUp) plan.portUps.push(d.id);
+  }
+  return plan;
+}
+
+/**
+ * The flow-mods that turn `actual` into `desired`: strict deletes of extra
+ * entries, strict modifies where only the actions differ, adds of missing or
+ * otherwise different entries (an add replaces). Entries that match are not
+ * touched. With `expireTimed`, desired entries with a timeout that `actual`
+ * lacks are reported as expired instead of added back.
+ */
+export function diffFlows(
+  desired: readonly FlowMod[],
+  actual: readonly FlowMod[],
+  expireTimed = false,
+): { mods: FlowMod[]; expired: string[] } {
+  const have = new Map(actual.map((f) => [flowKey(f), f]));
+  const want = new Set<string>();
+  const deletes: FlowMod[] = [];
+  const modifies: FlowMod[] = [];
+  const adds: FlowMod[] = [];
+  const expired: string[] = [];
+  for (const d of desired) {
+    const k = flowKey(d);
+    want.add(k);
+    const a = have.get(k);
+    if (!a) {
+      if (expireTimed && (d.idleTimeout || d.hardTimeout)) expired.push(k);
+      else adds.push({ ...d, command: 'add' });
+      continue;
+    }
+    if (sameFlow(d, a)) continue;
+    const onlyActions = sameFlow({ ...d, actions: a.actions }, a) && formatActions(d.actions) !== formatActions(a.actions);
+    if (onlyActions) {
+      modifies.push({ command: 'modify_strict', table: d.table, priority: d.priority, match: d.match, actions: d.actions });
+    } else adds.push({ ...d, command: 'add' });
+  }
+  for (const [k, a] of have) {
+    if (want.has(k)) continue;
+    deletes.push({ command: 'delete_strict', table: a.table, priority: a.priority, match: a.match, actions: [] });
+  }
+  return { mods: [...deletes, ...modifies, ...adds], expired };
+}
+
+/** The whole plan; `fresh` says the data plane has just started empty (a full replay, nothing expires). */
+export function planReconcile(desired: DesiredState, actual: ActualState, fresh: boolean): ReconcilePlan {
+  const { mods, expired } = diffFlows(desired.flows, actual.flows, !fresh);
+  return {
+    tableMods: planTables(desired.tables, actual.tables),
+    ...planPorts(desired.ports, actual.ports),
+    flowMods: mods,
+    expired,
+  };
+}

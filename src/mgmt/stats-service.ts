@@ -1,0 +1,44 @@
+/** switchyard.v1.StatsService: datapath totals and drops by reason, once or as a stream. */
+import { status as Status } from '@grpc/grpc-js';
+import type { StatsServiceHandlers } from '../gen/switchyard/v1/StatsService';
+import { toServiceError } from './errors';
+import { unary } from './rpc';
+import type { Switch } from './switch';
+import { toWireDpStats } from './wire';
+
+export interface DropReasonInfo {
+  name: string;
+  help: string;
+}
+
+export function statsService(sw: Switch, reasons: readonly DropReasonInfo[]): StatsServiceHandlers {
+  return {
+    GetDatapathStats: unary(async () => toWireDpStats(await sw.dpStats(), reasons)),
+
+    WatchDatapathStats: (call) => {
+      const interval = Math.max(100, call.request.intervalMs || 1000);
+      let timer: NodeJS.Timeout | undefined;
+      let done = false;
+      const finish = () => {
+        done = true;
+        if (timer) clearTimeout(timer);
+      };
+      const tick = async () => {
+        try {
+          const s = await sw.dpStats();
+          if (done) return;
+          call.write(toWireDpStats(s, reasons));
+          timer = setTimeout(() => void tick(), interval);
+        } catch (e) {
+          if (done) return;
+          finish();
+          const err = toServiceError(e);
+          call.emit('error', { ...err, code: err.code ?? Status.INTERNAL });
+        }
+      };
+      call.on('cancelled', finish);
+      call.on('close', finish);
+      void tick();
+    },
+  };
+}

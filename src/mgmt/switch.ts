@@ -1,0 +1,562 @@
+/**
+ * The switch as the daemon manages it: the desired state, the data plane it
+ * is pushed to, and every operation of the API.
+ *
+ * Rules
+ *   - A change is accepted only if the data plane accepted it: it is applied
+ *     to the data plane first, then persisted, then the RPC returns. If
+ *     persisting fails the data plane is rolled back and the caller gets
+ *     INTERNAL.
+ *   - Changes run one at a time (a promise chain), so the desired state, the
+ *     data plane and the file never see two interleaved.
+ *   - Input is checked before the data plane is asked for: a malformed flow
+ *     is INVALID_ARGUMENT, an unknown port NOT_FOUND, a duplicate port
+ *     ALREADY_EXISTS, whether or not the data plane is connected; anything
+ *     that needs the data plane while it is not connected is UNAVAILABLE.
+ *   - When a data plane connects (attach), it is reconciled with the desired
+ *     state (reconcile.ts) before any change or query is served.
+ */
+import { EventEmitter } from 'node:events';
+import { status as Status } from '@grpc/grpc-js';
+import type {
+  DataplaneClient,
+  DpEvent,
+  DpInfo,
+  DpStats,
+  FlowEntry,
+  FlowMod,
+  PortDesc,
+  PortStats,
+  TableDesc,
+  TableMiss,
+} from './addon-types';
+import { TABLE_ALL } from './addon-types';
+import {
+  entryToFlowMod,
+  flowKey,
+  FlowParts,
+  parseFlowLine,
+  parseFlowParts,
+  PortNames,
+  RESERVED_PORTS,
+} from '../flowspec';
+import { ApiError, inBatch, isDpError } from './errors';
+import { applyFlowMods } from './flowtable';
+import type { Logger } from './log';
+import { diffFlows, isEmptyPlan, planReconcile, ReconcilePlan } from './reconcile';
+import { cloneState, DesiredState, PortConfig, StateSaver, TableConfig } from './state';
+
+export type DpStateName = 'disconnected' | 'launching' | 'connecting' | 'reconciling' | 'connected' | 'stopped';
+
+export interface PortRequest {
+  name: string;
+  devargs: string;
+  id?: number;
+  mtu?: number;
+  adminUp?: boolean;
+}
+
+/** Ports, tables and flows to add once, when the data plane first connects (--port, --flow, --config). */
+export interface StartupConfig {
+  ports: PortRequest[];
+  tables: TableConfig[];
+  flows: string[];
+}
+
+export interface NamedPortStats extends PortStats {
+  name: string;
+}
+
+const PORT_NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,30}$/;
+const RESERVED_NAMES = new Set([...Object.keys(RESERVED_PORTS), 'normal', 'drop', 'any', 'none', 'table', 'actions']);
+
+/** Checks a port name: it must read unambiguously in flow text. */
+export function checkPortName(name: string): void {
+  if (!PORT_NAME.test(name)) {
+    throw new ApiError(
+      Status.INVALID_ARGUMENT,
+      `port name '${name}' is not valid: 1 to 31 characters, a letter or '_' first, then letters, digits, '_', '-' or '.'`,
+    );
+  }
+  if (RESERVED_NAMES.has(name.toLowerCase())) {
+    throw new ApiError(Status.INVALID_ARGUMENT, `port name '${name}' is reserved in flow syntax`);
+  }
+}
+
+function checkDevargs(devargs: string): void {
+  if (devargs.trim() === '' || devargs.length > 255 || /[\n\r\0]/.test(devargs)) {
+    throw new ApiError(Status.INVALID_ARGUMENT, `devargs '${devargs}' is not valid: 1 to 255 characters on one line`);
+  }
+}
+
+function errText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+export class Switch extends EventEmitter {
+  state: DesiredState;
+  dpState: DpStateName = 'disconnected';
+  dpInfo: DpInfo | null = null;
+  lastError = '';
+  /** Problems met replaying the state into the data plane, cleared on the next attach. */
+  replayWarnings: string[] = [];
+
+  private dp: DataplaneClient | null = null;
+  private attaching = false;
+  private chain: Promise<void> = Promise.resolve();
+  private startup: StartupConfig | null;
+
+  constructor(
+    state: DesiredState,
+    private readonly saver: StateSaver,
+    private readonly log: Logger,
+    startup?: StartupConfig,
+  ) {
+    super();
+    this.state = state;
+    this.startup = startup && (startup.ports.length || startup.flows.length || startup.tables.length) ? startup : null;
+  }
+
+  // ---------------------------------------------------------------- plumbing
+
+  /** Runs fn after every change before it has finished. */
+  private serialize<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(fn, fn);
+    this.chain = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  private requireDp(): DataplaneClient {
+    if (this.dp && (this.dpState === 'connected' || this.attaching)) return this.dp;
+    const why = this.lastError ? `: ${this.lastError}` : '';
+    throw new ApiError(Status.UNAVAILABLE, `the data plane is not connected (${this.dpState}${why})`);
+  }
+
+  get connected(): boolean {
+    return this.dpState === 'connected';
+  }
+
+  setDpState(s: DpStateName, error?: string): void {
+    const was = this.dpState;
+    this.dpState = s;
+    if (error !== undefined) this.lastError = error;
+    if (s === 'connected') this.lastError = '';
+    if (was !== s) this.emit('state', s);
+    if (was === 'connected' && s !== 'connected') this.emit('unready');
+  }
+
+  /** Persists `next`; on failure runs `undo` on the data plane and throws INTERNAL. */
+  private async commit(next: DesiredState, undo: () => Promise<unknown>): Promise<void> {
+    try {
+      await this.saver.save(next);
+    } catch (e) {
+      this.log.error(`cannot persist the desired state: ${errText(e)}; rolling the change back`);
+      try {
+        await undo();
+      } catch (u) {
+        this.log.error(`rollback failed: ${errText(u)}; the data plane differs from the desired state until it reconnects`);
+      }
+      throw new ApiError(Status.INTERNAL, `cannot persist the state (${errText(e)}); the change was rolled back`);
+    }
+    this.state = next;
+  }
+
+  /** Name lookups for flow text, from the desired ports. */
+  portNames(): Required<PortNames> {
+    const byName = new Map(this.state.ports.map((p) => [p.name, p.id]));
+    const byId = new Map(this.state.ports.map((p) => [p.id, p.name]));
+    return { resolvePort: (n) => byName.get(n), portName: (id) => byId.get(id) };
+  }
+
+  /** A port by name or number ("p1", "3"); NOT_FOUND otherwise. */
+  findPort(ref: string): PortConfig {
+    const r = ref.trim();
+    const p = /^[0-9]+$/.test(r) ? this.state.ports.find((q) => q.id === Number(r)) : this.state.ports.find((q) => q.name === r);
+    if (!p) throw new ApiError(Status.NOT_FOUND, `port '${ref}' does not exist`);
+    return p;
+  }
+
+  // ---------------------------------------------------------------- data plane lifecycle
+
+  /**
+   * A data plane has connected: reconcile it with the desired state, apply
+   * the startup configuration the first time, then serve. Rejects if the
+   * data plane disconnects meanwhile (the supervisor retries); replay
+   * problems of single items are logged and kept in replayWarnings.
+   */
+  attach(dp: DataplaneClient, info: DpInfo): Promise<void> {
+    return this.serialize(async () => {
+      this.dp = dp;
+      this.dpInfo = info;
+      this.attaching = true;
+      this.setDpState('reconciling');
+      try {
+        await this.reconcile(dp);
+        if (this.startup) {
+          const s = this.startup;
+          this.startup = null;
+          try {
+            await this.applyStartup(s);
+          } catch (e) {
+            this.emit('fatal', new Error(`startup configuration failed: ${errText(e)}`));
+            throw e;
+          }
+        }
+      } catch (e) {
+        this.dp = null;
+        this.setDpState('disconnected', errText(e));
+        throw e;
+      } finally {
+        this.attaching = false;
+      }
+      this.setDpState('connected');
+      this.emit('ready');
+    });
+  }
+
+  /** The data plane went away (or is being replaced). */
+  detach(reason: string): void {
+    this.dp = null;
+    this.setDpState('disconnected', reason);
+  }
+
+  private async reconcile(dp: DataplaneClient): Promise<void> {
+    this.replayWarnings = [];
+    const [ports, tables, entries] = await Promise.all([dp.portList(), dp.tableList(), dp.flowDump()]);
+    const flows: FlowMod[] = [];
+    for (const e of entries) {
+      try {
+        flows.push(entryToFlowMod(e));
+      } catch (err) {
+        this.warn(`replay: cannot read a flow of the data plane (table ${e.table}, priority ${e.priority}): ${errText(err)}`);
+      }
+    }
+    const fresh = ports.length === 0 && entries.length === 0;
+    const plan = planReconcile(this.state, { ports, tables, flows }, fresh);
+    if (isEmptyPlan(plan)) {
+      this.log.info('data plane matches the desired state');
+      return;
+    }
+    this.log.info(
+      `reconciling: ${plan.tableMods.length} table(s), ${plan.portDeletes.length} port deletion(s), ` +
+        `${plan.portAdds.length} port addition(s), ${plan.portMods.length} port change(s), ${plan.flowMods.length} flow-mod(s)` +
+        (plan.expired.length ? `, ${plan.expired.length} expired flow(s) dropped` : ''),
+    );
+    await this.execute(dp, plan);
+    if (plan.expired.length) {
+      const gone = new Set(plan.expired);
+      const next = cloneState(this.state);
+      next.flows = next.flows.filter((f) => !gone.has(flowKey(f)));
+      try {
+        await this.saver.save(next);
+        this.state = next;
+      } catch (e) {
+        this.warn(`cannot persist the removal of expired flows: ${errText(e)}`);
+      }
+    }
+  }
+
+  private warn(msg: string): void {
+    this.log.warn(msg);
+    this.replayWarnings.push(msg);
+  }
+
+  /** Runs one replay step; a lost connection aborts, anything else is logged and skipped. */
+  private async step(what: string, fn: () => Promise<unknown>): Promise<boolean> {
+    try {
+      await fn();
+      return true;
+    } catch (e) {
+      if (isDpError(e) && e.code === 'DISCONNECTED') throw e;
+      this.warn(`replay: ${what}: ${errText(e)}`);
+      return false;
+    }
+  }
+
+  private async execute(dp: DataplaneClient, plan: ReconcilePlan): Promise<void> {
+    for (const t of plan.tableMods) await this.step(`table ${t.id}`, () => dp.tableMod(t));
+    for (const id of plan.portDeletes) await this.step(`deleting port ${id}`, () => dp.portDel(id));
+    const failed = new Set<number>();
+    for (const req of plan.portAdds) {
+      if (!(await this.step(`adding port ${req.name}`, () => dp.portAdd(req)))) failed.add(req.id!);
+    }
+    for (const m of plan.portMods) await this.step(`changing port ${m.id}`, () => dp.portMod(m.id, m.change));
+    let mods = plan.flowMods;
+    // One batch; if the data plane refuses an item, leave that one out and retry the rest.
+    while (mods.length) {
+      try {
+        await dp.flowMod(mods);
+        break;
+      } catch (e) {
+        if (isDpError(e) && e.code === 'DISCONNECTED') throw e;
+        const i = isDpError(e) ? e.index : -1;
+        if (i < 0 || i >= mods.length) {
+          this.warn(`replay: flows refused: ${errText(e)}`);
+          break;
+        }
+        this.warn(`replay: flow refused and left out: ${errText(e)}`);
+        mods = mods.filter((_, j) => j !== i);
+      }
+    }
+    await dp.barrier();
+    for (const id of plan.portUps) {
+      if (!failed.has(id)) await this.step(`bringing port ${id} up`, () => dp.portMod(id, { adminUp: true }));
+    }
+  }
+
+  private async applyStartup(s: StartupConfig): Promise<void> {
+    for (const t of s.tables) await this.doUpdateTable(t);
+    for (const p of s.ports) {
+      const have = this.state.ports.find((q) => q.name === p.name);
+      if (have) {
+        if (have.devargs !== p.devargs) {
+          this.log.warn(`port ${p.name} is already configured with devargs '${have.devargs}'; keeping it (not '${p.devargs}')`);
+        }
+        continue;
+      }
+      checkPortName(p.name);
+      checkDevargs(p.devargs);
+      await this.doAddPort(p);
+      this.log.info(`added port ${p.name} (${p.devargs})`);
+    }
+    if (s.flows.length) {
+      const names = this.portNames();
+      const mods = s.flows.map((text, i) => {
+        try {
+          return parseFlowLine(text, names);
+        } catch (e) {
+          throw inBatch(e, i, s.flows.length);
+        }
+      });
+      const n = await this.doApplyMods(mods);
+      this.log.info(`startup flows applied: ${n} entries changed`);
+    }
+  }
+
+  /** A data-plane event: flows that expired leave the desired state. */
+  handleEvent(ev: DpEvent): void {
+    if (ev.type === 'flow_removed' && ev.reason !== 'delete') {
+      let key: string;
+      try {
+        key = flowKey(entryToFlowMod(ev.flow));
+      } catch {
+        return;
+      }
+      void this.serialize(async () => {
+        if (!this.state.flows.some((f) => flowKey(f) === key)) return;
+        const next = cloneState(this.state);
+        next.flows = next.flows.filter((f) => flowKey(f) !== key);
+        try {
+          await this.saver.save(next);
+          this.state = next;
+        } catch (e) {
+          this.log.error(`cannot persist the removal of an expired flow: ${errText(e)}`);
+        }
+      });
+    } else if (ev.type === 'port_status') {
+      this.log.debug(`port ${ev.port.name} ${ev.reason}: link ${ev.port.linkUp ? 'up' : 'down'}`);
+    }
+  }
+
+  // ---------------------------------------------------------------- ports
+
+  async addPort(req: PortRequest): Promise<PortDesc> {
+    checkPortName(req.name);
+    checkDevargs(req.devargs);
+    return this.serialize(() => this.doAddPort(req));
+  }
+
+  private async doAddPort(req: PortRequest): Promise<PortDesc> {
+    if (this.state.ports.some((p) => p.name === req.name)) {
+      throw new ApiError(Status.ALREADY_EXISTS, `port '${req.name}' already exists`);
+    }
+    const taken = req.id ? this.state.ports.find((p) => p.id === req.id) : undefined;
+    if (taken) throw new ApiError(Status.ALREADY_EXISTS, `port number ${req.id} is already taken by '${taken.name}'`);
+    const dp = this.requireDp();
+    const desc = await dp.portAdd({
+      name: req.name,
+      devargs: req.devargs,
+      ...(req.id ? { id: req.id } : {}),
+      ...(req.mtu ? { mtu: req.mtu } : {}),
+      adminUp: req.adminUp ?? true,
+    });
+    const next = cloneState(this.state);
+    const cfg: PortConfig = { name: req.name, devargs: req.devargs, id: desc.id, adminUp: req.adminUp ?? true };
+    if (req.mtu) cfg.mtu = req.mtu;
+    next.ports.push(cfg);
+    await this.commit(next, () => dp.portDel(desc.id));
+    return desc;
+  }
+
+  deletePort(ref: string): Promise<void> {
+    return this.serialize(async () => {
+      const p = this.findPort(ref);
+      const dp = this.requireDp();
+      await dp.portDel(p.id);
+      const next = cloneState(this.state);
+      next.ports = next.ports.filter((q) => q.name !== p.name);
+      await this.commit(next, () => dp.portAdd({ name: p.name, devargs: p.devargs, id: p.id, mtu: p.mtu, adminUp: p.adminUp }));
+    });
+  }
+
+  updatePort(ref: string, change: { mtu?: number; adminUp?: boolean }): Promise<PortDesc> {
+    return this.serialize(async () => {
+      const p = this.findPort(ref);
+      const dp = this.requireDp();
+      const before = (await dp.portList()).find((d) => d.id === p.id);
+      if (change.mtu === undefined && change.adminUp === undefined && before) return before;
+      const desc = await dp.portMod(p.id, change);
+      const next = cloneState(this.state);
+      const q = next.ports.find((x) => x.name === p.name)!;
+      if (change.mtu !== undefined) q.mtu = change.mtu;
+      if (change.adminUp !== undefined) q.adminUp = change.adminUp;
+      const undo: { mtu?: number; adminUp?: boolean } = {};
+      if (change.mtu !== undefined && before) undo.mtu = before.mtu;
+      if (change.adminUp !== undefined) undo.adminUp = before ? before.adminUp : p.adminUp;
+      await this.commit(next, () => dp.portMod(p.id, undo));
+      return desc;
+    });
+  }
+
+  async listPorts(): Promise<PortDesc[]> {
+    return this.requireDp().portList();
+  }
+
+  async portStats(ref?: string): Promise<NamedPortStats[]> {
+    const id = ref ? this.findPort(ref).id : undefined;
+    const stats = await this.requireDp().portStats(id);
+    const names = this.portNames();
+    return stats.map((s) => ({ ...s, name: names.portName(s.id) ?? '' }));
+  }
+
+  async clearPortStats(ref?: string): Promise<void> {
+    const id = ref ? this.findPort(ref).id : undefined;
+    await this.requireDp().portStatsClear(id);
+  }
+
+  // ---------------------------------------------------------------- flows
+
+  private parseBatch(items: FlowParts[], command: FlowMod['command']): FlowMod[] {
+    const names = this.portNames();
+    return items.map((p, i) => {
+      try {
+        return parseFlowParts(p, { ...names, command });
+      } catch (e) {
+        throw inBatch(e, i, items.length);
+      }
+    });
+  }
+
+  async addFlows(items: FlowParts[]): Promise<number> {
+    return this.applyMods(this.parseBatch(items, 'add'));
+  }
+
+  async modifyFlows(items: FlowParts[], strict: boolean): Promise<number> {
+    return this.applyMods(this.parseBatch(items, strict ? 'modify_strict' : 'modify'));
+  }
+
+  async deleteFlows(filter: FlowParts, strict: boolean): Promise<number> {
+    return this.applyMods(this.parseBatch([filter], strict ? 'delete_strict' : 'delete'));
+  }
+
+  /** ovs-ofctl bundle lines: "[add|modify|modify_strict|delete|delete_strict] FLOW"; one batch. */
+  async applyFlowLines(lines: string[]): Promise<number> {
+    const names = this.portNames();
+    const mods = lines.map((l, i) => {
+      try {
+        return parseFlowLine(l, names);
+      } catch (e) {
+        throw inBatch(e, i, lines.length);
+      }
+    });
+    return this.applyMods(mods);
+  }
+
+  private applyMods(mods: FlowMod[]): Promise<number> {
+    return this.serialize(() => this.doApplyMods(mods));
+  }
+
+  private async doApplyMods(mods: FlowMod[]): Promise<number> {
+    const dp = this.requireDp();
+    if (mods.length === 0) return 0;
+    const before = this.state.flows;
+    const predicted = applyFlowMods(before, mods);
+    let n: number;
+    try {
+      n = await dp.flowMod(mods);
+    } catch (e) {
+      throw isDpError(e) ? inBatch(e, e.index, mods.length) : e;
+    }
+    let after = predicted.flows;
+    if (n !== predicted.changed) {
+      this.log.warn(`data plane changed ${n} entries where ${predicted.changed} were expected; re-reading its flows`);
+      after = (await dp.flowDump()).map(entryToFlowMod);
+    }
+    const next = cloneState(this.state);
+    next.flows = after;
+    await this.commit(next, async () => {
+      const { mods: undo } = diffFlows(before, after);
+      if (undo.length) await dp.flowMod(undo);
+    });
+    return n;
+  }
+
+  /** Entries covered by a non-strict filter (match text may carry table=, cookie=V/M). */
+  async dumpFlows(filter: FlowParts): Promise<FlowEntry[]> {
+    const names = this.portNames();
+    const f = parseFlowParts(filter, { ...names, command: 'delete' });
+    const dp = this.requireDp();
+    const q: Partial<FlowMod> = { table: f.table, match: f.match };
+    if (f.cookieMask !== undefined) {
+      q.cookie = f.cookie ?? 0n;
+      q.cookieMask = f.cookieMask;
+    }
+    if (f.outPort !== undefined) q.outPort = f.outPort;
+    const noFilter = f.table === TABLE_ALL && Object.keys(f.match).length === 0 && q.cookieMask === undefined && q.outPort === undefined;
+    return dp.flowDump(noFilter ? undefined : q);
+  }
+
+  // ---------------------------------------------------------------- tables
+
+  async listTables(): Promise<TableDesc[]> {
+    return this.requireDp().tableList();
+  }
+
+  async updateTable(change: { id: number; name?: string; miss?: TableMiss; maxFlows?: number }): Promise<TableDesc> {
+    if (!Number.isInteger(change.id) || change.id < 0 || change.id > 254) {
+      throw new ApiError(Status.INVALID_ARGUMENT, `table ${change.id} is out of range 0..254`);
+    }
+    if (change.name !== undefined && (change.name.length > 31 || /[\0\n]/.test(change.name))) {
+      throw new ApiError(Status.INVALID_ARGUMENT, `table name '${change.name}' is too long (at most 31 characters)`);
+    }
+    return this.serialize(() => this.doUpdateTable(change));
+  }
+
+  private async doUpdateTable(change: { id: number; name?: string; miss?: TableMiss; maxFlows?: number }): Promise<TableDesc> {
+    const dp = this.requireDp();
+    const old = this.state.tables.find((t) => t.id === change.id) ?? { id: change.id, name: '', miss: 'drop' as TableMiss };
+    const want: TableConfig = {
+      id: change.id,
+      name: change.name ?? old.name,
+      miss: change.miss ?? old.miss,
+    };
+    const maxFlows = change.maxFlows ?? old.maxFlows;
+    if (maxFlows !== undefined) want.maxFlows = maxFlows;
+    const desc = await dp.tableMod(want);
+    const next = cloneState(this.state);
+    next.tables = next.tables.filter((t) => t.id !== change.id);
+    if (want.name !== '' || want.miss !== 'drop' || want.maxFlows) next.tables.push(want);
+    next.tables.sort((a, b) => a.id - b.id);
+    await this.commit(next, () => dp.tableMod({ id: old.id, name: old.name, miss: old.miss, maxFlows: old.maxFlows ?? 0 }));
+    return desc;
+  }
+
+  // ---------------------------------------------------------------- statistics
+
+  async dpStats(): Promise<DpStats> {
+    return this.requireDp().dpStats();
+  }
+}

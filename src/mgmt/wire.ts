@@ -1,0 +1,170 @@
+/**
+ * Conversions between the domain (the addon's types, bigint counters) and
+ * the wire (generated message types, uint64 as decimal strings).
+ */
+import type { DpStats, FlowEntry, PortDesc, TableDesc, TableMiss } from './addon-types';
+import { formatActions, formatFlowEntry, formatMatch, FlowParts, PortNames } from '../flowspec';
+import type { DatapathStats } from '../gen/switchyard/v1/DatapathStats';
+import type { DataplaneState } from '../gen/switchyard/v1/DataplaneState';
+import type { Flow__Output } from '../gen/switchyard/v1/Flow';
+import type { FlowEntry as WireFlowEntry } from '../gen/switchyard/v1/FlowEntry';
+import type { Port } from '../gen/switchyard/v1/Port';
+import type { PortStats as WirePortStats } from '../gen/switchyard/v1/PortStats';
+import type { Table } from '../gen/switchyard/v1/Table';
+import type { TableMiss__Output } from '../gen/switchyard/v1/TableMiss';
+import type { DpStateName, NamedPortStats } from './switch';
+
+export function u64(v: bigint | number | undefined): string {
+  return (v === undefined ? 0n : BigInt(v)).toString();
+}
+
+/** A uint64 from the wire (longs: String) as a bigint. */
+export function fromU64(v: string | number | undefined): bigint {
+  if (v === undefined || v === '') return 0n;
+  return BigInt(v);
+}
+
+export function toWirePort(d: PortDesc): Port {
+  return {
+    id: d.id,
+    name: d.name,
+    devargs: d.devargs,
+    driver: d.driver,
+    mtu: d.mtu,
+    adminUp: d.adminUp,
+    linkUp: d.linkUp,
+    linkSpeedMbps: d.linkSpeed,
+    mac: d.mac,
+    nRxq: d.nRxq,
+    nTxq: d.nTxq,
+    dpdkPort: d.dpdkPort,
+  };
+}
+
+function dropMap(drops: Record<string, bigint>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(drops)) out[k] = u64(v);
+  return out;
+}
+
+export function toWirePortStats(s: NamedPortStats): WirePortStats {
+  return {
+    id: s.id,
+    name: s.name,
+    rxPackets: u64(s.rxPackets),
+    rxBytes: u64(s.rxBytes),
+    txPackets: u64(s.txPackets),
+    txBytes: u64(s.txBytes),
+    rxErrors: u64(s.rxErrors),
+    txErrors: u64(s.txErrors),
+    rxMissed: u64(s.rxMissed),
+    drops: dropMap(s.drops),
+  };
+}
+
+export function toWireFlowEntry(e: FlowEntry, ports: PortNames): WireFlowEntry {
+  return {
+    tableId: e.table,
+    priority: e.priority,
+    cookie: u64(e.cookie),
+    match: formatMatch(e.match, ports),
+    actions: formatActions(e.actions, ports),
+    idleTimeout: e.idleTimeout ?? 0,
+    hardTimeout: e.hardTimeout ?? 0,
+    flags: e.flags ?? 0,
+    packets: u64(e.stats.packets),
+    bytes: u64(e.stats.bytes),
+    durationSec: Number(e.stats.durationNs) / 1e9,
+    idleSec: Number(e.stats.idleNs) / 1e9,
+    text: formatFlowEntry(e, ports),
+  };
+}
+
+const MISS_TO_WIRE: Record<TableMiss, TableMiss__Output> = {
+  drop: 'TABLE_MISS_DROP',
+  continue: 'TABLE_MISS_CONTINUE',
+  controller: 'TABLE_MISS_CONTROLLER',
+};
+
+export function missToWire(m: TableMiss): TableMiss__Output {
+  return MISS_TO_WIRE[m] ?? 'TABLE_MISS_UNSPECIFIED';
+}
+
+/** A TableMiss from the wire; undefined for UNSPECIFIED (unchanged). */
+export function missFromWire(m: string | number | undefined): TableMiss | undefined {
+  switch (m) {
+    case 'TABLE_MISS_DROP':
+    case 1:
+      return 'drop';
+    case 'TABLE_MISS_CONTINUE':
+    case 2:
+      return 'continue';
+    case 'TABLE_MISS_CONTROLLER':
+    case 3:
+      return 'controller';
+    default:
+      return undefined;
+  }
+}
+
+export function toWireTable(t: TableDesc): Table {
+  return {
+    id: t.id,
+    name: t.name,
+    miss: missToWire(t.miss),
+    flows: t.nFlows,
+    maxFlows: t.maxFlows,
+    lookups: u64(t.lookups),
+    matched: u64(t.matched),
+  };
+}
+
+export function toWireDpStats(s: DpStats, reasons: readonly { name: string; help: string }[]): DatapathStats {
+  let total = 0n;
+  for (const v of Object.values(s.drops)) total += BigInt(v);
+  const known = reasons.length ? reasons : Object.keys(s.drops).map((name) => ({ name, help: '' }));
+  return {
+    rxPackets: u64(s.rxPackets),
+    txPackets: u64(s.txPackets),
+    nPorts: s.nPorts,
+    nFlows: s.nFlows,
+    drops: dropMap(s.drops),
+    dropsTotal: total.toString(),
+    reasons: known.map((r) => ({ name: r.name, help: r.help })),
+  };
+}
+
+const STATE_TO_WIRE: Record<DpStateName, DataplaneState> = {
+  disconnected: 'DATAPLANE_STATE_DISCONNECTED',
+  launching: 'DATAPLANE_STATE_LAUNCHING',
+  connecting: 'DATAPLANE_STATE_CONNECTING',
+  reconciling: 'DATAPLANE_STATE_RECONCILING',
+  connected: 'DATAPLANE_STATE_CONNECTED',
+  stopped: 'DATAPLANE_STATE_STOPPED',
+};
+
+export function dpStateToWire(s: DpStateName): DataplaneState {
+  return STATE_TO_WIRE[s];
+}
+
+/** Whether a proto3 `optional` field was sent (oneofs: true names it in `_field`). */
+export function has<T extends object>(msg: T, field: keyof T & string): boolean {
+  const m = msg as Record<string, unknown>;
+  return m[`_${field}`] === field || (m[`_${field}`] === undefined && m[field] !== undefined && m[field] !== null);
+}
+
+/** A Flow message as flowspec parts. */
+export function flowPartsFromWire(f: Flow__Output): FlowParts {
+  const parts: FlowParts = {
+    match: f.match ?? '',
+    actions: f.actions ?? '',
+    cookie: fromU64(f.cookie),
+    cookieMask: fromU64(f.cookieMask),
+    idleTimeout: f.idleTimeout ?? 0,
+    hardTimeout: f.hardTimeout ?? 0,
+    flags: f.flags ?? 0,
+  };
+  if (has(f, 'tableId')) parts.table = f.tableId;
+  if (has(f, 'priority')) parts.priority = f.priority;
+  return parts;
+}

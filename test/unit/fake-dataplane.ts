@@ -1,0 +1,227 @@
+/**
+ * An in-memory stand-in for the native addon's DataplaneClient, for unit
+ * tests of the daemon's logic (the real one is exercised by the integration
+ * tests). Flow semantics come from src/mgmt/flowtable.ts; errors are DpError
+ * shaped as the addon's; `failNext` makes the next call of a method reject.
+ */
+import type {
+  DataplaneClient,
+  DpEvent,
+  DpInfo,
+  DpStats,
+  FlowEntry,
+  FlowMod,
+  PortAddRequest,
+  PortDesc,
+  PortStats,
+  TableDesc,
+  TableMiss,
+} from '../../src/mgmt/addon-types';
+import { applyFlowMods, selects } from '../../src/mgmt/flowtable';
+import { flowKey } from '../../src/flowspec';
+
+export const DROP_REASONS = ['runt', 'table_miss', 'action_drop', 'no_port'];
+
+export function dpError(code: string, message: string, index = -1): Error & { code: string; index: number } {
+  return Object.assign(new Error(message), { code, index });
+}
+
+export class FakeDataplane implements DataplaneClient {
+  connected = false;
+  ports: PortDesc[] = [];
+  flows: FlowMod[] = [];
+  added = new Map<string, number>(); // flow key -> time added (for "untouched" checks)
+  tables = new Map<number, TableDesc>();
+  calls: string[] = [];
+  private failures = new Map<string, Error>();
+  private listeners: { event: ((ev: DpEvent) => void)[]; disconnected: ((r: string) => void)[] } = { event: [], disconnected: [] };
+  private clock = 0;
+
+  info: DpInfo = {
+    pid: 4242,
+    nWorkers: 1,
+    startNs: BigInt(Date.now()) * 1000000n,
+    tscHz: 1000000000n,
+    maxPorts: 256,
+    maxTables: 255,
+    version: '0.1.0',
+    dpdkVersion: 'DPDK 22.11.0',
+    filePrefix: 'fake',
+  };
+
+  failNext(method: string, err: Error): void {
+    this.failures.set(method, err);
+  }
+
+  private enter(method: string): void {
+    this.calls.push(method);
+    const f = this.failures.get(method);
+    if (f) {
+      this.failures.delete(method);
+      throw f;
+    }
+    if (!this.connected && method !== 'connect') throw dpError('DISCONNECTED', 'not connected');
+  }
+
+  async connect(): Promise<DpInfo> {
+    this.enter('connect');
+    this.connected = true;
+    return this.info;
+  }
+
+  close(): void {
+    if (!this.connected) return;
+    this.connected = false;
+    for (const cb of this.listeners.disconnected) cb('closed');
+  }
+
+  /** Simulates the data plane going away. */
+  crash(): void {
+    this.close();
+  }
+
+  emit(ev: DpEvent): void {
+    for (const cb of this.listeners.event) cb(ev);
+  }
+
+  on(event: 'event', cb: (ev: DpEvent) => void): void;
+  on(event: 'disconnected', cb: (reason: string) => void): void;
+  on(event: 'event' | 'disconnected', cb: ((ev: DpEvent) => void) | ((r: string) => void)): void {
+    (this.listeners[event] as unknown[]).push(cb);
+  }
+
+  async portAdd(req: PortAddRequest): Promise<PortDesc> {
+    this.enter('portAdd');
+    if (this.ports.some((p) => p.name === req.name)) throw dpError('EXIST', `port '${req.name}' exists`);
+    if (!/^net_/.test(req.devargs)) throw dpError('INVAL', `cannot parse devargs '${req.devargs}'`);
+    let id = req.id ?? 0;
+    if (!id) for (id = 1; this.ports.some((p) => p.id === id); id++);
+    if (this.ports.some((p) => p.id === id)) throw dpError('EXIST', `port ${id} exists`);
+    const d: PortDesc = {
+      id,
+      dpdkPort: this.ports.length,
+      name: req.name,
+      driver: req.devargs.replace(/[0-9]*,.*$/, '').replace(/[0-9]+$/, ''),
+      devargs: req.devargs,
+      mtu: req.mtu ?? 1500,
+      adminUp: req.adminUp ?? true,
+      linkUp: req.adminUp ?? true,
+      linkSpeed: 10000,
+      mac: `02:00:00:00:00:${id.toString(16).padStart(2, '0')}`,
+      nRxq: 1,
+      nTxq: 1,
+    };
+    this.ports.push(d);
+    this.ports.sort((a, b) => a.id - b.id);
+    return { ...d };
+  }
+
+  async portDel(id: number): Promise<void> {
+    this.enter('portDel');
+    if (!this.ports.some((p) => p.id === id)) throw dpError('NOENT', `port ${id} does not exist`);
+    this.ports = this.ports.filter((p) => p.id !== id);
+  }
+
+  async portMod(id: number, change: { mtu?: number; adminUp?: boolean }): Promise<PortDesc> {
+    this.enter('portMod');
+    const p = this.ports.find((q) => q.id === id);
+    if (!p) throw dpError('NOENT', `port ${id} does not exist`);
+    if (change.mtu !== undefined) {
+      if (change.mtu < 64 || change.mtu > 9600) throw dpError('INVAL', `MTU ${change.mtu} out of range`);
+      p.mtu = change.mtu;
+    }
+    if (change.adminUp !== undefined) p.adminUp = p.linkUp = change.adminUp;
+    return { ...p };
+  }
+
+  async portList(): Promise<PortDesc[]> {
+    this.enter('portList');
+    return this.ports.map((p) => ({ ...p }));
+  }
+
+  async portStats(id?: number): Promise<PortStats[]> {
+    this.enter('portStats');
+    const ports = id ? this.ports.filter((p) => p.id === id) : this.ports;
+    if (id && !ports.length) throw dpError('NOENT', `port ${id} does not exist`);
+    return ports.map((p) => ({
+      id: p.id,
+      rxPackets: 3n,
+      rxBytes: 294n,
+      txPackets: 3n,
+      txBytes: 294n,
+      rxErrors: 0n,
+      txErrors: 0n,
+      rxMissed: 0n,
+      drops: Object.fromEntries(DROP_REASONS.map((r) => [r, r === 'table_miss' ? 18446744073709551615n : 0n])),
+    }));
+  }
+
+  async portStatsClear(): Promise<void> {
+    this.enter('portStatsClear');
+  }
+
+  async flowMod(mods: FlowMod[]): Promise<number> {
+    this.enter('flowMod');
+    mods.forEach((m, i) => {
+      if (m.actions.some((a) => a.type === 'goto_table' && a.table <= m.table)) {
+        throw dpError('INVAL', `flow ${i}: goto_table must name a later table`, i);
+      }
+    });
+    const r = applyFlowMods(this.flows, mods);
+    this.flows = r.flows;
+    for (const f of this.flows) if (!this.added.has(flowKey(f))) this.added.set(flowKey(f), ++this.clock);
+    for (const m of mods) if (m.command === 'add') this.added.set(flowKey(m), ++this.clock);
+    return r.changed;
+  }
+
+  async flowDump(filter?: Partial<FlowMod>): Promise<FlowEntry[]> {
+    this.enter('flowDump');
+    const sel = filter
+      ? this.flows.filter((f) => selects({ command: 'delete', table: 255, priority: 0, match: {}, actions: [], ...filter } as FlowMod, f))
+      : this.flows;
+    return sel.map((f) => ({
+      table: f.table,
+      priority: f.priority,
+      cookie: f.cookie ?? 0n,
+      idleTimeout: f.idleTimeout,
+      hardTimeout: f.hardTimeout,
+      flags: f.flags,
+      match: f.match,
+      actions: f.actions,
+      stats: { packets: 5n, bytes: 490n, durationNs: 1234000000n, idleNs: 0n },
+    }));
+  }
+
+  async tableList(): Promise<TableDesc[]> {
+    this.enter('tableList');
+    const ids = new Set([...this.tables.keys(), ...this.flows.map((f) => f.table)]);
+    return [...ids].sort((a, b) => a - b).map((id) => this.table(id));
+  }
+
+  private table(id: number): TableDesc {
+    const t = this.tables.get(id) ?? { id, name: '', miss: 'drop' as TableMiss, nFlows: 0, maxFlows: 0, lookups: 10n, matched: 8n };
+    return { ...t, nFlows: this.flows.filter((f) => f.table === id).length };
+  }
+
+  async tableMod(desc: { id: number; name?: string; miss?: TableMiss; maxFlows?: number }): Promise<TableDesc> {
+    this.enter('tableMod');
+    const t = { ...this.table(desc.id), name: desc.name ?? '', miss: desc.miss ?? 'drop', maxFlows: desc.maxFlows ?? 0 };
+    this.tables.set(desc.id, t);
+    return this.table(desc.id);
+  }
+
+  async dpStats(): Promise<DpStats> {
+    this.enter('dpStats');
+    return {
+      drops: Object.fromEntries(DROP_REASONS.map((r) => [r, 1n])),
+      rxPackets: 100n,
+      txPackets: 90n,
+      nPorts: this.ports.length,
+      nFlows: this.flows.length,
+    };
+  }
+
+  async barrier(): Promise<void> {
+    this.enter('barrier');
+  }
+}

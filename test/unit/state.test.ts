@@ -1,0 +1,131 @@
+/**
+ * The state file: written atomically (temp file in the same directory,
+ * fsync, rename), read back equal, and a corrupt file reported with its
+ * path and the position of the fault, and never overwritten.
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseFlow } from '../../src/flowspec';
+import { deserializeState, DesiredState, jsonErrorPosition, serializeState, StateFileError, StateStore } from '../../src/mgmt/state';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'sy-state-'));
+});
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function sample(): DesiredState {
+  return {
+    ports: [
+      { name: 'p1', devargs: 'net_tap0,iface=sy0', id: 1, adminUp: true },
+      { name: 'p2', devargs: 'net_af_packet0,iface=veth1', id: 5, mtu: 9000, adminUp: false },
+    ],
+    tables: [{ id: 1, name: 'acl', miss: 'continue' }],
+    flows: [
+      parseFlow('table=0,priority=100,ip,in_port=1,nw_src=10.0.0.0/24,actions=goto_table:1'),
+      parseFlow('table=1,priority=5,cookie=0x99,idle_timeout=10,send_flow_rem,tcp,tp_dst=80,actions=mod_vlan_vid:7,output:5'),
+    ],
+  };
+}
+
+describe('state file', () => {
+  it('a missing file is an empty state', () => {
+    expect(new StateStore(join(dir, 'none.json')).load()).toEqual({ ports: [], tables: [], flows: [] });
+  });
+
+  it('saves and loads back the same state', async () => {
+    const store = new StateStore(join(dir, 'sub', 'state.json'));
+    await store.save(sample());
+    expect(store.load()).toEqual(sample());
+    const doc = JSON.parse(readFileSync(join(dir, 'sub', 'state.json'), 'utf8'));
+    expect(doc.version).toBe(1);
+    expect(doc.flows[0]).toBe('table=0,priority=100,ip,in_port=1,nw_src=10.0.0.0/24,actions=goto_table:1');
+  });
+
+  it('writes a temporary file in the same directory, then renames it over the old one', async () => {
+    const path = join(dir, 'state.json');
+    await new StateStore(path).save({ ports: [], tables: [], flows: [] });
+    const before = readFileSync(path, 'utf8');
+    let seen: { tmp: string; tmpContent: string; target: string } | undefined;
+    const store = new StateStore(path, {
+      beforeRename: (tmp) => {
+        seen = { tmp, tmpContent: readFileSync(tmp, 'utf8'), target: readFileSync(path, 'utf8') };
+      },
+    });
+    await store.save(sample());
+    expect(seen).toBeDefined();
+    expect(join(seen!.tmp, '..')).toBe(dir);
+    expect(seen!.tmpContent).toBe(serializeState(sample()));
+    expect(seen!.target).toBe(before); // the old file stays whole until the rename
+    expect(readFileSync(path, 'utf8')).toBe(serializeState(sample()));
+    expect(readdirSync(dir)).toEqual(['state.json']); // no temporary file left
+  });
+
+  it('a failure before the rename leaves the old file and no temporary file', async () => {
+    const path = join(dir, 'state.json');
+    await new StateStore(path).save(sample());
+    const store = new StateStore(path, {
+      beforeRename: () => {
+        throw new Error('disk gone');
+      },
+    });
+    await expect(store.save({ ports: [], tables: [], flows: [] })).rejects.toThrow('disk gone');
+    expect(readFileSync(path, 'utf8')).toBe(serializeState(sample()));
+    expect(readdirSync(dir)).toEqual(['state.json']);
+  });
+
+  it('a corrupt file: refused with its path and the position of the fault, and kept', () => {
+    const path = join(dir, 'state.json');
+    const text = '{\n  "version": 1,\n  "ports": [ {"name": "p1",, } ]\n}\n';
+    writeFileSync(path, text);
+    let err: unknown;
+    try {
+      new StateStore(path).load();
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(StateFileError);
+    const se = err as StateFileError;
+    expect(se.path).toBe(path);
+    expect(se.position).toBe(text.indexOf(',,') + 1);
+    expect(se.line).toBe(3);
+    expect(se.column).toBe(text.split('\n')[2].indexOf(',,') + 2);
+    expect(se.message).toContain(path);
+    expect(se.message).toMatch(/line 3, column \d+, position \d+/);
+    expect(se.message).toMatch(/left untouched/);
+    expect(readFileSync(path, 'utf8')).toBe(text);
+  });
+
+  it('a truncated or empty file is corrupt too', () => {
+    const path = join(dir, 'state.json');
+    writeFileSync(path, '{"version": 1, "ports": [');
+    expect(() => new StateStore(path).load()).toThrow(/position 25\)/);
+    writeFileSync(path, '');
+    expect(() => new StateStore(path).load()).toThrow(/the file is empty/);
+  });
+
+  it('valid JSON with a wrong shape names the element', () => {
+    const bad = (doc: unknown) => () => deserializeState(JSON.stringify(doc), '/x/state.json');
+    expect(bad([])).toThrow(/top level: expected an object/);
+    expect(bad({ version: 2 })).toThrow(/version: expected 1/);
+    expect(bad({ version: 1, ports: [{ name: 'p1', devargs: 'x', id: 0 }] })).toThrow(/ports\[0\]\.id: expected an integer/);
+    expect(bad({ version: 1, ports: [{ name: 'p1', devargs: 'x', id: 1 }, { name: 'p1', devargs: 'y', id: 2 }] })).toThrow(/ports\[1\]\.name: port 'p1' appears twice/);
+    expect(bad({ version: 1, tables: [{ id: 1, miss: 'explode' }] })).toThrow(/tables\[0\]\.miss/);
+    expect(bad({ version: 1, flows: ['ip,nw_srcx=1,actions=drop'] })).toThrow(/flows\[0\]: unknown field 'nw_srcx'/);
+    expect(bad({ version: 1, flows: [5] })).toThrow(/flows\[0\]: expected a string/);
+  });
+
+  it('jsonErrorPosition finds the first fault', () => {
+    expect(jsonErrorPosition('{"a": [1, 2, {"b": null}], "c": "\\u00e9"}')).toBe(-1);
+    expect(jsonErrorPosition('{"a": 1,}')).toBe(8);
+    expect(jsonErrorPosition('{"a": tru}')).toBe(6);
+    expect(jsonErrorPosition('[1 2]')).toBe(3);
+    expect(jsonErrorPosition('"abc')).toBe(4);
+    expect(jsonErrorPosition('{} x')).toBe(3);
+    expect(jsonErrorPosition('{"a":"\\q"}')).toBe(6);
+  });
+});
