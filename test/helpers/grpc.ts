@@ -1,0 +1,84 @@
+/**
+ * A plain grpc-js client of the switchyard.v1 API, loaded from the .proto
+ * files at run time: the tests see exactly what any other client sees,
+ * status codes included.
+ */
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { readdirSync } from 'node:fs';
+import * as path from 'node:path';
+import { PROTO_DIR } from './paths';
+
+export { status as GrpcStatus } from '@grpc/grpc-js';
+
+type Unary = (req: object, cb: (err: grpc.ServiceError | null, res: any) => void) => void;
+
+let pkg: any;
+function api(): any {
+  if (!pkg) {
+    const dir = path.join(PROTO_DIR, 'switchyard/v1');
+    const files = readdirSync(dir)
+      .filter((f) => f.endsWith('.proto'))
+      .map((f) => `switchyard/v1/${f}`);
+    const def = protoLoader.loadSync(files, {
+      includeDirs: [PROTO_DIR],
+      longs: String,
+      enums: String,
+      defaults: true,
+      oneofs: true,
+    });
+    pkg = (grpc.loadPackageDefinition(def) as any).switchyard.v1;
+  }
+  return pkg;
+}
+
+export class ApiClient {
+  private readonly clients = new Map<string, grpc.Client>();
+
+  constructor(readonly address: string) {}
+
+  private client(service: string): any {
+    let c = this.clients.get(service);
+    if (!c) {
+      const Ctor = api()[service];
+      if (!Ctor) throw new Error(`no service switchyard.v1.${service} in ${PROTO_DIR}`);
+      c = new Ctor(this.address, grpc.credentials.createInsecure()) as grpc.Client;
+      this.clients.set(service, c);
+    }
+    return c;
+  }
+
+  /** One unary call; rejects with the grpc ServiceError (err.code, err.details). */
+  call<T = any>(service: string, method: string, req: object = {}, timeoutMs = 15_000): Promise<T> {
+    const c = this.client(service);
+    const fn = c[method] as Unary | undefined;
+    if (typeof fn !== 'function') throw new Error(`no method ${service}.${method}`);
+    return new Promise((resolve, reject) => {
+      (c[method] as any).call(c, req, { deadline: Date.now() + timeoutMs }, (err: grpc.ServiceError | null, res: T) =>
+        err ? reject(err) : resolve(res),
+      );
+    });
+  }
+
+  /** Resolves with the status code of a call that is expected to fail (OK = 0 if it did not). */
+  async code(service: string, method: string, req: object = {}): Promise<{ code: number; details: string }> {
+    try {
+      await this.call(service, method, req);
+      return { code: grpc.status.OK, details: '' };
+    } catch (e) {
+      const err = e as grpc.ServiceError;
+      if (typeof err.code !== 'number') throw e;
+      return { code: err.code, details: err.details ?? err.message };
+    }
+  }
+
+  close(): void {
+    for (const c of this.clients.values()) c.close();
+    this.clients.clear();
+  }
+}
+
+/** grpc status number -> name ("INVALID_ARGUMENT"), for readable assertions. */
+export function statusName(code: number): string {
+  return (grpc.status as unknown as Record<number, string>)[code] ?? String(code);
+}
