@@ -22,7 +22,7 @@ import { PORT_ALL, PORT_CONTROLLER, PORT_FLOOD, PORT_IN_PORT, PORT_LOCAL, TABLE_
 import { fail, Site, UnknownPortError } from './errors';
 import { field, FIELD_BY_NAME, FieldDef } from './fields';
 import { MAX_PORT_ID, PortNames, RESERVED_PORTS } from './match';
-import { formatIpv4, formatIpv6, formatMac, fromAny, hex, parseIpv4, parseIpv6, parseMac, parseUint, toCanonical } from './values';
+import { formatOfKind, fromAny, hex, parseOfKind, parseUint, toCanonical } from './values';
 
 export const MAX_ACTIONS = 32;
 const MAX_TABLE = 254;
@@ -179,11 +179,8 @@ function uintArg(arg: string, max: bigint, what: string, site: Site): bigint {
 
 /** A value of the field's kind for set_field. */
 function fieldValue(f: FieldDef, text: string, max: bigint, what: string, site: Site): bigint {
-  let v: bigint | undefined;
-  if (f.kind === 'mac') v = parseMac(text);
-  else if (f.kind === 'ipv4') v = parseIpv4(text);
-  else if (f.kind === 'ipv6') v = parseIpv6(text);
-  else return uintArg(text, max, what, site);
+  if (f.kind !== 'mac' && f.kind !== 'ipv4' && f.kind !== 'ipv6') return uintArg(text, max, what, site);
+  const v = parseOfKind(f.kind, text);
   if (v === undefined) {
     const kindText = f.kind === 'mac' ? 'an Ethernet address' : f.kind === 'ipv4' ? 'an IPv4 address' : 'an IPv6 address';
     fail(`${what}: '${text}' is not ${kindText}`, site);
@@ -227,7 +224,7 @@ function parseSetField(arg: string, target: string | undefined, what: string, si
     if (f.width > 8) fail(`${what}: ${name} cannot be masked`, site);
     const mText = valueText.slice(slash + 1);
     valueText = valueText.slice(0, slash);
-    const m = f.kind === 'mac' ? parseMac(mText) : f.kind === 'ipv4' ? parseIpv4(mText) : parseUint(mText);
+    const m = parseOfKind(f.kind, mText);
     if (m === undefined || m > f.full) fail(`${what}: bad mask '${mText}'`, site);
     mask = m;
   }
@@ -401,19 +398,6 @@ function portText(port: number, ports: PortNames): string {
   return `output:${ports.portName?.(port) ?? port}`;
 }
 
-function valueText(f: FieldDef, v: bigint): string {
-  switch (f.kind) {
-    case 'mac':
-      return formatMac(v);
-    case 'ipv4':
-      return formatIpv4(v);
-    case 'ipv6':
-      return formatIpv6(v);
-    default:
-      return hex(v);
-  }
-}
-
 function setFieldText(a: Extract<Action, { type: 'set_field' }>): string {
   const f = field(a.field);
   const v = fromAny(f.kind, a.value, f.bits);
@@ -432,7 +416,7 @@ function setFieldText(a: Extract<Action, { type: 'set_field' }>): string {
     case 'dl_dst':
     case 'nw_src':
     case 'nw_dst':
-      if (full) return `mod_${f.name}:${valueText(f, v)}`;
+      if (full) return `mod_${f.name}:${formatOfKind(f.kind, v)}`;
       break;
     case 'tp_src':
     case 'tp_dst':
@@ -442,7 +426,7 @@ function setFieldText(a: Extract<Action, { type: 'set_field' }>): string {
       if (full) return `mod_nw_ttl:${v}`;
       break;
   }
-  return full ? `set_field:${valueText(f, v)}->${f.name}` : `set_field:${valueText(f, v & m)}/${valueText(f, m)}->${f.name}`;
+  return full ? `set_field:${formatOfKind(f.kind, v)}->${f.name}` : `set_field:${formatOfKind(f.kind, v & m)}/${formatOfKind(f.kind, m)}->${f.name}`;
 }
 
 /** Formats one action; port names where known. */

@@ -156,6 +156,20 @@ export function parseOfKind(kind: FieldKind, text: string): bigint | undefined {
   }
 }
 
+/** Formats a value of a field kind in text form: addresses as such, numbers in hex. */
+export function formatOfKind(kind: FieldKind, v: bigint): string {
+  switch (kind) {
+    case 'mac':
+      return formatMac(v);
+    case 'ipv4':
+      return formatIpv4(v);
+    case 'ipv6':
+      return formatIpv6(v);
+    default:
+      return hex(v);
+  }
+}
+
 /** Converts a bigint to the addon's canonical form for the kind. */
 export function toCanonical(kind: FieldKind, v: bigint): FieldValue {
   switch (kind) {

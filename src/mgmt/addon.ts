@@ -89,26 +89,12 @@ export interface AddonConstants {
 /** A flow as decodeFlows() returns it: a flow-mod, with stats when the message had them. */
 export type DecodedFlow = FlowMod & { cookie: bigint; cookieMask: bigint; outPort: number; stats?: FlowStats };
 
-/** The native client (one connection), as the addon exports it. */
-export interface NativeClient {
-  connect(socketPath: string): Promise<DpInfo>;
-  close(): void;
-  readonly connected: boolean;
+/** The native client (one connection), as the addon exports it: the
+ * DataplaneClient API, with one callback in place of on(), plus ref/unref and echo. */
+export interface NativeClient extends Omit<DataplaneClient, 'on'> {
   setCallback(cb: ((kind: 'event' | 'disconnected', payload: unknown) => void) | null): void;
   ref(): void;
   unref(): void;
-  portAdd(req: PortAddRequest): Promise<PortDesc>;
-  portDel(id: number): Promise<void>;
-  portMod(id: number, change: { mtu?: number; adminUp?: boolean }): Promise<PortDesc>;
-  portList(): Promise<PortDesc[]>;
-  portStats(id?: number): Promise<PortStats[]>;
-  portStatsClear(id?: number): Promise<void>;
-  flowMod(mods: FlowMod[]): Promise<number>;
-  flowDump(filter?: Partial<FlowMod>): Promise<FlowEntry[]>;
-  tableList(): Promise<TableDesc[]>;
-  tableMod(desc: { id: number; name?: string; miss?: TableMiss; maxFlows?: number }): Promise<TableDesc>;
-  dpStats(): Promise<DpStats>;
-  barrier(): Promise<void>;
   echo(data?: Buffer): Promise<Buffer>;
 }
 
