@@ -644,6 +644,7 @@ Napi::Object DpStatsToJs(Napi::Env env, const sy_dp_stats& s) {
   o.Set("txPackets", Big(env, s.tx_packets));
   o.Set("nPorts", s.n_ports);
   o.Set("nFlows", s.n_flows);
+  o.Set("copies", Big(env, s.copies));
   return o;
 }
 

@@ -196,6 +196,8 @@ prepare_write(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt *
 	    rte_pktmbuf_data_len(p->m) >= p->lay.hdr_len)
 		return true;
 	c = rte_pktmbuf_copy(p->m, dp.pool, 0, UINT32_MAX);
+	if (c)
+		lc->ctr.copies++; /* shown by `switchyard stats` */
 	if (c == NULL || rte_pktmbuf_data_len(c) < p->lay.hdr_len) {
 		rte_pktmbuf_free(c);
 		act_stop(lc, pm, p, SY_DROP_NO_MBUF);

@@ -21,7 +21,10 @@
  *   rest of the actions work on the copy.  If the copy cannot be had the
  *   packet stops there, counted NO_MBUF.  A copy also gathers headers that
  *   a multi-segment mbuf split across segments, so rewrites always see
- *   contiguous headers.
+ *   contiguous headers.  A chained mbuf whose first segment holds the
+ *   headers (a 9000-byte frame in 2 KB mbufs) is rewritten in place.  Every
+ *   copy counts in the lcore's `copies` counter (switchyard stats), so that
+ *   zero copy can be checked, not assumed.
  *
  * Checksums
  *   Rewrites of IPv4 addresses, TOS and TTL update the IPv4 header checksum

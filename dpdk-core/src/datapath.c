@@ -106,6 +106,19 @@ dp_init(const struct dp_config *cfg, struct sy_error *err)
 	return 0;
 }
 
+struct rte_mempool *
+dp_jumbo_pool(struct sy_error *err)
+{
+	if (dp.jumbo_pool)
+		return dp.jumbo_pool;
+	dp.jumbo_pool = rte_pktmbuf_pool_create("sy_jumbo", DP_JUMBO_MBUFS, DP_MBUF_CACHE, 0,
+						DP_JUMBO_DATAROOM, (int)rte_socket_id());
+	if (dp.jumbo_pool == NULL)
+		sy_fail(err, SY_E_NOSPC, "cannot create a pool of %u jumbo mbufs (%u bytes): %s",
+			DP_JUMBO_MBUFS, DP_JUMBO_DATAROOM, rte_strerror(rte_errno));
+	return dp.jumbo_pool;
+}
+
 int
 dp_launch(void)
 {
@@ -147,6 +160,8 @@ dp_fini(void)
 	dp.qsbr = NULL;
 	rte_mempool_free(dp.pool);
 	dp.pool = NULL;
+	rte_mempool_free(dp.jumbo_pool);
+	dp.jumbo_pool = NULL;
 }
 
 void

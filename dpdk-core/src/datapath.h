@@ -4,8 +4,8 @@
  * periodic work, shut-down.
  *
  * What?
- *   dp_init() sets up what every module shares (struct dp_global): the one
- *   mbuf pool, the RCU quiescent-state variable, one struct pl_lcore per
+ *   dp_init() sets up what every module shares (struct dp_global): the
+ *   mbuf pool (a second one, of jumbo mbufs, is made when a port needs it), the RCU quiescent-state variable, one struct pl_lcore per
  *   forwarding lcore (every EAL lcore but the main one), the counters, the
  *   tables and the port registry.  dp_launch() starts the pipeline on the
  *   forwarding lcores; dp_halt() stops them; dp_fini() closes every port
@@ -35,6 +35,12 @@
 #define DP_VERSION "0.1.0"
 #define DP_DEFAULT_MBUFS 16384
 #define DP_MBUF_CACHE 256
+/* The jumbo pool: for devices that receive a whole frame into one mbuf
+ * (no scattered rx), when their frames exceed a default mbuf.  10 KB of
+ * data room holds a 9600-byte MTU with its headers, and an af_packet frame
+ * of framesz=10240.  Made on first use. */
+#define DP_JUMBO_DATAROOM (10240 + RTE_PKTMBUF_HEADROOM)
+#define DP_JUMBO_MBUFS 4096
 #define DP_DEFAULT_MAX_FLOWS (1u << 20)
 #define DP_MAX_FLOWS_LIMIT (ST_FLOW_INDEX_MAX / 2)
 
@@ -46,7 +52,8 @@ struct dp_config {
 
 struct dp_global {
 	struct dp_config cfg;
-	struct rte_mempool *pool;
+	struct rte_mempool *pool;       /* default mbufs (2 KB data room) */
+	struct rte_mempool *jumbo_pool; /* DP_JUMBO_DATAROOM, or NULL until needed */
 	struct rte_rcu_qsbr *qsbr;
 	unsigned int n_workers; /* forwarding lcores */
 	unsigned int n_slots;   /* max(1, n_workers) */
@@ -60,6 +67,9 @@ extern struct dp_global dp;
 
 /* After rte_eal_init().  Returns 0, or -1 with err filled. */
 int dp_init(const struct dp_config *cfg, struct sy_error *err);
+
+/* The jumbo pool, created on first call; NULL (err filled) if it cannot be. */
+struct rte_mempool *dp_jumbo_pool(struct sy_error *err);
 
 /* Starts pl_worker_main() on every forwarding lcore. */
 int dp_launch(void);

@@ -337,6 +337,68 @@ dev_max_mtu(const struct rte_eth_dev_info *info)
 	return (uint16_t)RTE_MIN(max, (uint32_t)info->max_mtu);
 }
 
+/* --- net_af_packet: its frame size bounds the MTU and picks the pool --- */
+
+#define AFP_DEFAULT_FRAMESZ 2048
+/* Bytes of an af_packet frame slot the frame itself cannot use: the PMD's
+ * tpacket2 header (32 bytes before the data on tx) and, on rx, the
+ * kernel's aligned header and sockaddr_ll before the MAC header (up to 82
+ * bytes); rounded up so that what we accept is never truncated. */
+#define AFP_FRAME_OVERHEAD 128
+#define AFP_PMD_OVERHEAD 32 /* TPACKET2_HDRLEN - sizeof(struct sockaddr_ll) */
+
+static bool
+is_af_packet(const struct port *p)
+{
+	return strcmp(p->driver, "net_af_packet") == 0;
+}
+
+/* The framesz= of an af_packet devargs string, or the PMD's default. */
+static uint32_t
+afp_framesz(const char *devargs)
+{
+	const char *f = strstr(devargs, ",framesz=");
+
+	return f ? (uint32_t)strtoul(f + 9, NULL, 0) : AFP_DEFAULT_FRAMESZ;
+}
+
+/* The largest MTU an af_packet port carries whole: its frame slot less the
+ * ring's headers, an Ethernet header and one VLAN tag. */
+static uint16_t
+afp_max_mtu(const struct port *p)
+{
+	uint32_t fs = afp_framesz(p->devargs);
+	uint32_t max = fs > AFP_FRAME_OVERHEAD + RTE_ETHER_HDR_LEN + RTE_VLAN_HLEN
+			       ? fs - AFP_FRAME_OVERHEAD - RTE_ETHER_HDR_LEN - RTE_VLAN_HLEN
+			       : MTU_MIN;
+
+	return (uint16_t)RTE_MIN(max, (uint32_t)MTU_MAX);
+}
+
+/* The pool p's rx queue takes mbufs from.  A driver without scattered rx
+ * copies each frame into one mbuf: net_af_packet refuses a pool whose
+ * mbufs are smaller than its frame slot, so a framesz above the default
+ * mbuf's data room takes the jumbo pool. */
+static struct rte_mempool *
+rx_pool(const struct port *p, struct sy_error *err)
+{
+	uint32_t room = rte_pktmbuf_data_room_size(dp.pool) - RTE_PKTMBUF_HEADROOM;
+
+	if (is_af_packet(p) && afp_framesz(p->devargs) - AFP_PMD_OVERHEAD > room) {
+		if (afp_framesz(p->devargs) - AFP_PMD_OVERHEAD >
+		    DP_JUMBO_DATAROOM - RTE_PKTMBUF_HEADROOM) {
+			sy_fail(err, SY_E_INVAL,
+				"port '%s': framesz=%u is above the largest the switch "
+				"receives into (%u)",
+				p->name, afp_framesz(p->devargs),
+				DP_JUMBO_DATAROOM - RTE_PKTMBUF_HEADROOM + AFP_PMD_OVERHEAD);
+			return NULL;
+		}
+		return dp_jumbo_pool(err);
+	}
+	return dp.pool;
+}
+
 /* Sets the device MTU where the driver can (see ports.h). */
 static int
 apply_mtu(struct port *p, uint16_t mtu, struct sy_error *err)
@@ -346,9 +408,17 @@ apply_mtu(struct port *p, uint16_t mtu, struct sy_error *err)
 
 	if (rte_eth_dev_info_get(p->dpdk_port, &info) != 0)
 		return sy_fail(err, SY_E_DEVICE, "port '%s': no device info", p->name);
-	if (strcmp(info.driver_name, "net_af_packet") == 0 && mtu > dev_max_mtu(&info)) {
-		p->mtu = mtu; /* the kernel interface's MTU rules */
-		return 0;
+	if (is_af_packet(p)) {
+		if (mtu > afp_max_mtu(p))
+			return sy_fail(err, SY_E_INVAL,
+				       "port '%s': MTU %u is above what net_af_packet carries with "
+				       "framesz=%u (at most %u); for jumbo frames attach it with "
+				       "framesz=10240,blocksz=20480 in its devargs",
+				       p->name, mtu, afp_framesz(p->devargs), afp_max_mtu(p));
+		if (mtu > dev_max_mtu(&info)) {
+			p->mtu = mtu; /* the kernel interface's MTU rules */
+			return 0;
+		}
 	}
 	rc = rte_eth_dev_set_mtu(p->dpdk_port, mtu);
 	if (rc == 0 || rc == -ENOTSUP) {
@@ -369,6 +439,7 @@ setup(struct port *p, uint16_t mtu, struct sy_error *err)
 {
 	struct rte_eth_conf conf;
 	struct rte_eth_dev_info info;
+	struct rte_mempool *pool;
 	uint16_t nb_rxd = RX_DESC, nb_txd = TX_DESC, pid = p->dpdk_port;
 	int socket = rte_eth_dev_socket_id(pid), rc;
 
@@ -392,16 +463,20 @@ setup(struct port *p, uint16_t mtu, struct sy_error *err)
 			rte_spinlock_init(&p->txq_lock[q]);
 	}
 
+	pool = rx_pool(p, err);
+	if (pool == NULL)
+		return -1;
 	memset(&conf, 0, sizeof(conf));
-	if (mtu > RTE_MBUF_DEFAULT_DATAROOM - RTE_ETHER_HDR_LEN - 2 * RTE_VLAN_HLEN - RTE_ETHER_CRC_LEN)
-		conf.rxmode.offloads |= info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER;
+	/* Chained mbufs in and out wherever the device can, so that a later
+	 * MTU change needs no restart of the port. */
+	conf.rxmode.offloads |= info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER;
 	conf.txmode.offloads |= info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
 	rc = rte_eth_dev_configure(pid, 1, p->nb_txq, &conf);
 	if (rc != 0)
 		return sy_fail(err, SY_E_DEVICE, "port '%s': cannot configure %s: %s", p->name,
 			       info.driver_name, rte_strerror(-rc));
 	rte_eth_dev_adjust_nb_rx_tx_desc(pid, &nb_rxd, &nb_txd);
-	rc = rte_eth_rx_queue_setup(pid, 0, nb_rxd, (unsigned int)socket, NULL, dp.pool);
+	rc = rte_eth_rx_queue_setup(pid, 0, nb_rxd, (unsigned int)socket, NULL, pool);
 	if (rc != 0)
 		return sy_fail(err, SY_E_DEVICE, "port '%s': cannot set up its rx queue: %s",
 			       p->name, rte_strerror(-rc));
@@ -441,6 +516,19 @@ name_ok(const char *name)
 		if (!isalnum((unsigned char)name[i]) && !strchr("._-:@/", name[i]))
 			return false;
 	return true;
+}
+
+/* The devargs a device is probed with: the user's, and for net_vhost
+ * without client= the vhost-user client mode with reconnect (the guest's
+ * virtio-user or QEMU listens; after a data-plane restart the new process
+ * reconnects to the running guest).  client=0 keeps server mode. */
+static void
+effective_devargs(const char *devargs, const char *drv, char *out, size_t len)
+{
+	if (strncmp(drv, "net_vhost", 9) == 0 && strstr(devargs, ",client=") == NULL)
+		snprintf(out, len, "%s,client=1", devargs);
+	else
+		snprintf(out, len, "%s", devargs);
 }
 
 static uint32_t
@@ -519,7 +607,10 @@ dp_port_add(const struct dp_port_add_req *req, struct sy_port_desc *out,
 					       da.name, ports[s].name);
 			}
 	} else {
-		rc = probe(req->devargs, reason, sizeof(reason));
+		char eff[SY_DEVARGS_MAX + 16];
+
+		effective_devargs(req->devargs, da.name, eff, sizeof(eff));
+		rc = probe(eff, reason, sizeof(reason));
 		if (rc < 0) {
 			/* a driver may leave a half-made device behind */
 			if (rc != -EEXIST)

@@ -4,7 +4,8 @@
  *
  * What?
  *   A port is a DPDK ethdev probed from a devargs string (net_tap,
- *   net_af_packet, net_ring, net_null, net_pcap, a PCI address...), with a
+ *   net_af_packet, net_vhost, net_memif, net_ring, net_null, net_pcap, a
+ *   PCI address...), with a
  *   name, a numeric id (the lowest free from 1 unless given), an MTU, an
  *   admin state, a link state and counters.  This file implements the port
  *   half of dataplane.h (dp_port_add/del/mod/list/stats/stats_clear) and
@@ -27,14 +28,27 @@
  *   Each port's rx queue 0 is polled by one forwarding lcore, the one with
  *   the fewest ports when it is added.
  *
- * MTU
- *   The port's MTU is what TOO_BIG is checked against.  It is set on the
- *   device with rte_eth_dev_set_mtu() when one is given; drivers without
- *   that operation (net_ring, net_null, net_pcap) keep it in software only.
- *   net_af_packet reports a 1518-byte frame limit that the kernel interface
- *   does not have: an MTU above it is kept in software (set the interface's
- *   own MTU with ip link).  Above what a default mbuf holds, scattered rx is
- *   enabled when the device offers it.
+ * Guests
+ *   net_vhost devargs without client= are probed with client=1: vhost-user
+ *   client mode, which reconnects by itself (the guest listens), so a
+ *   restarted data plane finds its running guests again.  client=0 keeps
+ *   server mode.  The port keeps (and reports) the devargs as given.
+ *
+ * MTU (up to 9600)
+ *   The port's MTU is what TOO_BIG is checked against, on egress: a frame
+ *   above it is counted and dropped, never cut.  It is set on the device
+ *   with rte_eth_dev_set_mtu() when one is given; drivers without that
+ *   operation (net_ring, net_null, net_pcap, net_vhost) keep it in software.
+ *   Scattered rx and multi-segment tx are enabled whenever the device offers
+ *   them, so that frames larger than a 2 KB mbuf arrive chained and a later
+ *   MTU change needs no restart; vhost and memif chain by themselves.
+ *   net_af_packet cannot scatter: each frame lands in one mbuf and in one
+ *   ring frame of framesz bytes (devargs, default 2048).  An MTU above what
+ *   that frame holds (framesz - 128 - 18) is refused, naming the limit; an
+ *   af_packet port whose framesz exceeds a default mbuf receives into the
+ *   jumbo pool (datapath.h).  Its reported 1518-byte frame limit is not the
+ *   kernel interface's: an MTU above it is kept in software (set the
+ *   interface's own MTU with ip link).
  *
  * Counters
  *   rx/tx packets and bytes and drops by reason are the per-lcore counters

@@ -59,6 +59,16 @@ st_port_sum(unsigned int port_slot, struct st_port_ctr *out)
 	}
 }
 
+uint64_t
+st_copies_sum(void)
+{
+	uint64_t n = 0;
+
+	for (unsigned int i = 0; i < n_slots; i++)
+		n += LOAD(&slots[i]->copies);
+	return n;
+}
+
 void
 st_port_sub(struct st_port_ctr *out, const struct st_port_ctr *base)
 {
@@ -168,4 +178,5 @@ dp_stats(struct sy_dp_stats *out)
 	}
 	out->n_ports = ports_count();
 	out->n_flows = ft_count();
+	out->copies = st_copies_sum();
 }

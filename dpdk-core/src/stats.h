@@ -63,6 +63,7 @@ struct st_lcore {
 	struct st_port_ctr port[SY_MAX_PORTS];
 	uint64_t tbl_lookups[SY_MAX_TABLES];
 	uint64_t tbl_matched[SY_MAX_TABLES];
+	uint64_t copies; /* every rte_pktmbuf_copy of the data path */
 	struct st_flow_ctr *flow_chunk[ST_FLOW_CHUNKS];
 } __rte_cache_aligned;
 
@@ -87,6 +88,7 @@ void st_fini(void);
 
 /* Sums over lcores, raw (no baseline). */
 void st_port_sum(unsigned int port_slot, struct st_port_ctr *out);
+uint64_t st_copies_sum(void);
 void st_table_sum(unsigned int table, uint64_t *lookups, uint64_t *matched);
 void st_flow_sum(uint32_t idx, struct st_flow_ctr *out); /* last_tsc: max */
 

@@ -4,7 +4,9 @@
  * the wire after every rewrite (compared with a frame built with those
  * values and DPDK's own checksums), VLAN push/pop, dec_ttl and its expiry,
  * output rules (in_port, flood, down, missing, too big) and the reference
- * counting of multiple outputs.
+ * counting of multiple outputs; zero copy (the mbuf received is the mbuf
+ * sent, and the copies counter moves only for a rewrite after an output);
+ * 9000-byte frames in chained mbufs, rewritten in place.
  *
  * net_ring ports loop back: what the switch sends on a port can be read
  * with rte_eth_rx_burst on that port.
@@ -19,8 +21,8 @@
 #include "sy_pkt.h"
 #include "sy_test.h"
 
-enum { A = 1, B = 2, C = 3, D = 4, E = 5 }; /* D is down, E has MTU 100 */
-static uint16_t dpdk[6];
+enum { A = 1, B = 2, C = 3, D = 4, E = 5, J = 6 }; /* D is down, E has MTU 100, J 9600 */
+static uint16_t dpdk[7];
 static struct pl_lcore *lc;
 
 static void
@@ -495,11 +497,11 @@ flood_and_all(void)
 		unsigned int total = 0;
 
 		CHECK_EQ(run(in, len, 0, a, 1, &p), -1);
-		/* every admin-up port but the ingress one: B, C, E */
-		for (uint32_t id = A; id <= E; id++) {
+		/* every admin-up port but the ingress one: B, C, E, J */
+		for (uint32_t id = A; id <= J; id++) {
 			unsigned int n = sent(id, m, 4);
 
-			CHECK_EQ(n, id == B || id == C || id == E ? 1 : 0);
+			CHECK_EQ(n, id == B || id == C || id == E || id == J ? 1 : 0);
 			for (unsigned int j = 0; j < n; j++) {
 				if (first == NULL)
 					first = m[j];
@@ -507,9 +509,9 @@ flood_and_all(void)
 				total++;
 			}
 		}
-		CHECK_EQ(total, 3);
+		CHECK_EQ(total, 4);
 		if (first) {
-			CHECK_EQ(rte_mbuf_refcnt_read(first), 3);
+			CHECK_EQ(rte_mbuf_refcnt_read(first), 4);
 			for (unsigned int j = 0; j < total; j++)
 				rte_pktmbuf_free(first);
 		}
@@ -629,6 +631,123 @@ multi_segment_rewrite(void)
 	CHECK(memcmp(got, want, len) == 0);
 }
 
+
+static uint64_t
+copies(void)
+{
+	struct sy_dp_stats st;
+
+	dp_stats(&st);
+	return st.copies;
+}
+
+/* A packet between two ports moves: the mbuf sent is the mbuf received;
+ * a flood shares it by reference count; nothing is copied. */
+static void
+zero_copy_moves(void)
+{
+	uint8_t in[2048];
+	struct pkt_spec s = pkt_default();
+	size_t len = pkt_build(&s, in);
+	struct rte_mbuf *m = pkt_mbuf(dp.pool, in, len, 0), *out[4];
+	uint64_t c0 = copies();
+	enum sy_drop_reason why;
+	struct act_pkt p;
+
+	CHECK(parse_packet(m, A, &p.key, &p.lay, &why));
+	act_pkt_init(&p, m, slot(A));
+	CHECK_EQ(act_run(lc, pl_portmap, &p, (struct sy_action[]){ output(B) }, 1), -1);
+	pl_run_once(lc);
+	CHECK_EQ(sent(B, out, 4), 1);
+	CHECK(out[0] == m); /* the same mbuf, not a copy */
+	CHECK_EQ(rte_mbuf_refcnt_read(out[0]), 1);
+	rte_pktmbuf_free(out[0]);
+
+	/* a rewrite of a packet nobody else sees is done in place */
+	m = pkt_mbuf(dp.pool, in, len, 0);
+	CHECK(parse_packet(m, A, &p.key, &p.lay, &why));
+	act_pkt_init(&p, m, slot(A));
+	CHECK_EQ(act_run(lc, pl_portmap, &p,
+			 (struct sy_action[]){ { .type = SY_ACT_DEC_TTL }, output(B) }, 2), -1);
+	pl_run_once(lc);
+	CHECK_EQ(sent(B, out, 4), 1);
+	CHECK(out[0] == m);
+	rte_pktmbuf_free(out[0]);
+	CHECK_EQ(copies() - c0, 0);
+
+	/* flood: references, no copies */
+	CHECK_EQ(run(in, len, 0, (struct sy_action[]){ output(SY_PORT_FLOOD) }, 1, &p), -1);
+	for (uint32_t id = B; id <= J; id++) {
+		unsigned int n = sent(id, out, 4);
+
+		for (unsigned int j = 0; j < n; j++)
+			rte_pktmbuf_free(out[j]);
+	}
+	CHECK_EQ(copies() - c0, 0);
+
+	/* the counter is honest: output, rewrite, output makes one copy */
+	CHECK_EQ(run(in, len, 0,
+		     (struct sy_action[]){ output(B), { .type = SY_ACT_DEC_TTL }, output(C) }, 3, &p),
+		 -1);
+	CHECK_EQ(copies() - c0, 1);
+	CHECK_EQ(sent(B, out, 1), 1);
+	rte_pktmbuf_free(out[0]);
+	CHECK_EQ(sent(C, out, 1), 1);
+	rte_pktmbuf_free(out[0]);
+}
+
+/* A 9000-byte frame in 2000-byte segments: set_field, push_vlan and dec_ttl
+ * rewrite it in place (same mbuf, still chained, no copy), it leaves whole
+ * through a 9600-byte port, and a 1500-byte port counts it too_big. */
+static void
+jumbo_chained_rewrites(void)
+{
+	static uint8_t in[9100], want[9100], got[9100];
+	struct pkt_spec s = pkt_default(), w;
+	uint32_t dst = 0xac100001;
+	struct sy_action a[] = { set_field(SY_F_NW_DST, &dst, 0),
+				 { .type = SY_ACT_PUSH_VLAN, .arg = 0x8100 },
+				 { .type = SY_ACT_DEC_TTL }, output(J) };
+	struct rte_mbuf *m, *out[4];
+	enum sy_drop_reason why;
+	struct act_pkt p;
+	uint64_t c0 = copies();
+	size_t len, wlen;
+
+	s.payload = 9000 - 14 - 20 - 8;
+	len = pkt_build(&s, in);
+	CHECK_EQ(len, 9000);
+	w = s;
+	w.ip_dst = dst;
+	w.ttl = 63;
+	w.n_vlan = 1;
+	w.tpid[0] = 0x8100;
+	w.tci[0] = 0;
+	wlen = pkt_build(&w, want);
+	CHECK_EQ(wlen, 9004);
+
+	m = pkt_mbuf(dp.pool, in, len, 2000);
+	CHECK_EQ(m->nb_segs, 5);
+	CHECK(parse_packet(m, A, &p.key, &p.lay, &why));
+	act_pkt_init(&p, m, slot(A));
+	CHECK_EQ(act_run(lc, pl_portmap, &p, a, 4), -1);
+	pl_run_once(lc);
+	CHECK_EQ(sent(J, out, 4), 1);
+	CHECK(out[0] == m);
+	CHECK_EQ(out[0]->nb_segs, 5);
+	CHECK_EQ(rte_pktmbuf_pkt_len(out[0]), wlen);
+	memcpy(got, rte_pktmbuf_read(out[0], 0, (uint32_t)wlen, got), wlen);
+	CHECK(memcmp(got, want, wlen) == 0);
+	rte_pktmbuf_free(out[0]);
+	CHECK_EQ(copies() - c0, 0);
+
+	/* over B's MTU (1500): counted on B, not sent, never cut */
+	clear_stats();
+	CHECK_EQ(run(in, len, 2000, (struct sy_action[]){ output(B) }, 1, &p), -1);
+	CHECK_EQ(drops(B, SY_DROP_TOO_BIG), 1);
+	CHECK_EQ(sent(B, out, 4), 0);
+}
+
 int
 main(void)
 {
@@ -649,6 +768,7 @@ main(void)
 	add_port("c", "net_ring2", C, 0, 1);
 	add_port("d", "net_ring3", D, 0, 0);
 	add_port("e", "net_ring4", E, 100, 1);
+	add_port("j", "net_ring5", J, 9600, 1);
 
 	RUN(output_one);
 	RUN(set_ethernet);
@@ -665,6 +785,8 @@ main(void)
 	RUN(metadata_and_goto);
 	RUN(no_headroom);
 	RUN(multi_segment_rewrite);
+	RUN(zero_copy_moves);
+	RUN(jumbo_chained_rewrites);
 
 	dp_fini();
 	sy_test_eal_fini();

@@ -124,6 +124,8 @@ export interface DpStats {
   txPackets: bigint;
   nPorts: number;
   nFlows: number;
+  /** Packets the data path copied (zero when every packet moved by reference). */
+  copies: bigint;
 }
 
 export interface DpInfo {

@@ -128,6 +128,7 @@ export function toWireDpStats(s: DpStats, reasons: readonly { name: string; help
     txPackets: u64(s.txPackets),
     nPorts: s.nPorts,
     nFlows: s.nFlows,
+    copies: u64(s.copies ?? 0n),
     drops: dropMap(s.drops),
     dropsTotal: total.toString(),
     reasons: known.map((r) => ({ name: r.name, help: r.help })),

@@ -218,6 +218,7 @@ export class FakeDataplane implements DataplaneClient {
       txPackets: 90n,
       nPorts: this.ports.length,
       nFlows: this.flows.length,
+      copies: 0n,
     };
   }
 

@@ -253,6 +253,7 @@ struct sy_dp_stats {
 	uint64_t tx_packets;
 	uint32_t n_ports;
 	uint32_t n_flows;
+	uint64_t copies; /* packets the data path copied (rte_pktmbuf_copy), since start */
 };
 
 extern const char *const sy_drop_names[SY_DROP__MAX];

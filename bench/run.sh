@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# npm run bench [-- SCENARIO...]: runs benchmark scenarios, prints their
+# tables and writes build/bench/<scenario>.json and .md.
+#
+# A scenario is bench/scenarios/<name>.scenario.ts: a vitest file that
+# measures and calls report() (bench/lib/report.ts). With no argument every
+# scenario runs. Needs root (namespaces, vhost-user sockets, DPDK) and a
+# built tree (scripts/bootstrap.sh). Not part of npm test.
+#
+#   guests   guest-to-guest over vhost-user: testpmd txonly -> switch ->
+#            testpmd rxonly, beside testpmd --forward-mode=io on the same
+#            sockets and cores (the ceiling), at 64 and 9000 bytes; and
+#            one flowgen guest on both sockets, both ways, at 64 bytes
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+if [[ $(id -u) != 0 ]]; then
+	echo "bench: needs root" >&2
+	exit 1
+fi
+[[ -x build/dpdk-core/src/switchyard-dp && -e dist/mgmt/main.js ]] || {
+	echo "bench: build first (bash scripts/bootstrap.sh)" >&2
+	exit 1
+}
+
+files=()
+if (($#)); then
+	for s in "$@"; do
+		f=bench/scenarios/$s.scenario.ts
+		[[ -e $f ]] || {
+			echo "bench: no scenario '$s' (have: $(cd bench/scenarios && ls *.scenario.ts | sed 's/\.scenario\.ts//' | tr '\n' ' '))" >&2
+			exit 2
+		}
+		files+=("$f")
+	done
+else
+	files=(bench/scenarios/*.scenario.ts)
+fi
+
+mkdir -p build/bench
+npx --no-install vitest run --config bench/vitest.config.ts "${files[@]}"
+echo
+for f in "${files[@]}"; do
+	n=$(basename "$f" .scenario.ts)
+	[[ -e build/bench/$n.md ]] && cat "build/bench/$n.md"
+done
