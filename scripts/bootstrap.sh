@@ -60,9 +60,10 @@ done_step() { mv "$STAMPS/$1.new" "$STAMPS/$1"; }
 # ---------------------------------------------------------------------------
 PKGS=(
 	gcc g++ pkg-config meson ninja-build python3
-	libdpdk-dev dpdk
+	libdpdk-dev dpdk dpdk-dev
 	iproute2 iputils-ping ethtool procps
 	iperf3 tcpdump tshark python3-scapy
+	clang libclang-rt-14-dev
 )
 # The addon compiles against Node's own headers. Debian's nodejs keeps them in
 # libnode-dev; NodeSource's nodejs ships them itself.

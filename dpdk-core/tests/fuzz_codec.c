@@ -7,16 +7,10 @@
  * attribute of a message that parses is read with the getter a receiver
  * would use.  Nothing may crash, read out of bounds or leak.
  *
- * Not built by default (meson does not know clang's -fsanitize=fuzzer
- * here).  With clang:
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Idpdk-core/include \
- *     dpdk-core/tests/fuzz_codec.c dpdk-core/src/codec.c dpdk-core/src/flow.c \
- *     -o fuzz_codec && ./fuzz_codec -max_len=4096 corpus/
- * Without clang, the same target runs over files (a crash reproducer, or a
- * corpus) with any C compiler:
- *   gcc -DSY_FUZZ_STANDALONE -fsanitize=address,undefined -Idpdk-core/include \
- *     dpdk-core/tests/fuzz_codec.c dpdk-core/src/codec.c dpdk-core/src/flow.c \
- *     -o fuzz_codec && ./fuzz_codec crash-*
+ * scripts/fuzz.sh builds it with clang (-fsanitize=fuzzer,address,undefined)
+ * and runs it (`npm run fuzz`; npm test runs it briefly).  meson builds it
+ * with -DSY_FUZZ_STANDALONE (fuzz_standalone.h) and `meson test` replays the
+ * seed corpus and every crash reproducer in dpdk-core/tests/corpus/codec/.
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -121,29 +115,5 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 }
 
 #ifdef SY_FUZZ_STANDALONE
-int
-main(int argc, char **argv)
-{
-	for (int i = 1; i < argc; i++) {
-		FILE *f = fopen(argv[i], "rb");
-		uint8_t *buf;
-		long n;
-
-		if (f == NULL || fseek(f, 0, SEEK_END) < 0 || (n = ftell(f)) < 0) {
-			perror(argv[i]);
-			return 1;
-		}
-		rewind(f);
-		buf = malloc((size_t)n + 1);
-		if (buf == NULL || fread(buf, 1, (size_t)n, f) != (size_t)n) {
-			perror(argv[i]);
-			return 1;
-		}
-		fclose(f);
-		LLVMFuzzerTestOneInput(buf, (size_t)n);
-		free(buf);
-		printf("%s: ok\n", argv[i]);
-	}
-	return 0;
-}
+#include "fuzz_standalone.h"
 #endif

@@ -18,8 +18,9 @@
 #include <string.h>
 #include <unistd.h>
 
-static int sy_test_failed_checks, sy_test_passed, sy_test_failed;
-static const char *sy_test_current;
+static int sy_test_failed_checks __attribute__((unused)), sy_test_passed __attribute__((unused)),
+	sy_test_failed __attribute__((unused));
+static const char *sy_test_current __attribute__((unused));
 
 #define CHECK(cond)                                                            \
 	do {                                                                   \

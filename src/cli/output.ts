@@ -88,11 +88,11 @@ export function missText(m: string): string {
 }
 
 export function tableJson(t: Table__Output) {
-  return { id: t.id, name: t.name, miss: missText(t.miss), flows: t.flows, lookups: t.lookups, matched: t.matched };
+  return { id: t.id, name: t.name, miss: missText(t.miss), flows: t.flows, maxFlows: t.maxFlows, lookups: t.lookups, matched: t.matched };
 }
 
 export function statsJson(s: DatapathStats__Output) {
-  return { rxPackets: s.rxPackets, txPackets: s.txPackets, drops: { ...s.drops } };
+  return { rxPackets: s.rxPackets, txPackets: s.txPackets, copies: s.copies, drops: { ...s.drops } };
 }
 
 export function stateText(s: string): string {
@@ -164,13 +164,13 @@ export function portStatsTable(stats: PortStats__Output[]): string {
 export function tablesTable(tables: Table__Output[]): string {
   if (tables.length === 0) return 'no tables with flows or settings\n';
   return table(
-    ['ID', 'NAME', 'MISS', 'FLOWS', 'LOOKUPS', 'MATCHED'],
-    tables.map((t) => [t.id, t.name || '-', missText(t.miss), t.flows, t.lookups, t.matched]),
+    ['ID', 'NAME', 'MISS', 'FLOWS', 'MAX', 'LOOKUPS', 'MATCHED'],
+    tables.map((t) => [t.id, t.name || '-', missText(t.miss), t.flows, t.maxFlows || '-', t.lookups, t.matched]),
   );
 }
 
 export function statsText(s: DatapathStats__Output): string {
-  let out = `rx_packets  ${s.rxPackets}\ntx_packets  ${s.txPackets}\nports       ${s.nPorts}\nflows       ${s.nFlows}\ndrops       ${s.dropsTotal}\n\n`;
+  let out = `rx_packets  ${s.rxPackets}\ntx_packets  ${s.txPackets}\nports       ${s.nPorts}\nflows       ${s.nFlows}\ncopies      ${s.copies}\ndrops       ${s.dropsTotal}\n\n`;
   const help = new Map(s.reasons.map((r) => [r.name, r.help]));
   const names = s.reasons.length ? s.reasons.map((r) => r.name) : Object.keys(s.drops);
   out += table(

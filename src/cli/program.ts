@@ -104,6 +104,7 @@ export function buildProgram(io: Io, state: { code: number; api: Api | null }): 
     .option('--lcores <list>', 'EAL core list of switchyard-dp')
     .option('--file-prefix <name>', 'EAL --file-prefix of switchyard-dp')
     .option('--pmd-sleep-max <us>', 'longest idle sleep of a forwarding lcore (0: pure polling)')
+    .option('--max-flows <n>', 'flow entries in the whole switch (switchyardd --max-flows)')
     .option('--dp-binary <path>', 'switchyard-dp to launch')
     .option('--dp-socket <path>', 'data-plane control socket')
     .option('--eal-args <args>', 'more EAL arguments')
@@ -271,16 +272,20 @@ export function buildProgram(io: Io, state: { code: number; api: Api | null }): 
     });
   tbl
     .command('set')
-    .description("set a table's name and miss behaviour")
+    .description("set a table's name, miss behaviour and flow limit")
     .argument('<id>', 'table number 0..254', intArg('a table', 0, 254))
     .option('--name <name>', 'table name')
     .addOption(new Option('--miss <behaviour>', 'what a miss does').choices(['drop', 'continue', 'controller']))
-    .action(async (id: number, o: { name?: string; miss?: string }, cmd: Command) => {
-      if (o.name === undefined && o.miss === undefined) throw new CliError('table set: nothing to change (--name or --miss)');
+    .option('--max-flows <n>', 'most entries the table may hold (0: no limit but the switch-wide one)', intArg('a flow count', 0, 0xffffffff))
+    .action(async (id: number, o: { name?: string; miss?: string; maxFlows?: number }, cmd: Command) => {
+      if (o.name === undefined && o.miss === undefined && o.maxFlows === undefined) {
+        throw new CliError('table set: nothing to change (--name, --miss or --max-flows)');
+      }
       const t = await api(cmd).updateTable({
         id,
         name: o.name,
         miss: o.miss ? (`TABLE_MISS_${o.miss.toUpperCase()}` as 'TABLE_MISS_DROP') : 'TABLE_MISS_UNSPECIFIED',
+        maxFlows: o.maxFlows,
       });
       print(cmd, tableJson(t), () => tablesTable([t]));
     });

@@ -40,6 +40,7 @@ export interface StartOptions {
   lcores?: string;
   filePrefix?: string;
   pmdSleepMax?: string;
+  maxFlows?: string;
   dpBinary?: string;
   dpSocket?: string;
   ealArgs?: string;
@@ -93,6 +94,7 @@ export function daemonArgs(o: StartOptions, listen: string, extra: { ports?: str
   plain('--lcores', o.lcores);
   plain('--file-prefix', o.filePrefix);
   plain('--pmd-sleep-max', o.pmdSleepMax);
+  plain('--max-flows', o.maxFlows);
   plain('--eal-args', o.ealArgs);
   plain('--log-level', o.logLevel);
   if (o.launch === false) a.push('--no-launch');

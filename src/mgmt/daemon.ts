@@ -22,7 +22,7 @@ import { checkListen, RunningServer, startServer } from './server';
 import { StateFileError, StateStore } from './state';
 import type { Status } from '../gen/switchyard/v1/Status';
 import { isAlive, Supervisor } from './supervisor';
-import { StartupConfig, Switch, checkPortName } from './switch';
+import { FLOW_BATCH_MAX, StartupConfig, Switch, checkPortName } from './switch';
 import { packageVersion } from './version';
 import { dpStateToWire } from './wire';
 import type { ApiError } from './errors';
@@ -32,6 +32,7 @@ export interface AddonModule {
   createDataplaneClient(): DataplaneClient;
   fields: FieldInfo[];
   dropReasons: { name: string; help: string }[];
+  flowBatchMax: number; // SY_FLOW_BATCH_MAX, as the addon was compiled with
 }
 
 export const REPO_ROOT = resolve(__dirname, '../..');
@@ -47,6 +48,8 @@ export interface DaemonOptions {
   filePrefix: string;
   ealArgs: string[];
   pmdSleepMax: number;
+  /** switchyard-dp --max-flows: flow entries in the whole switch (undefined: its default). */
+  maxFlows?: number;
   ports: string[];
   flows: string[];
   config?: string;
@@ -96,6 +99,11 @@ export function daemonCommand(): Command {
         .env('SWITCHYARD_PMD_SLEEP_MAX')
         .default('250'),
     )
+    .addOption(
+      new Option('--max-flows <n>', 'flow entries in the whole switch (switchyard-dp --max-flows; default 1048576, at most 8388608)').env(
+        'SWITCHYARD_MAX_FLOWS',
+      ),
+    )
     .option('--port <name=devargs>', 'port to add at start if not in the state (repeatable)', collect, [])
     .option('--flow <text>', 'flow to add at start (repeatable)', collect, [])
     .option('--config <file>', 'JSON/YAML start-up configuration {ports, tables, flows}')
@@ -118,6 +126,11 @@ export function parseDaemonArgs(argv: string[], env: NodeJS.ProcessEnv = process
   const sleep = Number(o.pmdSleepMax);
   if (!Number.isInteger(sleep) || sleep < 0 || sleep > 1_000_000) throw new Error(`--pmd-sleep-max '${o.pmdSleepMax}': expected microseconds 0..1000000`);
   if (!/^[0-9,\-@()]+$/.test(o.lcores)) throw new Error(`--lcores '${o.lcores}': expected an EAL core list such as 0,1 or 0-3`);
+  let maxFlows: number | undefined;
+  if (o.maxFlows !== undefined) {
+    maxFlows = Number(o.maxFlows);
+    if (!/^\d+$/.test(String(o.maxFlows)) || maxFlows < 1 || maxFlows > 8_388_608) throw new Error(`--max-flows '${o.maxFlows}': expected a number 1..8388608`);
+  }
   const noLaunchEnv = env.SWITCHYARD_NO_LAUNCH;
   const launch = o.launch !== false && !(noLaunchEnv !== undefined && noLaunchEnv !== '' && noLaunchEnv !== '0');
   const runDir = resolve(o.runDir);
@@ -132,6 +145,7 @@ export function parseDaemonArgs(argv: string[], env: NodeJS.ProcessEnv = process
     filePrefix: o.filePrefix,
     ealArgs: splitArgs(o.ealArgs ?? ''),
     pmdSleepMax: sleep,
+    maxFlows,
     ports: o.port,
     flows: o.flow,
     config: o.config,
@@ -270,6 +284,10 @@ export async function runDaemon(argv: string[], loadAddon: () => AddonModule): P
     unlinkSync(pidFile);
     fatal(`the addon and flowspec disagree on the match fields: ${drift.join('; ')}`, log);
   }
+  if (addon.flowBatchMax !== FLOW_BATCH_MAX) {
+    unlinkSync(pidFile);
+    fatal(`the addon's flow batch limit (${addon.flowBatchMax}) differs from the daemon's (${FLOW_BATCH_MAX}): rebuild with 'npm run build'`, log);
+  }
 
   const sw = new Switch(state, store, log, startup);
   const sup = new Supervisor(
@@ -282,6 +300,7 @@ export async function runDaemon(argv: string[], loadAddon: () => AddonModule): P
       filePrefix: o.filePrefix,
       ealArgs: o.ealArgs,
       pmdSleepMax: o.pmdSleepMax,
+      maxFlows: o.maxFlows,
       createClient: addon.createDataplaneClient,
       log,
     },

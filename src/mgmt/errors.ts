@@ -56,8 +56,13 @@ export function classify(e: unknown): { code: Status; message: string } {
   return { code: Status.INTERNAL, message: `internal error: ${msg}` };
 }
 
+/** Longest status message: a message echoes input, and a status travels in an HTTP/2 header. */
+export const MAX_STATUS_MESSAGE = 1024;
+
 export function toServiceError(e: unknown): Partial<ServiceError> {
-  const { code, message } = classify(e);
+  const c = classify(e);
+  const message = c.message.length > MAX_STATUS_MESSAGE ? `${c.message.slice(0, MAX_STATUS_MESSAGE - 3)}...` : c.message;
+  const code = c.code;
   return { code, details: message, message, metadata: new Metadata() };
 }
 

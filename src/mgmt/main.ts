@@ -10,5 +10,10 @@ import { runDaemon } from './daemon';
 void runDaemon(process.argv, () => {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const addon = require('./addon') as typeof Addon;
-  return { createDataplaneClient: addon.createDataplaneClient, fields: addon.fields, dropReasons: addon.dropReasons };
+  return {
+    createDataplaneClient: addon.createDataplaneClient,
+    fields: addon.fields,
+    dropReasons: addon.dropReasons,
+    flowBatchMax: addon.constants.FLOW_BATCH_MAX,
+  };
 });

@@ -32,6 +32,8 @@ export interface SupervisorOptions {
   filePrefix: string;
   ealArgs: string[];
   pmdSleepMax: number;
+  /** --max-flows of switchyard-dp (undefined: its default). */
+  maxFlows?: number;
   createClient: () => DataplaneClient;
   log: Logger;
   socketTimeoutMs?: number;
@@ -84,8 +86,13 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-/** The command line switchyard-dp is launched with. */
-export function dataplaneArgs(o: Pick<SupervisorOptions, 'lcores' | 'filePrefix' | 'ealArgs' | 'socketPath' | 'pmdSleepMax'>): string[] {
+/**
+ * The command line switchyard-dp is launched with. `--no-huge` memory is one
+ * memfd, so vhost-user and memif guests can map it without hugepages;
+ * `--single-file-segments` is what memif zero-copy (zero-copy=yes) asks of
+ * EAL, and what vhost-user needs under hugepages (one fd per memory region).
+ */
+export function dataplaneArgs(o: Pick<SupervisorOptions, 'lcores' | 'filePrefix' | 'ealArgs' | 'socketPath' | 'pmdSleepMax' | 'maxFlows'>): string[] {
   return [
     '-l',
     o.lcores,
@@ -93,6 +100,7 @@ export function dataplaneArgs(o: Pick<SupervisorOptions, 'lcores' | 'filePrefix'
     '-m',
     '1024',
     '--no-pci',
+    '--single-file-segments',
     '--file-prefix',
     o.filePrefix,
     ...o.ealArgs,
@@ -101,6 +109,7 @@ export function dataplaneArgs(o: Pick<SupervisorOptions, 'lcores' | 'filePrefix'
     o.socketPath,
     '--pmd-sleep-max',
     String(o.pmdSleepMax),
+    ...(o.maxFlows !== undefined ? ['--max-flows', String(o.maxFlows)] : []),
   ];
 }
 

@@ -89,6 +89,29 @@ function checkDevargs(devargs: string): void {
   }
 }
 
+/**
+ * Most flow-mods in one request: the data plane's SY_FLOW_BATCH_MAX (a batch
+ * is one FLOW_MOD message, all or nothing).  Checked before parsing; the
+ * daemon refuses to start if the addon was built with another value.
+ */
+export const FLOW_BATCH_MAX = 131072;
+
+function checkBatch(n: number, field: string): void {
+  if (n > FLOW_BATCH_MAX) {
+    throw new ApiError(Status.INVALID_ARGUMENT, `${field}: ${n} in one request, at most ${FLOW_BATCH_MAX} (split the batch)`);
+  }
+}
+
+/** An optional port number or MTU from the wire: in range, or INVALID_ARGUMENT naming the field. */
+function checkPortNumbers(req: { id?: number; mtu?: number }): void {
+  if (req.id !== undefined && (!Number.isInteger(req.id) || req.id < 1 || req.id > 0xffffff00)) {
+    throw new ApiError(Status.INVALID_ARGUMENT, `id ${req.id}: port numbers are 1..4294967040`);
+  }
+  if (req.mtu !== undefined && (!Number.isInteger(req.mtu) || req.mtu < 64 || req.mtu > 65535)) {
+    throw new ApiError(Status.INVALID_ARGUMENT, `mtu ${req.mtu}: out of range 64..65535`);
+  }
+}
+
 function errText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
@@ -174,6 +197,7 @@ export class Switch extends EventEmitter {
   /** A port by name or number ("p1", "3"); NOT_FOUND otherwise. */
   findPort(ref: string): PortConfig {
     const r = ref.trim();
+    if (r === '') throw new ApiError(Status.INVALID_ARGUMENT, 'port: a port name or number is required');
     const p = /^[0-9]+$/.test(r) ? this.state.ports.find((q) => q.id === Number(r)) : this.state.ports.find((q) => q.name === r);
     if (!p) throw new ApiError(Status.NOT_FOUND, `port '${ref}' does not exist`);
     return p;
@@ -366,6 +390,7 @@ export class Switch extends EventEmitter {
   async addPort(req: PortRequest): Promise<PortDesc> {
     checkPortName(req.name);
     checkDevargs(req.devargs);
+    checkPortNumbers(req);
     return this.serialize(() => this.doAddPort(req));
   }
 
@@ -403,6 +428,7 @@ export class Switch extends EventEmitter {
   }
 
   updatePort(ref: string, change: { mtu?: number; adminUp?: boolean }): Promise<PortDesc> {
+    checkPortNumbers({ mtu: change.mtu });
     return this.serialize(async () => {
       const p = this.findPort(ref);
       const dp = this.requireDp();
@@ -451,10 +477,12 @@ export class Switch extends EventEmitter {
   }
 
   async addFlows(items: FlowParts[]): Promise<number> {
+    checkBatch(items.length, 'flows');
     return this.applyMods(this.parseBatch(items, 'add'));
   }
 
   async modifyFlows(items: FlowParts[], strict: boolean): Promise<number> {
+    checkBatch(items.length, 'flows');
     return this.applyMods(this.parseBatch(items, strict ? 'modify_strict' : 'modify'));
   }
 
@@ -464,6 +492,7 @@ export class Switch extends EventEmitter {
 
   /** ovs-ofctl bundle lines: "[add|modify|modify_strict|delete|delete_strict] FLOW"; one batch. */
   async applyFlowLines(lines: string[]): Promise<number> {
+    checkBatch(lines.length, 'lines');
     const names = this.portNames();
     const mods = lines.map((l, i) => {
       try {

@@ -32,6 +32,12 @@ export interface SwitchOptions {
   /** Wait until every port in `ports` reports link up (default true). */
   waitLinkUp?: boolean;
   startTimeoutMs?: number;
+  /** The data plane to launch (default: build/'s). */
+  dpBinary?: string;
+  /** More daemon arguments (e.g. ['--max-flows', '100']). */
+  daemonArgs?: string[];
+  /** Environment of the daemon and so of the data plane (default: this process's). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface Switch {
@@ -47,6 +53,12 @@ export interface Switch {
   cli(args: string[]): Promise<ExecResult>;
   /** Runs the CLI with --json; rejects unless it exits 0; resolves with the parsed output. */
   cliJson<T = any>(args: string[]): Promise<T>;
+  /**
+   * Kills the daemon with SIGKILL and starts it again with the same
+   * arguments; resolves once it serves with the data plane connected (it
+   * adopts the running data plane, which forwards on meanwhile).
+   */
+  restartDaemon(): Promise<void>;
   /** The daemon's log so far (stdout and stderr). */
   log(): Promise<string>;
   stop(): Promise<void>;
@@ -152,7 +164,7 @@ export async function startSwitch(opts: SwitchOptions = {}): Promise<Switch> {
     '--listen', server,
     '--run-dir', runDir,
     '--state', stateFile,
-    '--dp-binary', DP_BINARY,
+    '--dp-binary', opts.dpBinary ?? DP_BINARY,
     '--dp-socket', dpSocket,
     '--file-prefix', filePrefix,
     '--lcores', opts.lcores ?? '0,1',
@@ -161,18 +173,26 @@ export async function startSwitch(opts: SwitchOptions = {}): Promise<Switch> {
   if (opts.ealArgs) args.push('--eal-args', opts.ealArgs);
   for (const p of opts.ports ?? []) args.push('--port', `${p.name}=${p.devargs}`);
   for (const f of opts.flows ?? []) args.push('--flow', f);
+  args.push(...(opts.daemonArgs ?? []));
 
   const log = createWriteStream(logFile);
-  const daemon = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  daemon.stdout!.pipe(log, { end: false });
-  daemon.stderr!.pipe(log, { end: false });
+  let daemon!: ChildProcess;
   let exited: string | undefined;
-  const daemonGone = new Promise<void>((resolve) =>
-    daemon.once('exit', (code, sig) => {
-      exited = `daemon exited (${sig ?? code})`;
-      resolve();
-    }),
-  );
+  let daemonGone!: Promise<void>;
+  const launchDaemon = () => {
+    exited = undefined;
+    daemon = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: opts.env ?? process.env });
+    daemon.stdout!.pipe(log, { end: false });
+    daemon.stderr!.pipe(log, { end: false });
+    const d = daemon;
+    daemonGone = new Promise<void>((resolve) =>
+      d.once('exit', (code, sig) => {
+        if (d === daemon) exited = `daemon exited (${sig ?? code})`;
+        resolve();
+      }),
+    );
+  };
+  launchDaemon();
 
   const api = new ApiClient(server);
   const env = { ...process.env, SWITCHYARD_SERVER: server };
@@ -213,16 +233,27 @@ export async function startSwitch(opts: SwitchOptions = {}): Promise<Switch> {
     await fs.rm(`/var/run/dpdk/${filePrefix}`, { recursive: true, force: true });
   };
 
-  const sw: Switch = { server, runDir, stateFile, dpSocket, filePrefix, daemon, api, cli, cliJson, log: readLog, stop };
+  const connected = async () => {
+    if (exited) throw new Error(exited);
+    const st = await api.call('SystemService', 'GetStatus', {}, 2000);
+    return st.dataplane === 'DATAPLANE_STATE_CONNECTED';
+  };
+
+  const restartDaemon = async () => {
+    const gone = daemonGone;
+    daemon.kill('SIGKILL');
+    await gone;
+    launchDaemon();
+    sw.daemon = daemon;
+    await waitUntil('the restarted daemon to serve', connected, opts.startTimeoutMs ?? 30_000, 100);
+  };
+
+  const sw: Switch = { server, runDir, stateFile, dpSocket, filePrefix, daemon, api, cli, cliJson, restartDaemon, log: readLog, stop };
 
   try {
     await waitUntil(
       'the data plane to connect',
-      async () => {
-        if (exited) throw new Error(exited);
-        const st = await api.call('SystemService', 'GetStatus', {}, 2000);
-        return st.dataplane === 'DATAPLANE_STATE_CONNECTED';
-      },
+      connected,
       opts.startTimeoutMs ?? 30_000,
       200,
     );

@@ -173,9 +173,9 @@ describe('switchyard CLI', () => {
   });
 
   it('table list / set, stats, status', async () => {
-    expect(await json('table', 'set', '2', '--name', 'acl', '--miss', 'continue')).toEqual({ id: 2, name: 'acl', miss: 'continue', flows: 0, lookups: '10', matched: '8' });
-    expect(await json('table', 'list')).toEqual([{ id: 2, name: 'acl', miss: 'continue', flows: 0, lookups: '10', matched: '8' }]);
-    expect(await json('stats')).toEqual({ rxPackets: '100', txPackets: '90', drops: { runt: '1', table_miss: '1', action_drop: '1', no_port: '1' } });
+    expect(await json('table', 'set', '2', '--name', 'acl', '--miss', 'continue')).toEqual({ id: 2, name: 'acl', miss: 'continue', flows: 0, maxFlows: 0, lookups: '10', matched: '8' });
+    expect(await json('table', 'list')).toEqual([{ id: 2, name: 'acl', miss: 'continue', flows: 0, maxFlows: 0, lookups: '10', matched: '8' }]);
+    expect(await json('stats')).toEqual({ rxPackets: '100', txPackets: '90', copies: '0', drops: { runt: '1', table_miss: '1', action_drop: '1', no_port: '1' } });
     expect((await cli('stats')).out).toMatch(/table_miss\s+1\s+help table_miss/);
     expect(await json('status')).toMatchObject({ dataplane: 'connected', pid: 4242, daemonPid: 17, version: '0.1.0' });
     expect((await cli('status')).out).toMatch(/^switchyardd\s+0\.1\.0, pid 17/);

@@ -84,7 +84,7 @@ function supervise(o: Partial<SupervisorOptions>, sw: Switch, clients: FakeDatap
 describe('data-plane supervisor', () => {
   it('the launch command line', () => {
     expect(dataplaneArgs({ lcores: '0,1', filePrefix: 'switchyard', ealArgs: ['--vdev', 'net_null9'], socketPath: '/run/switchyard/dp.sock', pmdSleepMax: 250 })).toEqual([
-      '-l', '0,1', '--no-huge', '-m', '1024', '--no-pci', '--file-prefix', 'switchyard', '--vdev', 'net_null9',
+      '-l', '0,1', '--no-huge', '-m', '1024', '--no-pci', '--single-file-segments', '--file-prefix', 'switchyard', '--vdev', 'net_null9',
       '--', '--socket', '/run/switchyard/dp.sock', '--pmd-sleep-max', '250',
     ]);
   });
@@ -141,7 +141,7 @@ process.on('SIGTERM', () => { console.log('fake dp stopping'); process.exit(0); 
     expect(sup.launched).toBe(true);
     const args = JSON.parse(readFileSync(join(dir, 'args.json'), 'utf8'));
     expect(args).toEqual([
-      '-l', '0,1', '--no-huge', '-m', '1024', '--no-pci', '--file-prefix', 'sy-unit', '--log-level', '8',
+      '-l', '0,1', '--no-huge', '-m', '1024', '--no-pci', '--single-file-segments', '--file-prefix', 'sy-unit', '--log-level', '8',
       '--', '--socket', join(dir, 'dp.sock'), '--pmd-sleep-max', '250',
     ]);
     const pid = sup.childPid!;

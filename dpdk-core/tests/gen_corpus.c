@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * gen_corpus.c — writes the seed corpora of the fuzz targets:
+ *   DIR/codec/  whole control-protocol messages (requests and replies)
+ *   DIR/parse/  frames for fuzz_parse: byte 0 is the segment size (0: one
+ *               segment), byte 1 the port, the rest the frame
+ * from the real encoder and sy_pkt.h's frame builder, so that the fuzzer
+ * starts from inputs that get deep into the decoders.  scripts/fuzz.sh
+ * --gen-corpus rebuilds dpdk-core/tests/corpus/ with it.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <switchyard/codec.h>
+
+#include "sy_pkt.h"
+
+static const char *dir;
+
+static void
+put_file(const char *sub, const char *name, const void *p, size_t n)
+{
+	char path[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s/%s", dir, sub, name);
+	f = fopen(path, "wb");
+	if (f == NULL || fwrite(p, 1, n, f) != n || fclose(f) != 0) {
+		perror(path);
+		exit(1);
+	}
+}
+
+static void
+put_msg(const char *name, struct sy_msgbuf *b)
+{
+	if (sy_msg_finish(b) < 0) {
+		fprintf(stderr, "%s: encoding failed\n", name);
+		exit(1);
+	}
+	put_file("codec", name, b->data, b->len);
+	sy_msg_free(b);
+}
+
+static void
+flow(struct sy_flow_mod *fm, uint8_t cmd, unsigned int n_actions)
+{
+	memset(fm, 0, sizeof(*fm));
+	fm->hdr.command = cmd;
+	fm->hdr.table_id = 1;
+	fm->hdr.priority = 100;
+	fm->hdr.out_port = SY_PORT_ANY;
+	fm->key.dl_type = 0x0800;
+	fm->mask.dl_type = 0xffff;
+	fm->key.in_port = 1;
+	fm->mask.in_port = ~0u;
+	fm->n_actions = (uint16_t)n_actions;
+	for (unsigned int i = 0; i < n_actions; i++) {
+		fm->actions[i].type = i + 1 < n_actions ? SY_ACT_SET_FIELD : SY_ACT_OUTPUT;
+		fm->actions[i].arg = 2;
+	}
+}
+
+static void
+codec(void)
+{
+	struct sy_msgbuf b;
+	struct sy_flow_mod fm;
+	struct sy_flow_stats st = { 10, 1000, 5, 1 };
+	struct sy_port_desc pd;
+	struct sy_table_desc td;
+	struct sy_dp_stats ds;
+	struct sy_dp_info di;
+	struct sy_port_stats ps;
+
+	sy_msg_init(&b), sy_msg_begin(&b, SY_MSG_HELLO, 0, 1);
+	sy_msg_put_u32(&b, SY_A_VERSION, SY_PROTO_VERSION);
+	put_msg("hello", &b);
+	sy_msg_init(&b), sy_msg_begin(&b, SY_MSG_ECHO, 0, 2);
+	sy_msg_put_str(&b, SY_A_PORT_NAME, "echo");
+	put_msg("echo", &b);
+	sy_msg_init(&b), sy_msg_begin(&b, SY_MSG_BARRIER, 0, 3);
+	put_msg("barrier", &b);
+	sy_msg_init(&b), sy_msg_begin(&b, SY_MSG_PORT_ADD, 0, 4);
+	sy_msg_put_str(&b, SY_A_PORT_NAME, "p1");
+	sy_msg_put_str(&b, SY_A_PORT_DEVARGS, "net_ring0");
+	sy_msg_put_u32(&b, SY_A_PORT_ID, 1);
+	sy_msg_put_u32(&b, SY_A_PORT_MTU, 1500);
+	sy_msg_put_u32(&b, SY_A_PORT_ADMIN, 1);
+	put_msg("port_add", &b);
+	sy_msg_init(&b), sy_msg_begin(&b, SY_MSG_PORT_MOD, 0, 5);
+	sy_msg_put_u32(&b, SY_A_PORT_ID, 1);
+	sy_msg_put_u32(&b, SY_A_PORT_MTU, 9000);
+	put_msg("port_mod", &b);
+	sy_msg_init(&b), sy_msg_begin(&b, SY_MSG_PORT_STATS, 0, 6);
+	sy_msg_put_u32(&b, SY_A_PORT_ID, 1);
+	put_msg("port_stats", &b);
+	sy_msg_init(&b), sy_msg_begin(&b, SY_MSG_FLOW_MOD, 0, 7);
+	flow(&fm, SY_FC_ADD, 1);
+	sy_put_flow(&b, &fm, NULL);
+	flow(&fm, SY_FC_ADD, 3);
+	fm.hdr.table_id = 0;
+	sy_put_flow(&b, &fm, NULL);
+	put_msg("flow_mod_add", &b);
+	sy_msg_init(&b), sy_msg_begin(&b, SY_MSG_FLOW_MOD, 0, 8);
+	flow(&fm, SY_FC_DELETE, 0);
+	sy_put_flow(&b, &fm, NULL);
+	put_msg("flow_mod_del", &b);
+	sy_msg_init(&b), sy_msg_begin(&b, SY_MSG_FLOW_DUMP, SY_MSGF_REPLY, 9);
+	flow(&fm, SY_FC_ADD, 2);
+	sy_put_flow(&b, &fm, &st);
+	put_msg("flow_dump_reply", &b);
+	sy_msg_init(&b), sy_msg_begin(&b, SY_MSG_TABLE_MOD, 0, 10);
+	memset(&td, 0, sizeof(td));
+	td.id = 2, td.miss = 1, td.max_flows = 100;
+	strcpy(td.name, "t2");
+	sy_put_table_desc(&b, &td);
+	put_msg("table_mod", &b);
+	sy_msg_init(&b), sy_msg_begin(&b, SY_MSG_PORT_LIST, SY_MSGF_REPLY, 11);
+	memset(&pd, 0, sizeof(pd));
+	pd.id = 1;
+	strcpy(pd.name, "p1");
+	sy_put_port_desc(&b, &pd);
+	memset(&ps, 0, sizeof(ps));
+	ps.id = 1;
+	sy_put_port_stats(&b, &ps);
+	put_msg("port_list_reply", &b);
+	sy_msg_init(&b), sy_msg_begin(&b, SY_MSG_DP_STATS, SY_MSGF_REPLY, 12);
+	memset(&ds, 0, sizeof(ds));
+	sy_put_dp_stats(&b, &ds);
+	memset(&di, 0, sizeof(di));
+	sy_put_dp_info(&b, &di);
+	put_msg("dp_stats_reply", &b);
+	sy_msg_init(&b);
+	sy_msg_error(&b, 13, 3, 1, "flow 1: bad match");
+	put_msg("error", &b);
+}
+
+static void
+frame(const char *name, const struct pkt_spec *s, uint8_t seg)
+{
+	uint8_t b[2 + 2048];
+
+	b[0] = seg;
+	b[1] = 1; /* the port */
+	put_file("parse", name, b, 2 + pkt_build(s, b + 2));
+}
+
+static void
+parse(void)
+{
+	struct pkt_spec s = pkt_default();
+
+	frame("udp", &s, 0);
+	s.proto = 6, s.tcp_flags = 0x12;
+	frame("tcp", &s, 0);
+	frame("tcp_seg20", &s, 20);
+	s.opt_len = 8;
+	frame("tcp_ipopt", &s, 0);
+	s = pkt_default(), s.proto = 1;
+	frame("icmp", &s, 0);
+	s = pkt_default(), s.n_vlan = 2, s.tpid[0] = 0x88a8, s.tpid[1] = 0x8100, s.tci[0] = 10, s.tci[1] = 20;
+	frame("qinq_udp", &s, 7);
+	s = pkt_default(), s.l3_type = 0x86dd, s.proto = 6;
+	frame("ipv6_tcp", &s, 0);
+	s.ip6_hbh = true, s.ip6_frag = true, s.proto = 58;
+	frame("ipv6_hbh_frag_icmp6", &s, 33);
+	s = pkt_default(), s.frag = 0x2000 | 10;
+	frame("ipv4_frag", &s, 0);
+	s = pkt_default(), s.l3_type = 0x0806, s.payload = 28;
+	frame("arp", &s, 0);
+	s = pkt_default(), s.proto = 132, s.payload = 12;
+	frame("sctp", &s, 0);
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc != 2) {
+		fprintf(stderr, "usage: gen_corpus DIR\n");
+		return 2;
+	}
+	dir = argv[1];
+	codec();
+	parse();
+	return 0;
+}
