@@ -184,4 +184,51 @@ describe.skipIf(!IS_ROOT)('vhost-user guests (testpmd on virtio-user)', () => {
     expect(rxTotals.rx).toBe(Number(vm4.txPackets)); // the other guest got each one
     expect((await sw!.cliJson<any>(['stats'])).copies).toBe('0');
   });
+
+  it('a guest in io mode sends what it receives back through the switch to a third guest', async () => {
+    // vm6 (txonly) -> switch -> vm7 (io: each frame straight back out) -> switch -> vm8 (rxonly)
+    const tx = guest('vm6', 'txonly');
+    const loop = guest('vm7', 'io', ['--port-topology=loop']);
+    const rx = guest('vm8', 'rxonly');
+    const names = ['vm6', 'vm7', 'vm8'];
+    await waitUntil('the guests to listen', async () => {
+      const files = await fs.readdir(dir);
+      return names.every((n) => files.includes(`${n}.sock`));
+    }, 20_000);
+    // vm6 starts down (not polled) until the flows are in.
+    for (const [i, n] of names.entries()) {
+      const r = await sw!.cli(['port', 'add', n, `net_vhost${5 + i},iface=${path.join(dir, `${n}.sock`)}`, ...(n === 'vm6' ? ['--down'] : [])]);
+      expect(r.code, r.stderr).toBe(0);
+    }
+    const add = await sw!.cli(['flow', 'add', 'table=0,priority=10,in_port=vm6,actions=output:vm7', 'table=0,priority=10,in_port=vm7,actions=output:vm8']);
+    expect(add.code, add.stderr).toBe(0);
+    expect((await sw!.cli(['port', 'set', 'vm6', '--up'])).code).toBe(0);
+    await waitForwarding(tx);
+    await waitUntil('reflected frames to reach vm8', async () => (await txPackets(sw!, 'vm8')) > 1000, 20_000, 200);
+
+    // Stop each guest once its upstream has settled and it has had time to
+    // drain its virtqueue (frames still in the ring were sent, not yet read).
+    await tx.stop();
+    const rx6 = await settledRx(sw!, 'vm6');
+    await sleep(1000);
+    const [loopTotals] = await loop.stop();
+    const rx7 = await settledRx(sw!, 'vm7');
+    await sleep(1000);
+    const [rxTotals] = await rx.stop();
+    const [vm6, vm7, vm8] = await Promise.all(names.map((n) => portStats(sw!, n)));
+    // The switch took every frame each guest sent, and delivered or counted each.
+    expect(Number(vm7.txPackets) + (Number(vm7.drops.tx_full) || 0)).toBe(rx6);
+    expect(loopTotals.tx).toBe(rx7); // what the io guest sent back, the switch received
+    expect(loopTotals.rx).toBe(Number(vm7.txPackets)); // and it received what the switch sent it
+    expect(Number(vm8.txPackets) + (Number(vm8.drops.tx_full) || 0)).toBe(rx7);
+    // The rxonly guest ran with its ring full (tx_full above). Its own count
+    // then comes out a few hundred frames (multiples of 32) under what vhost
+    // enqueued for it, even after a second to drain; not explained yet, so
+    // only bounded here. The switch's side above is exact.
+    expect(rxTotals.rx).toBeGreaterThan(0);
+    expect(rxTotals.rx).toBeLessThanOrEqual(Number(vm8.txPackets));
+    for (const p of [vm6, vm7, vm8]) expect(Object.keys(nonZeroDrops(p)).filter((k) => k !== 'tx_full')).toEqual([]);
+    expect(Number(vm6.rxPackets)).toBe(rx6);
+    expect((await sw!.cliJson<any>(['stats'])).copies).toBe('0');
+  });
 });
