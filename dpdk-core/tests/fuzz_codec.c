@@ -19,71 +19,9 @@
 
 #include <switchyard/codec.h>
 
+#include "codec_consume.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void
-consume(const struct sy_msg *m)
-{
-	char err[SY_CODEC_ERR_MAX], text[SY_ERRMSG_MAX];
-	struct sy_attr_iter it;
-	const struct sy_attr *a;
-	int code, index;
-
-	sy_get_error(m, &code, &index, text, sizeof(text), err, sizeof(err));
-	sy_attr_iter_msg(&it, m);
-	while (sy_attr_next(&it, &a) > 0) {
-		union {
-			struct sy_port_desc pd;
-			struct sy_port_stats ps;
-			struct sy_table_desc td;
-			struct sy_dp_stats ds;
-			struct sy_dp_info di;
-			struct sy_flow_mod fm;
-			uint32_t u;
-		} u;
-		struct sy_flow_stats st;
-		bool has;
-
-		switch (sy_attr_policy(a->type)->kind) {
-		case SY_AK_STRING: {
-			const char *s = sy_attr_get_str(a, err, sizeof(err));
-
-			if (s != NULL && strlen(s) >= sy_attr_payload_len(a))
-				abort(); /* the NUL must be inside the attribute */
-			break;
-		}
-		case SY_AK_U32:
-			sy_attr_get_u32(a, &u.u, err, sizeof(err));
-			break;
-		default:
-			break;
-		}
-		switch (a->type) {
-		case SY_A_FLOW:
-			if (sy_get_flow(a, &u.fm, &st, &has, err, sizeof(err)) == 0 &&
-			    u.fm.n_actions > SY_MAX_ACTIONS)
-				abort();
-			break;
-		case SY_A_PORT_DESC:
-			sy_get_port_desc(a, &u.pd, err, sizeof(err));
-			break;
-		case SY_A_PORT_STATS:
-			sy_get_port_stats(a, &u.ps, err, sizeof(err));
-			break;
-		case SY_A_TABLE_DESC:
-			sy_get_table_desc(a, &u.td, err, sizeof(err));
-			break;
-		case SY_A_DP_STATS:
-			sy_get_dp_stats(a, &u.ds, err, sizeof(err));
-			break;
-		case SY_A_DP_INFO:
-			sy_get_dp_info(a, &u.di, err, sizeof(err));
-			break;
-		default:
-			break;
-		}
-	}
-}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -104,10 +42,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (copy == NULL)
 			break;
 		memcpy(copy, data + off, len);
-		if (sy_msg_parse(copy, len, &m, err, sizeof(err)) == 0)
-			consume(&m);
-		else if (err[0] == '\0')
+		if (sy_msg_parse(copy, len, &m, err, sizeof(err)) == 0) {
+			if (sy_codec_consume(&m) < 0)
+				abort();
+		} else if (err[0] == '\0') {
 			abort(); /* every refusal says why */
+		}
 		free(copy);
 		off += len;
 	}

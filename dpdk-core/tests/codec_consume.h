@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * codec_consume.h — everything a receiver might do with a parsed message,
+ * shared by the codec fuzz target and the codec unit test's mutation loop:
+ * every attribute is read with the getter its policy and type call for.
+ * Returns -1 when a getter broke its contract (a string whose NUL is not
+ * inside its attribute, a flow with more than SY_MAX_ACTIONS actions), else
+ * 0; the getters' own refusals are expected and ignored.
+ */
+#ifndef SY_CODEC_CONSUME_H
+#define SY_CODEC_CONSUME_H
+
+#include <stdbool.h>
+#include <string.h>
+
+#include <switchyard/codec.h>
+
+static inline int
+sy_codec_consume(const struct sy_msg *m)
+{
+	char why[SY_CODEC_ERR_MAX], text[SY_ERRMSG_MAX];
+	struct sy_attr_iter it;
+	const struct sy_attr *a;
+	int code, index;
+
+	sy_get_error(m, &code, &index, text, sizeof(text), why, sizeof(why));
+	sy_attr_iter_msg(&it, m);
+	while (sy_attr_next(&it, &a) > 0) {
+		union {
+			struct sy_port_desc pd;
+			struct sy_port_stats ps;
+			struct sy_table_desc td;
+			struct sy_dp_stats ds;
+			struct sy_dp_info di;
+			struct sy_flow_mod fm;
+			uint32_t u;
+		} u;
+		struct sy_flow_stats st;
+		bool has;
+
+		switch (sy_attr_policy(a->type)->kind) {
+		case SY_AK_STRING: {
+			const char *s = sy_attr_get_str(a, why, sizeof(why));
+
+			if (s != NULL && strlen(s) >= sy_attr_payload_len(a))
+				return -1; /* the NUL must be inside the attribute */
+			break;
+		}
+		case SY_AK_U32:
+			sy_attr_get_u32(a, &u.u, why, sizeof(why));
+			break;
+		default:
+			break;
+		}
+		switch (a->type) {
+		case SY_A_FLOW:
+			if (sy_get_flow(a, &u.fm, &st, &has, why, sizeof(why)) == 0 &&
+			    u.fm.n_actions > SY_MAX_ACTIONS)
+				return -1;
+			break;
+		case SY_A_PORT_DESC:
+			sy_get_port_desc(a, &u.pd, why, sizeof(why));
+			break;
+		case SY_A_PORT_STATS:
+			sy_get_port_stats(a, &u.ps, why, sizeof(why));
+			break;
+		case SY_A_TABLE_DESC:
+			sy_get_table_desc(a, &u.td, why, sizeof(why));
+			break;
+		case SY_A_DP_STATS:
+			sy_get_dp_stats(a, &u.ds, why, sizeof(why));
+			break;
+		case SY_A_DP_INFO:
+			sy_get_dp_info(a, &u.di, why, sizeof(why));
+			break;
+		default:
+			break;
+		}
+	}
+	return 0;
+}
+
+#endif /* SY_CODEC_CONSUME_H */
