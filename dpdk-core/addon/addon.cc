@@ -186,17 +186,33 @@ Napi::Value EncodeFlowMod(const Napi::CallbackInfo& info) {
   return out;
 }
 
-Napi::Value DecodeFlows(const Napi::CallbackInfo& info) {
+// A message parsed from info[0], a Buffer.  The parser wants 8-byte aligned
+// bytes and a Buffer's need not be: it parses an aligned copy, which m points
+// into.  rc is sy_msg_parse's; err says why when it is -1.
+struct ParsedBuffer {
+  std::unique_ptr<uint64_t[]> copy;
+  sy_msg m;
+  char err[SY_CODEC_ERR_MAX];
+  int rc;
+};
+
+std::unique_ptr<ParsedBuffer> ParseBuffer(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsBuffer()) throw Napi::TypeError::New(env, "buf: expected a Buffer");
   Napi::Buffer<uint8_t> buf = info[0].As<Napi::Buffer<uint8_t>>();
-  // Copy: a Buffer's bytes need not be aligned.
-  std::unique_ptr<uint64_t[]> copy(new uint64_t[buf.Length() / 8 + 1]);
-  memcpy(copy.get(), buf.Data(), buf.Length());
-  sy_msg m;
+  std::unique_ptr<ParsedBuffer> p(new ParsedBuffer());
+  p->copy.reset(new uint64_t[buf.Length() / 8 + 1]);
+  memcpy(p->copy.get(), buf.Data(), buf.Length());
+  p->rc = sy_msg_parse(p->copy.get(), buf.Length(), &p->m, p->err, sizeof(p->err));
+  return p;
+}
+
+Napi::Value DecodeFlows(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::unique_ptr<ParsedBuffer> p = ParseBuffer(info);
+  if (p->rc < 0) throw Napi::Error::New(env, p->err);
+  sy_msg& m = p->m;
   char err[SY_CODEC_ERR_MAX];
-  if (sy_msg_parse(copy.get(), buf.Length(), &m, err, sizeof(err)) < 0)
-    throw Napi::Error::New(env, err);
   Napi::Array arr = Napi::Array::New(env);
   sy_attr_iter it;
   const sy_attr* a;
@@ -217,16 +233,9 @@ Napi::Value DecodeFlows(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value CheckMessage(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (!info[0].IsBuffer()) throw Napi::TypeError::New(env, "buf: expected a Buffer");
-  Napi::Buffer<uint8_t> buf = info[0].As<Napi::Buffer<uint8_t>>();
-  std::unique_ptr<uint64_t[]> copy(new uint64_t[buf.Length() / 8 + 1]);
-  memcpy(copy.get(), buf.Data(), buf.Length());
-  sy_msg m;
-  char err[SY_CODEC_ERR_MAX];
-  if (sy_msg_parse(copy.get(), buf.Length(), &m, err, sizeof(err)) < 0)
-    return Napi::String::New(env, err);
-  return env.Null();
+  std::unique_ptr<ParsedBuffer> p = ParseBuffer(info);
+  if (p->rc < 0) return Napi::String::New(info.Env(), p->err);
+  return info.Env().Null();
 }
 
 }  // namespace
