@@ -473,7 +473,7 @@ do_port_mod(struct req *r)
 		admin = (int)v;
 	}
 	memset(&desc, 0, sizeof(desc));
-	if (dp_port_mod(id, (uint16_t)mtu, admin, &desc, &e) < 0) {
+	if (dp_port_mod(id, (uint16_t)mtu, admin, 0, &desc, &e) < 0) {
 		reply_dp_error(r->c, r->xid, &e);
 		return;
 	}

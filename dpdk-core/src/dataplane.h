@@ -50,6 +50,8 @@ struct dp_port_add_req {
 	uint32_t id;         /* 0: the lowest free number from 1 */
 	uint16_t mtu;        /* 0: the device's default (1500) */
 	int admin_up;        /* 1 (default) or 0 */
+	uint16_t n_rxq;      /* 0: 1; more than 1 needs a device with RSS (or
+	                      * its own spreading, as af_packet's fanout) */
 };
 
 /* Probes the device, configures one rx and one tx queue per forwarding
@@ -64,8 +66,11 @@ int dp_port_add(const struct dp_port_add_req *req, struct sy_port_desc *out,
  * device.  Flows that output to it stay and count NO_PORT drops. */
 int dp_port_del(uint32_t port_id, struct sy_error *err);
 
-/* mtu 0 and admin < 0 mean "leave as is". */
-int dp_port_mod(uint32_t port_id, uint16_t mtu, int admin,
+/* mtu 0, admin < 0 and n_rxq 0 mean "leave as is".  Changing n_rxq
+ * reconfigures the device (stop, configure, start: a brief pause on that
+ * port only) and re-spreads every port's rx queues over the forwarding
+ * lcores. */
+int dp_port_mod(uint32_t port_id, uint16_t mtu, int admin, uint16_t n_rxq,
 		struct sy_port_desc *out, struct sy_error *err);
 
 typedef void (*dp_port_desc_cb)(const struct sy_port_desc *desc, void *arg);
@@ -111,6 +116,12 @@ int dp_table_mod(const struct sy_table_desc *desc, struct sy_table_desc *out,
 /* --- counters and synchronisation --- */
 
 void dp_stats(struct sy_dp_stats *out);
+
+typedef void (*dp_pmd_stats_cb)(const struct sy_pmd_stats *st, void *arg);
+
+/* Every forwarding lcore's counters and rx queues, by slot. */
+void dp_pmd_stats(dp_pmd_stats_cb cb, void *arg);
+void dp_pmd_stats_clear(void);
 
 /* Returns once every forwarding lcore has passed a quiescent state after
  * the call: everything published before is live in the data path. */

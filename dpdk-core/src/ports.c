@@ -685,7 +685,7 @@ dp_port_del(uint32_t port_id, struct sy_error *err)
 }
 
 int
-dp_port_mod(uint32_t port_id, uint16_t mtu, int admin, struct sy_port_desc *out,
+dp_port_mod(uint32_t port_id, uint16_t mtu, int admin, uint16_t n_rxq, struct sy_port_desc *out,
 	    struct sy_error *err)
 {
 	struct port *p = by_id(port_id);

@@ -58,8 +58,20 @@ struct st_flow_ctr {
 #define ST_FLOW_INDEX_MAX (1u << 24) /* counter indexes, > any flow limit */
 #define ST_FLOW_CHUNKS (ST_FLOW_INDEX_MAX / ST_FLOW_CHUNK)
 
+/* How a forwarding lcore spends its time (struct sy_pmd_stats). */
+struct st_pmd_ctr {
+	uint64_t packets;
+	uint64_t busy_cycles;
+	uint64_t idle_cycles;
+	uint64_t cache_hits;
+	uint64_t cache_misses;
+	uint64_t cls_lookups;
+	uint64_t cls_probes;
+};
+
 /* The counters of one forwarding lcore (one "slot"). */
 struct st_lcore {
+	struct st_pmd_ctr pmd;
 	struct st_port_ctr port[SY_MAX_PORTS];
 	uint64_t tbl_lookups[SY_MAX_TABLES];
 	uint64_t tbl_matched[SY_MAX_TABLES];

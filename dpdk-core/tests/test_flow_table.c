@@ -694,12 +694,12 @@ port_delete_keeps_flows(void)
 	CHECK_EQ(port_stats(C)->tx_packets, 1); /* a fresh port's counters */
 
 	/* admin down: not polled, output to it counted */
-	CHECK_EQ(dp_port_mod(C, 0, 0, &d, &err), 0);
+	CHECK_EQ(dp_port_mod(C, 0, 0, 0, &d, &err), 0);
 	CHECK_EQ(d.admin_up, 0);
 	inject(A, &s, 1);
 	CHECK_EQ(port_stats(A)->drops[SY_DROP_PORT_DOWN], 1);
 	CHECK_EQ(sent(C, NULL), 0);
-	CHECK_EQ(dp_port_mod(C, 0, 1, &d, &err), 0);
+	CHECK_EQ(dp_port_mod(C, 0, 1, 0, &d, &err), 0);
 	CHECK_EQ(d.admin_up, 1);
 }
 

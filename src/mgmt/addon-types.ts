@@ -128,6 +128,21 @@ export interface DpStats {
   copies: bigint;
 }
 
+/** One forwarding (poll-mode) lcore; counters since start or the last clear. */
+export interface PmdStats {
+  slot: number;
+  lcoreId: number;
+  cpu: number | null; // null: not pinned to one CPU
+  packets: bigint;
+  busyCycles: bigint;
+  idleCycles: bigint;
+  cacheHits: bigint;
+  cacheMisses: bigint;
+  clsLookups: bigint;
+  clsProbes: bigint;
+  rxqs: { port: number; queue: number; packets: bigint }[];
+}
+
 export interface DpInfo {
   pid: number;
   nWorkers: number;
@@ -162,6 +177,7 @@ export interface PortAddRequest {
   id?: number;
   mtu?: number;
   adminUp?: boolean;
+  nRxq?: number; // rx queues, 1..16 (RSS)
 }
 
 export interface DataplaneClient {
@@ -175,7 +191,7 @@ export interface DataplaneClient {
 
   portAdd(req: PortAddRequest): Promise<PortDesc>;
   portDel(id: number): Promise<void>;
-  portMod(id: number, change: { mtu?: number; adminUp?: boolean }): Promise<PortDesc>;
+  portMod(id: number, change: { mtu?: number; adminUp?: boolean; nRxq?: number }): Promise<PortDesc>;
   portList(): Promise<PortDesc[]>;
   portStats(id?: number): Promise<PortStats[]>;
   portStatsClear(id?: number): Promise<void>;
@@ -185,6 +201,8 @@ export interface DataplaneClient {
   tableList(): Promise<TableDesc[]>;
   tableMod(desc: { id: number; name?: string; miss?: TableMiss; maxFlows?: number }): Promise<TableDesc>;
   dpStats(): Promise<DpStats>;
+  pmdStats(): Promise<PmdStats[]>;
+  pmdStatsClear(): Promise<void>;
   barrier(): Promise<void>;
 }
 

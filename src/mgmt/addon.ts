@@ -35,6 +35,7 @@ import type {
   DpEvent,
   DpInfo,
   DpStats,
+  PmdStats,
   FieldInfo,
   FlowEntry,
   FlowMod,
@@ -226,7 +227,7 @@ export class AddonDataplaneClient implements DataplaneClient {
     return this.native.portDel(id);
   }
 
-  async portMod(id: number, change: { mtu?: number; adminUp?: boolean }): Promise<PortDesc> {
+  async portMod(id: number, change: { mtu?: number; adminUp?: boolean; nRxq?: number }): Promise<PortDesc> {
     return this.native.portMod(id, change);
   }
 
@@ -260,6 +261,14 @@ export class AddonDataplaneClient implements DataplaneClient {
 
   async dpStats(): Promise<DpStats> {
     return this.native.dpStats();
+  }
+
+  async pmdStats(): Promise<PmdStats[]> {
+    return this.native.pmdStats();
+  }
+
+  async pmdStatsClear(): Promise<void> {
+    return this.native.pmdStatsClear();
   }
 
   async barrier(): Promise<void> {

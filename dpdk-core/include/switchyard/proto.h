@@ -19,6 +19,11 @@
  *   - Requests are executed in the order they arrive.  BARRIER is answered
  *     once everything before it is live in the data path (every forwarding
  *     lcore has passed a quiescent state since).
+ *   - A reply too large for one message (a FLOW_DUMP of a million entries)
+ *     comes in parts: every part carries the request's xid and the same
+ *     type with SY_MSGF_REPLY; all but the last also carry SY_MSGF_MORE.
+ *     Each part holds whole top-level attributes, so a client may decode
+ *     parts as they arrive.  An ERROR ends the answer at any point.
  *   - Events (port status, flow removed, packet-in) carry xid 0 and
  *     SY_MSGF_EVENT, and go to every connected client.
  *   - A malformed message (bad header, length, attribute overrun, attribute
@@ -66,6 +71,8 @@ static_assert(sizeof(struct sy_msg_hdr) == 16, "message header is 16 bytes");
 
 #define SY_MSGF_REPLY 0x01
 #define SY_MSGF_EVENT 0x02
+#define SY_MSGF_MORE 0x04 /* a part of a reply; more parts follow */
+#define SY_REPLY_PART_MAX (4u << 20) /* a server starts a new part past this */
 
 struct sy_attr {
 	uint16_t type;   /* enum sy_attr_type */
@@ -83,17 +90,19 @@ enum sy_msg_type {
 	SY_MSG_HELLO = 2,      /* VERSION -> VERSION, DP_INFO */
 	SY_MSG_ECHO = 3,       /* anything -> the same attributes */
 	SY_MSG_BARRIER = 4,    /* -> (none) */
-	SY_MSG_PORT_ADD = 10,  /* PORT_NAME, PORT_DEVARGS, [PORT_ID], [PORT_MTU], [PORT_ADMIN] -> PORT_DESC */
+	SY_MSG_PORT_ADD = 10,  /* PORT_NAME, PORT_DEVARGS, [PORT_ID], [PORT_MTU], [PORT_ADMIN], [PORT_RXQ] -> PORT_DESC */
 	SY_MSG_PORT_DEL = 11,  /* PORT_ID -> (none) */
-	SY_MSG_PORT_MOD = 12,  /* PORT_ID, [PORT_MTU], [PORT_ADMIN] -> PORT_DESC */
+	SY_MSG_PORT_MOD = 12,  /* PORT_ID, [PORT_MTU], [PORT_ADMIN], [PORT_RXQ] -> PORT_DESC */
 	SY_MSG_PORT_LIST = 13, /* -> PORT_DESC* */
 	SY_MSG_PORT_STATS = 14, /* [PORT_ID] -> PORT_STATS* */
 	SY_MSG_PORT_STATS_CLEAR = 15, /* [PORT_ID] -> (none) */
 	SY_MSG_FLOW_MOD = 20,  /* FLOW+ (each a flow-mod; all or nothing) -> FLOW_COUNT */
-	SY_MSG_FLOW_DUMP = 21, /* [FLOW (filter: table, match, cookie, out_port)] -> FLOW* */
+	SY_MSG_FLOW_DUMP = 21, /* [FLOW (filter: table, match, cookie, out_port)] -> FLOW* (in parts) */
 	SY_MSG_TABLE_LIST = 30, /* -> TABLE_DESC* (tables that have flows or settings) */
 	SY_MSG_TABLE_MOD = 31,  /* TABLE_DESC (id, name, miss, max_flows) -> TABLE_DESC */
 	SY_MSG_DP_STATS = 40,   /* -> DP_STATS */
+	SY_MSG_PMD_STATS = 41,  /* -> PMD_STATS* (one per forwarding lcore, by slot) */
+	SY_MSG_PMD_STATS_CLEAR = 42, /* -> (none) */
 	SY_MSG_PORT_STATUS = 100, /* event: PORT_DESC, PORT_REASON */
 	SY_MSG_FLOW_REMOVED = 101, /* event: FLOW (with FLOW_STATS), FLOW_REASON */
 	SY_MSG_PACKET_IN = 102,    /* event: PORT_ID, TABLE_ID, FLOW_HDR, PACKET */
@@ -114,6 +123,8 @@ enum sy_attr_type {
 	SY_A_PORT_DESC = 15, /* struct sy_port_desc */
 	SY_A_PORT_STATS = 16, /* struct sy_port_stats */
 	SY_A_PORT_REASON = 17, /* u32: enum sy_port_reason */
+	SY_A_PORT_RXQ = 18,  /* u32: rx queues, 1..SY_PORT_RXQ_MAX (RSS spreads
+	                      * flows over them; each is polled by one lcore) */
 	SY_A_FLOW = 20,       /* nest */
 	SY_A_FLOW_HDR = 21,   /* struct sy_flow_hdr */
 	SY_A_FLOW_MATCH = 22, /* struct sy_flow_key key, struct sy_flow_key mask */
@@ -124,6 +135,7 @@ enum sy_attr_type {
 	SY_A_TABLE_ID = 30,   /* u32 */
 	SY_A_TABLE_DESC = 31, /* struct sy_table_desc */
 	SY_A_DP_STATS = 40,   /* struct sy_dp_stats */
+	SY_A_PMD_STATS = 41,  /* struct sy_pmd_stats */
 	SY_A_PACKET = 50,     /* raw frame bytes */
 	SY_A__MAX
 };
@@ -245,6 +257,32 @@ struct sy_table_desc {
 	uint64_t lookups;
 	uint64_t matched;
 	char name[SY_NAME_MAX];
+};
+
+/* One forwarding (poll-mode) lcore.  Counters are since start or the last
+ * PMD_STATS_CLEAR.  Cycles are TSC cycles (sy_dp_info.tsc_hz): an
+ * iteration of the loop that received packets is busy, one that received
+ * none is idle (sleep included).  Cycles per packet = busy / packets. */
+#define SY_PORT_RXQ_MAX 16
+#define SY_PMD_RXQ_MAX 64
+struct sy_pmd_stats {
+	uint32_t slot;       /* 0..n_workers-1 */
+	uint32_t lcore_id;   /* EAL lcore */
+	uint32_t cpu;        /* the CPU it runs on, or UINT32_MAX if several */
+	uint32_t n_rxq;      /* rx queues it polls (the first SY_PMD_RXQ_MAX in rxq) */
+	uint64_t packets;    /* received */
+	uint64_t busy_cycles;
+	uint64_t idle_cycles;
+	uint64_t cache_hits;   /* packets whose tables the flow cache answered */
+	uint64_t cache_misses; /* packets that walked the classifier */
+	uint64_t cls_lookups;  /* classifier lookups (one per table visited on a miss) */
+	uint64_t cls_probes;   /* subtables probed by those lookups */
+	struct sy_pmd_rxq {
+		uint32_t port_id;
+		uint16_t queue;
+		uint16_t pad;
+		uint64_t packets; /* received from this queue by this lcore */
+	} rxq[SY_PMD_RXQ_MAX];
 };
 
 struct sy_dp_stats {
