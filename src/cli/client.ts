@@ -5,7 +5,7 @@
  */
 import { credentials, makeClientConstructor, Client, ServiceError, status as Status } from '@grpc/grpc-js';
 import { service as healthServiceDef } from 'grpc-health-check';
-import { loadProto } from '../mgmt/proto';
+import { loadProto, MESSAGE_LIMITS } from '../mgmt/proto';
 import type { AddPortRequest } from '../gen/switchyard/v1/AddPortRequest';
 import type { ApplyFlowsRequest } from '../gen/switchyard/v1/ApplyFlowsRequest';
 import type { DatapathStats__Output } from '../gen/switchyard/v1/DatapathStats';
@@ -68,11 +68,11 @@ export class Api {
       this.clients.push(c);
       return c;
     };
-    this.port = track(new v1.PortService(address, creds));
-    this.flow = track(new v1.FlowService(address, creds));
-    this.table = track(new v1.TableService(address, creds));
-    this.stats = track(new v1.StatsService(address, creds));
-    this.system = track(new v1.SystemService(address, creds));
+    this.port = track(new v1.PortService(address, creds, MESSAGE_LIMITS));
+    this.flow = track(new v1.FlowService(address, creds, MESSAGE_LIMITS));
+    this.table = track(new v1.TableService(address, creds, MESSAGE_LIMITS));
+    this.stats = track(new v1.StatsService(address, creds, MESSAGE_LIMITS));
+    this.system = track(new v1.SystemService(address, creds, MESSAGE_LIMITS));
     const Health = makeClientConstructor(healthServiceDef, 'Health');
     this.health = track(new Health(address, creds));
   }

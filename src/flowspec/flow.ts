@@ -185,6 +185,7 @@ function build(cmd: FlowCommand, h: Header, bits: MatchBits, actions: Action[]):
     match: bitsToMatch(bits),
     actions,
   };
+  matchKeys.set(mod.match, bitsKey(bits)); // flowKey() needs no second parse
   if (add) {
     mod.cookie = h.cookie ?? 0n;
     mod.idleTimeout = h.idleTimeout ?? 0;
@@ -205,6 +206,11 @@ function build(cmd: FlowCommand, h: Header, bits: MatchBits, actions: Action[]):
 
 /** Finds the `actions=` token; returns the offset of the action list, or -1. */
 function findActions(text: string): { at: number; listAt: number } {
+  // the usual case: one "actions=" after a separator, nothing bracketed before it
+  const i = text.indexOf('actions=');
+  if (i >= 0 && (i === 0 || /[\s,]/.test(text[i - 1])) && text.indexOf('actions', i + 1) < 0 && !/[("]/.test(text.slice(0, i))) {
+    return { at: i, listAt: i + 8 };
+  }
   for (const tok of splitTokens(text)) {
     if (tok.text.startsWith('actions=') || tok.text === 'actions') {
       return { at: tok.pos, listAt: tok.pos + (tok.text === 'actions' ? 7 : 8) };

@@ -73,6 +73,8 @@ export const SHORTHANDS: Readonly<Record<string, { dlType: number; nwProto?: num
   rarp: { dlType: 0x8035 },
 };
 
+const SHORTHAND_LIST = Object.entries(SHORTHANDS);
+
 /** Prerequisites as flow.h's, plus the stricter ones of the protocol-specific port names. */
 type AnyPrereq = Prereq | 'udp' | 'sctp';
 
@@ -466,12 +468,21 @@ export function checkPrereqs(b: MatchBuilder): void {
 
 // ---------------------------------------------------------------- canonical form
 
+/** Position of each field in flow.h's order. */
+const FIELD_ORDER: ReadonlyMap<string, number> = new Map(FIELDS.map((f, i) => [f.name, i]));
+
+/** The non-empty fields of bits, in flow.h order. */
+function orderedBits(bits: MatchBits): [FieldDef, FieldBits][] {
+  const out: [FieldDef, FieldBits][] = [];
+  for (const [name, fb] of bits) if (fb.mask !== 0n) out.push([field(name), fb]);
+  if (out.length > 1) out.sort((a, b) => FIELD_ORDER.get(a[0].name)! - FIELD_ORDER.get(b[0].name)!);
+  return out;
+}
+
 /** The addon's Match from bits, fields in flow.h order. */
 export function bitsToMatch(bits: MatchBits): Match {
   const m: Match = {};
-  for (const f of FIELDS) {
-    const fb = bits.get(f.name);
-    if (!fb || fb.mask === 0n) continue;
+  for (const [f, fb] of orderedBits(bits)) {
     const value = toCanonical(f.kind, fb.value & fb.mask);
     m[f.name] = fb.mask === f.full ? { value } : { value, mask: toCanonical(f.kind, fb.mask) };
   }
@@ -511,12 +522,11 @@ export function matchToBits(match: Match): MatchBits {
 
 /** A stable string for a match, equal for equal canonical matches. */
 export function bitsKey(bits: MatchBits): string {
-  const parts: string[] = [];
-  for (const f of FIELDS) {
-    const fb = bits.get(f.name);
-    if (fb && fb.mask !== 0n) parts.push(`${f.name}=${fb.value.toString(16)}/${fb.mask.toString(16)}`);
+  let key = '';
+  for (const [f, fb] of orderedBits(bits)) {
+    key += `${key ? ',' : ''}${f.name}=${fb.value.toString(16)}/${fb.mask === f.full ? '' : fb.mask.toString(16)}`;
   }
-  return parts.join(',');
+  return key;
 }
 
 /**
@@ -608,7 +618,7 @@ export function formatBits(bits: MatchBits, ports: PortNames = {}): string {
   if (dlType && dlType.mask === 0xffffn) {
     const proto = bits.get('nw_proto');
     const exactProto = proto && proto.mask === 0xffn ? Number(proto.value) : undefined;
-    for (const [name, sh] of Object.entries(SHORTHANDS)) {
+    for (const [name, sh] of SHORTHAND_LIST) {
       if (sh.dlType !== Number(dlType.value)) continue;
       if (sh.nwProto === undefined) {
         if (!skipType) {

@@ -13,6 +13,17 @@ const HEX = /^0x[0-9a-f]+$/i;
 
 /** Decimal or 0x hexadecimal, without sign; undefined if malformed. */
 export function parseUint(text: string): bigint | undefined {
+  // the common case, a short decimal number, without a regex or a string copy
+  if (text.length > 0 && text.length <= 15) {
+    let n = 0;
+    let i = 0;
+    for (; i < text.length; i++) {
+      const c = text.charCodeAt(i) - 48;
+      if (c < 0 || c > 9) break;
+      n = n * 10 + c;
+    }
+    if (i === text.length) return BigInt(n);
+  }
   const t = text.trim();
   if (DEC.test(t) || HEX.test(t)) {
     if (t.length > 40) return undefined;
@@ -39,20 +50,29 @@ export function formatMac(v: bigint): string {
 }
 
 export function parseIpv4(text: string): bigint | undefined {
-  const parts = text.split('.');
-  if (parts.length !== 4) return undefined;
-  let v = 0n;
-  for (const p of parts) {
-    if (!/^[0-9]{1,3}$/.test(p)) return undefined;
-    const n = Number(p);
-    if (n > 255) return undefined;
-    v = (v << 8n) | BigInt(n);
+  let v = 0;
+  let octet = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || ++dots > 3) return undefined;
+      v = v * 256 + octet;
+      octet = digits = 0;
+    } else if (c >= 48 && c <= 57) {
+      if (++digits > 3) return undefined;
+      octet = octet * 10 + (c - 48);
+      if (octet > 255) return undefined;
+    } else return undefined;
   }
-  return v;
+  if (dots !== 3 || digits === 0) return undefined;
+  return BigInt(v * 256 + octet);
 }
 
 export function formatIpv4(v: bigint): string {
-  return [24, 16, 8, 0].map((s) => Number((v >> BigInt(s)) & 0xffn)).join('.');
+  const n = Number(v & 0xffffffffn);
+  return `${(n / 16777216) >>> 0}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
 }
 
 export function parseIpv6(text: string): bigint | undefined {
@@ -134,8 +154,11 @@ export function prefixMask(prefix: number, bits: number): bigint {
 
 /** The prefix length if `mask` is a contiguous prefix mask, else -1. */
 export function maskPrefix(mask: bigint, bits: number): number {
-  for (let p = 0; p <= bits; p++) if (prefixMask(p, bits) === mask) return p;
-  return -1;
+  const full = (1n << BigInt(bits)) - 1n;
+  if (mask < 0n || mask > full) return -1;
+  const inv = full ^ mask; // the host part: 0...01...1 for a prefix
+  if ((inv & (inv + 1n)) !== 0n) return -1;
+  return bits - (inv === 0n ? 0 : inv.toString(2).length);
 }
 
 export function hex(v: bigint, minDigits = 1): string {

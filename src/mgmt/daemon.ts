@@ -262,6 +262,7 @@ export async function runDaemon(argv: string[], loadAddon: () => AddonModule): P
     unlinkSync(pidFile);
     fatal(msg, log);
   }
+  for (const w of store.warnings) log.warn(w);
   log.info(`state ${o.state}: ${state.ports.length} port(s), ${state.tables.length} table setting(s), ${state.flows.length} flow(s)`);
 
   let startup: StartupConfig;

@@ -58,34 +58,128 @@ export function asEntry(mod: FlowMod): FlowMod {
   };
 }
 
+/** What a batch did to a FlowSet: entries added or replaced (their new form) and entries removed. */
+export interface FlowChange {
+  put: FlowMod[];
+  del: FlowMod[];
+}
+
+/**
+ * The desired flows, by identity (table, priority, match). Adds and strict
+ * modifies and deletes cost one map operation each, so a change costs what
+ * the batch holds, not what the switch holds; non-strict modifies and
+ * deletes visit every entry, as they must.
+ */
+export class FlowSet {
+  private readonly map = new Map<string, FlowMod>();
+  private listed: FlowMod[] | null = null;
+
+  constructor(flows: Iterable<FlowMod> = []) {
+    for (const f of flows) this.map.set(flowKey(f), f);
+  }
+
+  get size(): number {
+    return this.map.size;
+  }
+
+  /** Every entry, in insertion order (the array is shared until the next change). */
+  list(): readonly FlowMod[] {
+    if (!this.listed) this.listed = [...this.map.values()];
+    return this.listed;
+  }
+
+  has(key: string): boolean {
+    return this.map.has(key);
+  }
+
+  get(key: string): FlowMod | undefined {
+    return this.map.get(key);
+  }
+
+  /**
+   * Applies a batch in order. Returns the number of entries changed, the net
+   * change, undo(), which puts every touched entry back as it was, and
+   * inverse, the flow-mods that do the same to a data plane.
+   */
+  apply(mods: readonly FlowMod[]): { changed: number; change: FlowChange; undo: () => void; inverse: () => FlowMod[] } {
+    const before = new Map<string, FlowMod | undefined>();
+    const touch = (k: string) => {
+      if (!before.has(k)) before.set(k, this.map.get(k));
+    };
+    let changed = 0;
+    for (const mod of mods) {
+      switch (mod.command) {
+        case 'add': {
+          const k = flowKey(mod);
+          touch(k);
+          this.map.set(k, asEntry(mod));
+          changed++;
+          break;
+        }
+        case 'modify':
+        case 'modify_strict':
+          for (const [k, e] of this.selected(mod)) {
+            touch(k);
+            this.map.set(k, { ...e, actions: mod.actions });
+            changed++;
+          }
+          break;
+        case 'delete':
+        case 'delete_strict':
+          for (const [k] of this.selected(mod)) {
+            touch(k);
+            this.map.delete(k);
+            changed++;
+          }
+          break;
+      }
+    }
+    if (before.size) this.listed = null;
+    const change: FlowChange = { put: [], del: [] };
+    for (const [k, old] of before) {
+      const now = this.map.get(k);
+      if (now) {
+        if (now !== old) change.put.push(now);
+      } else if (old) change.del.push(old);
+    }
+    const undo = () => {
+      for (const [k, old] of before) {
+        if (old) this.map.set(k, old);
+        else this.map.delete(k);
+      }
+      this.listed = null;
+    };
+    const inverse = () => {
+      const out: FlowMod[] = [];
+      for (const [k, old] of before) {
+        if (old) out.push(old);
+        else {
+          const now = this.map.get(k);
+          if (now) out.push({ command: 'delete_strict', table: now.table, priority: now.priority, match: now.match, actions: [] });
+        }
+      }
+      return out;
+    };
+    return { changed, change, undo, inverse };
+  }
+
+  /** The entries a modify or delete selects (a strict one looks up its one key). */
+  private selected(mod: FlowMod): [string, FlowMod][] {
+    const strict = mod.command === 'modify_strict' || mod.command === 'delete_strict';
+    if (strict && mod.table !== TABLE_ALL) {
+      const k = flowKey(mod);
+      const e = this.map.get(k);
+      return e && selects(mod, e) ? [[k, e]] : [];
+    }
+    const out: [string, FlowMod][] = [];
+    for (const [k, e] of this.map) if (selects(mod, e)) out.push([k, e]);
+    return out;
+  }
+}
+
 /** Applies a batch to a list of entries; returns the new list and the number of entries changed. */
 export function applyFlowMods(flows: readonly FlowMod[], mods: readonly FlowMod[]): { flows: FlowMod[]; changed: number } {
-  const table = new Map<string, FlowMod>();
-  for (const f of flows) table.set(flowKey(f), f);
-  let changed = 0;
-  for (const mod of mods) {
-    switch (mod.command) {
-      case 'add':
-        table.set(flowKey(mod), asEntry(mod));
-        changed++;
-        break;
-      case 'modify':
-      case 'modify_strict':
-        for (const [k, e] of table) {
-          if (!selects(mod, e)) continue;
-          table.set(k, { ...e, actions: mod.actions });
-          changed++;
-        }
-        break;
-      case 'delete':
-      case 'delete_strict':
-        for (const [k, e] of table) {
-          if (!selects(mod, e)) continue;
-          table.delete(k);
-          changed++;
-        }
-        break;
-    }
-  }
-  return { flows: [...table.values()], changed };
+  const set = new FlowSet(flows);
+  const { changed } = set.apply(mods);
+  return { flows: [...set.list()], changed };
 }

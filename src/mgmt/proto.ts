@@ -22,6 +22,17 @@ export const LOADER_OPTIONS: Options = {
   includeDirs: [PROTO_DIR],
 };
 
+/**
+ * Channel options of both ends. gRPC's default 4 MB receive limit would
+ * refuse a flow file of about 50,000 lines or a dump of about 20,000 flows;
+ * the data plane accepts batches of SY_FLOW_BATCH_MAX (131,072) flows, whose
+ * text is under 64 MB, and a dump of a full switch is streamed.
+ */
+export const MESSAGE_LIMITS = {
+  'grpc.max_receive_message_length': 256 * 1024 * 1024,
+  'grpc.max_send_message_length': 256 * 1024 * 1024,
+} as const;
+
 export const SERVICE_NAMES = [
   'switchyard.v1.PortService',
   'switchyard.v1.FlowService',

@@ -13,7 +13,7 @@ import { isIP } from 'node:net';
 import { flowService } from './flow-service';
 import type { Logger } from './log';
 import { portService } from './port-service';
-import { loadProto, SERVICE_NAMES } from './proto';
+import { loadProto, MESSAGE_LIMITS, SERVICE_NAMES } from './proto';
 import { DropReasonInfo, statsService } from './stats-service';
 import type { Switch } from './switch';
 import { SystemControl, systemService } from './system-service';
@@ -71,7 +71,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   if (refused) throw new Error(refused);
   const { def, proto } = loadProto();
   const v1 = proto.switchyard.v1;
-  const server = new Server();
+  const server = new Server(MESSAGE_LIMITS);
   const add = (svc: ServiceDefinition, impl: UntypedServiceImplementation) => server.addService(svc, impl);
   add(v1.PortService.service, portService(o.sw));
   add(v1.FlowService.service, flowService(o.sw));

@@ -1,7 +1,7 @@
 /**
  * The desired state — the daemon's source of truth — and its file.
  *
- * What the switch should be: ports (name, devargs, id, mtu, admin state),
+ * What the switch should be: ports (name, devargs, id, mtu, admin state, rx queues),
  * table settings and flows. It is replayed into the data plane whenever the
  * data plane (re)connects, and written to the state file on every accepted
  * change, atomically: a temporary file in the same directory, fsync, rename
@@ -19,12 +19,29 @@
  * A file that cannot be read back is never overwritten: loading it fails
  * with its path and the position of the fault, and the daemon refuses to
  * start until someone fixes or removes it.
+ *
+ * The journal. Rewriting a million flows for every change would make a
+ * one-flow change cost seconds, so a change is appended to a journal beside
+ * the file (`state.json.journal`), one JSON line per change, and fsynced
+ * before the change is acknowledged:
+ *   {"seq":7,"put":["table=0,priority=5,ip,actions=drop"],"del":["table=0,..."]}
+ *   {"seq":8,"ports":[...the whole list...],"tables":[...]}
+ * Loading reads the file, then replays the journal's records whose seq is
+ * above the file's "seq". When the journal outgrows the file (and at least
+ * JOURNAL_MIN bytes), the whole state is written as a new file (as above)
+ * and the journal emptied; a crash between the two leaves records the next
+ * load skips by their seq. A last record cut short (a crash during the
+ * append, which was therefore never acknowledged) is set aside in
+ * `state.json.journal.torn-<time>` and reported, never silently dropped; a
+ * damaged record before the last is a fault like any other, with its path
+ * and position.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, unlinkSync } from 'node:fs';
-import { mkdir, open, rename, unlink } from 'node:fs/promises';
+import { closeSync, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, truncateSync, unlinkSync } from 'node:fs';
+import { FileHandle, mkdir, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { FlowMod, TableMiss } from './addon-types';
-import { formatFlowMod, FlowSpecError, parseFlow } from '../flowspec';
+import { flowKey, formatFlowMod, FlowSpecError, parseFlow } from '../flowspec';
+import type { FlowChange } from './flowtable';
 
 export interface PortConfig {
   name: string;
@@ -33,6 +50,8 @@ export interface PortConfig {
   /** Requested MTU; absent: the device's default. */
   mtu?: number;
   adminUp: boolean;
+  /** Rx queues (1..16); absent: 1. */
+  nRxq?: number;
 }
 
 export interface TableConfig {
@@ -84,22 +103,43 @@ export class StateFileError extends Error {
 
 // ---------------------------------------------------------------- serialisation
 
-export function serializeState(s: DesiredState): string {
-  const doc = {
-    version: STATE_VERSION,
-    ports: s.ports.map((p) => {
-      const o: Record<string, unknown> = { name: p.name, devargs: p.devargs, id: p.id, adminUp: p.adminUp };
-      if (p.mtu !== undefined) o.mtu = p.mtu;
-      return o;
-    }),
-    tables: s.tables.map((t) => {
-      const o: Record<string, unknown> = { id: t.id, name: t.name, miss: t.miss };
-      if (t.maxFlows !== undefined) o.maxFlows = t.maxFlows;
-      return o;
-    }),
-    flows: s.flows.map((f) => formatFlowMod(f)),
-  };
-  return JSON.stringify(doc, null, 2) + '\n';
+/** The stored text of a flow (its add-flows form with port numbers), formatted once per entry. */
+const flowTexts = new WeakMap<FlowMod, string>();
+export function flowText(f: FlowMod): string {
+  let t = flowTexts.get(f);
+  if (t === undefined) {
+    t = formatFlowMod(f);
+    flowTexts.set(f, t);
+  }
+  return t;
+}
+
+function portsDoc(ports: readonly PortConfig[]): Record<string, unknown>[] {
+  return ports.map((p) => {
+    const o: Record<string, unknown> = { name: p.name, devargs: p.devargs, id: p.id, adminUp: p.adminUp };
+    if (p.mtu !== undefined) o.mtu = p.mtu;
+    if (p.nRxq !== undefined) o.nRxq = p.nRxq;
+    return o;
+  });
+}
+
+function tablesDoc(tables: readonly TableConfig[]): Record<string, unknown>[] {
+  return tables.map((t) => {
+    const o: Record<string, unknown> = { id: t.id, name: t.name, miss: t.miss };
+    if (t.maxFlows !== undefined) o.maxFlows = t.maxFlows;
+    return o;
+  });
+}
+
+export function serializeState(s: DesiredState, seq?: number): string {
+  const head = JSON.stringify(
+    { version: STATE_VERSION, ...(seq ? { seq } : {}), ports: portsDoc(s.ports), tables: tablesDoc(s.tables) },
+    null,
+    2,
+  );
+  // the flows one per line, as before, without building one huge object first
+  const flows = s.flows.length ? '[\n    ' + s.flows.map((f) => JSON.stringify(flowText(f))).join(',\n    ') + '\n  ]' : '[]';
+  return head.slice(0, -2) + `,\n  "flows": ${flows}\n}\n`;
 }
 
 /**
@@ -214,6 +254,10 @@ const MISSES: readonly TableMiss[] = ['drop', 'continue', 'controller'];
 
 /** Parses a state file's text; throws StateFileError naming the fault. */
 export function deserializeState(text: string, path: string): DesiredState {
+  return readState(text, path).state;
+}
+
+function readState(text: string, path: string): { state: DesiredState; seq: number } {
   let doc: unknown;
   try {
     doc = JSON.parse(text);
@@ -257,6 +301,7 @@ export function deserializeState(text: string, path: string): DesiredState {
     };
     if (o.adminUp !== undefined && typeof o.adminUp !== 'boolean') bad(`${w}.adminUp`, 'expected true or false');
     if (o.mtu !== undefined) port.mtu = int(o.mtu, `${w}.mtu`, 64, 65535);
+    if (o.nRxq !== undefined) port.nRxq = int(o.nRxq, `${w}.nRxq`, 1, 16);
     if (state.ports.some((q) => q.name === port.name)) bad(`${w}.name`, `port '${port.name}' appears twice`);
     if (state.ports.some((q) => q.id === port.id)) bad(`${w}.id`, `port number ${port.id} appears twice`);
     state.ports.push(port);
@@ -285,13 +330,32 @@ export function deserializeState(text: string, path: string): DesiredState {
       throw e;
     }
   });
+  const seq = d.seq === undefined ? 0 : int(d.seq, 'seq', 0, Number.MAX_SAFE_INTEGER);
+  return { state, seq };
+}
+
+/** Ports and tables of a journal record, checked as the file's are. */
+function recordParts(rec: Record<string, unknown>, path: string): Pick<DesiredState, 'ports' | 'tables'> {
+  const { state } = readState(JSON.stringify({ version: STATE_VERSION, ports: rec.ports ?? [], tables: rec.tables ?? [] }), path);
   return state;
 }
 
 // ---------------------------------------------------------------- the file
 
+/**
+ * What one accepted change altered, so that it can be journaled instead of
+ * rewriting everything: the whole port or table list when they changed
+ * (they are small), the flows put and removed.
+ */
+export interface StateChange {
+  ports?: boolean;
+  tables?: boolean;
+  flows?: FlowChange;
+}
+
 export interface StateSaver {
-  save(state: DesiredState): Promise<void>;
+  /** Persists `state`; `change` says what differs from the last save (none: everything may have). */
+  save(state: DesiredState, change?: StateChange): Promise<void>;
 }
 
 export interface StateStoreHooks {
@@ -299,34 +363,165 @@ export interface StateStoreHooks {
   beforeRename?(tmpPath: string): void | Promise<void>;
 }
 
+/** The journal is folded into the file once it is larger than the file and at least this. */
+export const JOURNAL_MIN = 8 << 20;
+
 export class StateStore implements StateSaver {
+  private tmpSeq = 0;
+  /** Seq of the last change persisted (file or journal). */
   private seq = 0;
+  private fileBytes = 0;
+  private journalBytes = 0;
+  private journal: FileHandle | null = null;
+  /** Things load() had to do that an operator should hear of (a torn last record set aside). */
+  readonly warnings: string[] = [];
+  readonly journalPath: string;
 
   constructor(
     readonly path: string,
     private readonly hooks: StateStoreHooks = {},
-  ) {}
+    private readonly journalMin = JOURNAL_MIN,
+  ) {
+    this.journalPath = `${path}.journal`;
+  }
 
-  /** The state in the file; an empty state if there is no file. Throws StateFileError. */
+  /** The state in the file and its journal; an empty state if there is no file. Throws StateFileError. */
   load(): DesiredState {
-    let text: string;
+    this.seq = this.fileBytes = this.journalBytes = 0;
+    let text: string | undefined;
     try {
       text = readFileSync(this.path, 'utf8');
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return emptyState();
-      throw new StateFileError(this.path, `cannot read it: ${(e as Error).message}`);
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new StateFileError(this.path, `cannot read it: ${(e as Error).message}`);
     }
-    return deserializeState(text, this.path);
+    let state = emptyState();
+    if (text !== undefined) {
+      const r = readState(text, this.path);
+      state = r.state;
+      this.seq = r.seq;
+      this.fileBytes = Buffer.byteLength(text);
+    }
+    if (existsSync(this.journalPath)) state = this.replay(state);
+    return state;
   }
 
-  /** Writes the state atomically (temp file, fsync, rename, fsync of the directory). */
-  async save(state: DesiredState): Promise<void> {
-    const data = serializeState(state);
+  private replay(state: DesiredState): DesiredState {
+    const path = this.journalPath;
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (e) {
+      throw new StateFileError(path, `cannot read it: ${(e as Error).message}`);
+    }
+    const flows = new Map<string, FlowMod>(state.flows.map((f) => [flowKey(f), f]));
+    let { ports, tables } = state;
+    let at = 0;
+    let lineNo = 1;
+    while (at < text.length) {
+      const nl = text.indexOf('\n', at);
+      const last = nl < 0 || text.slice(nl + 1).trim() === '';
+      const line = text.slice(at, nl < 0 ? text.length : nl);
+      let rec: Record<string, unknown> | undefined;
+      try {
+        const v: unknown = JSON.parse(line);
+        if (isObject(v)) rec = v;
+      } catch {
+        rec = undefined;
+      }
+      if (!rec || nl < 0) {
+        if (last) {
+          // A record cut short by a crash while it was written: never acknowledged.
+          const aside = `${path}.torn-${Date.now()}`;
+          copyFileSync(path, aside);
+          truncateSync(path, at);
+          this.warnings.push(
+            `state journal ${path}: the last record (line ${lineNo}, position ${at}) was cut short, ` +
+              `as a crash while writing it leaves it; it was never acknowledged and is set aside in ${aside}`,
+          );
+          break;
+        }
+        throw new StateFileError(path, 'a damaged record', at, lineNo, 1);
+      }
+      const where = `record at line ${lineNo}`;
+      const seq = rec.seq;
+      if (typeof seq !== 'number' || !Number.isInteger(seq) || seq < 1) throw new StateFileError(path, `${where}: seq: expected a positive integer`, at, lineNo, 1);
+      if (seq > this.seq) {
+        if (rec.ports !== undefined || rec.tables !== undefined) {
+          const parts = recordParts(rec, path);
+          if (rec.ports !== undefined) ports = parts.ports;
+          if (rec.tables !== undefined) tables = parts.tables;
+        }
+        for (const [k, put] of [['del', false], ['put', true]] as const) {
+          const list = rec[k] ?? [];
+          if (!Array.isArray(list)) throw new StateFileError(path, `${where}: ${k}: expected an array`, at, lineNo, 1);
+          list.forEach((t: unknown, i: number) => {
+            let f: FlowMod;
+            try {
+              if (typeof t !== 'string') throw new FlowSpecError('expected a string', '', 0, '');
+              f = parseFlow(t);
+            } catch (e) {
+              if (e instanceof FlowSpecError) throw new StateFileError(path, `${where}: ${k}[${i}]: ${e.message}`, at, lineNo, 1);
+              throw e;
+            }
+            if (put) flows.set(flowKey(f), f);
+            else flows.delete(flowKey(f));
+          });
+        }
+        this.seq = seq;
+      }
+      at = nl < 0 ? text.length : nl + 1;
+      lineNo++;
+    }
+    this.journalBytes = at;
+    return { ports, tables, flows: [...flows.values()] };
+  }
+
+  /**
+   * Persists a change before it is acknowledged: appended to the journal
+   * (and fsynced) when `change` says what it was, the whole file otherwise
+   * or when the journal has grown past the file.
+   */
+  async save(state: DesiredState, change?: StateChange): Promise<void> {
+    if (change && this.journalBytes < Math.max(this.journalMin, this.fileBytes)) {
+      await this.append(state, change);
+      return;
+    }
+    await this.writeFile(state);
+  }
+
+  private async append(state: DesiredState, change: StateChange): Promise<void> {
+    const rec: Record<string, unknown> = { seq: this.seq + 1 };
+    if (change.ports) rec.ports = portsDoc(state.ports);
+    if (change.tables) rec.tables = tablesDoc(state.tables);
+    if (change.flows?.put.length) rec.put = change.flows.put.map(flowText);
+    if (change.flows?.del.length) rec.del = change.flows.del.map(flowText);
+    const line = JSON.stringify(rec) + '\n';
+    if (!this.journal) {
+      await mkdir(dirname(this.path), { recursive: true });
+      this.journal = await open(this.journalPath, 'a', 0o600);
+    }
+    try {
+      await this.journal.write(line);
+      await this.journal.datasync();
+    } catch (e) {
+      // The record may be partly written: fold everything into the file instead.
+      await this.closeJournal();
+      await this.writeFile(state);
+      return;
+    }
+    this.seq++;
+    this.journalBytes += Buffer.byteLength(line);
+  }
+
+  /** Writes the whole state atomically (temp file, fsync, rename, fsync of the directory), then empties the journal. */
+  private async writeFile(state: DesiredState): Promise<void> {
+    const seq = this.seq + 1;
+    const data = serializeState(state, seq);
     const dir = dirname(this.path);
     await mkdir(dir, { recursive: true });
-    const tmp = join(dir, `.${basename(this.path)}.tmp-${process.pid}-${this.seq++}`);
+    const tmp = join(dir, `.${basename(this.path)}.tmp-${process.pid}-${this.tmpSeq++}`);
     try {
-      const fh = await open(tmp, 'w', 0o644);
+      const fh = await open(tmp, 'w', 0o600);
       try {
         await fh.writeFile(data, 'utf8');
         await fh.sync();
@@ -345,6 +540,31 @@ export class StateStore implements StateSaver {
     } finally {
       await dh.close();
     }
+    this.seq = seq;
+    this.fileBytes = Buffer.byteLength(data);
+    // Records up to seq are in the file now; a crash before this truncation only leaves records load() skips.
+    if (this.journalBytes > 0 || existsSync(this.journalPath)) {
+      await this.closeJournal();
+      const jh = await open(this.journalPath, 'r+');
+      try {
+        await jh.truncate(0);
+        await jh.sync();
+      } finally {
+        await jh.close();
+      }
+      this.journalBytes = 0;
+    }
+  }
+
+  private async closeJournal(): Promise<void> {
+    const j = this.journal;
+    this.journal = null;
+    await j?.close().catch(() => undefined);
+  }
+
+  /** Closes the journal (daemon shutdown). */
+  async close(): Promise<void> {
+    await this.closeJournal();
   }
 
   /** Checks that the directory can hold the file (at start, before anything is changed). */

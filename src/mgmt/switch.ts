@@ -41,10 +41,10 @@ import {
   RESERVED_PORTS,
 } from '../flowspec';
 import { ApiError, inBatch, isDpError } from './errors';
-import { applyFlowMods } from './flowtable';
+import { FlowSet } from './flowtable';
 import type { Logger } from './log';
 import { diffFlows, isEmptyPlan, planReconcile, ReconcilePlan } from './reconcile';
-import { cloneState, DesiredState, PortConfig, StateSaver, TableConfig } from './state';
+import { DesiredState, flowText, PortConfig, StateChange, StateSaver, TableConfig } from './state';
 
 export type DpStateName = 'disconnected' | 'launching' | 'connecting' | 'reconciling' | 'connected' | 'stopped';
 
@@ -117,7 +117,10 @@ function errText(e: unknown): string {
 }
 
 export class Switch extends EventEmitter {
-  state: DesiredState;
+  /** Ports and table settings of the desired state; its flows are in `flows`. */
+  private desired: Pick<DesiredState, 'ports' | 'tables'>;
+  /** The desired flows, changed in place and put back if a change is not accepted. */
+  private flows: FlowSet;
   dpState: DpStateName = 'disconnected';
   dpInfo: DpInfo | null = null;
   lastError = '';
@@ -136,7 +139,8 @@ export class Switch extends EventEmitter {
     startup?: StartupConfig,
   ) {
     super();
-    this.state = state;
+    this.desired = { ports: state.ports, tables: state.tables };
+    this.flows = new FlowSet(state.flows);
     this.startup = startup && (startup.ports.length || startup.flows.length || startup.tables.length) ? startup : null;
   }
 
@@ -171,10 +175,38 @@ export class Switch extends EventEmitter {
     if (was === 'connected' && s !== 'connected') this.emit('unready');
   }
 
-  /** Persists `next`; on failure runs `undo` on the data plane and throws INTERNAL. */
-  private async commit(next: DesiredState, undo: () => Promise<unknown>): Promise<void> {
+  /** The desired state (its flow list is built when first read after a change). */
+  get state(): DesiredState {
+    const flows = this.flows;
+    return {
+      ports: this.desired.ports,
+      tables: this.desired.tables,
+      get flows() {
+        return flows.list() as FlowMod[];
+      },
+    };
+  }
+
+  /** A copy of the ports and tables to change, with the current flows. */
+  private draft(): DesiredState {
+    const flows = this.flows;
+    return {
+      ports: this.desired.ports.map((p) => ({ ...p })),
+      tables: this.desired.tables.map((t) => ({ ...t })),
+      get flows() {
+        return flows.list() as FlowMod[];
+      },
+    };
+  }
+
+  /**
+   * Persists `next` (its ports and tables; the flows are already changed in
+   * place), journaling `change`. On failure runs `undo` (the data plane and
+   * the flows) and throws INTERNAL.
+   */
+  private async commit(next: DesiredState, change: StateChange | undefined, undo: () => Promise<unknown>): Promise<void> {
     try {
-      await this.saver.save(next);
+      await this.saver.save(next, change);
     } catch (e) {
       this.log.error(`cannot persist the desired state: ${errText(e)}; rolling the change back`);
       try {
@@ -184,13 +216,13 @@ export class Switch extends EventEmitter {
       }
       throw new ApiError(Status.INTERNAL, `cannot persist the state (${errText(e)}); the change was rolled back`);
     }
-    this.state = next;
+    this.desired = { ports: next.ports, tables: next.tables };
   }
 
   /** Name lookups for flow text, from the desired ports. */
   portNames(): Required<PortNames> {
-    const byName = new Map(this.state.ports.map((p) => [p.name, p.id]));
-    const byId = new Map(this.state.ports.map((p) => [p.id, p.name]));
+    const byName = new Map(this.desired.ports.map((p) => [p.name, p.id]));
+    const byId = new Map(this.desired.ports.map((p) => [p.id, p.name]));
     return { resolvePort: (n) => byName.get(n), portName: (id) => byId.get(id) };
   }
 
@@ -198,7 +230,7 @@ export class Switch extends EventEmitter {
   findPort(ref: string): PortConfig {
     const r = ref.trim();
     if (r === '') throw new ApiError(Status.INVALID_ARGUMENT, 'port: a port name or number is required');
-    const p = /^[0-9]+$/.test(r) ? this.state.ports.find((q) => q.id === Number(r)) : this.state.ports.find((q) => q.name === r);
+    const p = /^[0-9]+$/.test(r) ? this.desired.ports.find((q) => q.id === Number(r)) : this.desired.ports.find((q) => q.name === r);
     if (!p) throw new ApiError(Status.NOT_FOUND, `port '${ref}' does not exist`);
     return p;
   }
@@ -271,15 +303,28 @@ export class Switch extends EventEmitter {
     );
     await this.execute(dp, plan);
     if (plan.expired.length) {
-      const gone = new Set(plan.expired);
-      const next = cloneState(this.state);
-      next.flows = next.flows.filter((f) => !gone.has(flowKey(f)));
       try {
-        await this.saver.save(next);
-        this.state = next;
+        await this.forget(plan.expired);
       } catch (e) {
         this.warn(`cannot persist the removal of expired flows: ${errText(e)}`);
       }
+    }
+  }
+
+  /** Removes flows that left the data plane by themselves (timeouts) from the desired state. */
+  private async forget(keys: readonly string[]): Promise<void> {
+    const mods: FlowMod[] = [];
+    for (const k of keys) {
+      const f = this.flows.get(k);
+      if (f) mods.push({ command: 'delete_strict', table: f.table, priority: f.priority, match: f.match, actions: [] });
+    }
+    if (!mods.length) return;
+    const applied = this.flows.apply(mods);
+    try {
+      await this.saver.save(this.state, { flows: applied.change });
+    } catch (e) {
+      applied.undo();
+      throw e;
     }
   }
 
@@ -334,7 +379,7 @@ export class Switch extends EventEmitter {
   private async applyStartup(s: StartupConfig): Promise<void> {
     for (const t of s.tables) await this.doUpdateTable(t);
     for (const p of s.ports) {
-      const have = this.state.ports.find((q) => q.name === p.name);
+      const have = this.desired.ports.find((q) => q.name === p.name);
       if (have) {
         if (have.devargs !== p.devargs) {
           this.log.warn(`port ${p.name} is already configured with devargs '${have.devargs}'; keeping it (not '${p.devargs}')`);
@@ -370,12 +415,8 @@ export class Switch extends EventEmitter {
         return;
       }
       void this.serialize(async () => {
-        if (!this.state.flows.some((f) => flowKey(f) === key)) return;
-        const next = cloneState(this.state);
-        next.flows = next.flows.filter((f) => flowKey(f) !== key);
         try {
-          await this.saver.save(next);
-          this.state = next;
+          await this.forget([key]);
         } catch (e) {
           this.log.error(`cannot persist the removal of an expired flow: ${errText(e)}`);
         }
@@ -395,10 +436,10 @@ export class Switch extends EventEmitter {
   }
 
   private async doAddPort(req: PortRequest): Promise<PortDesc> {
-    if (this.state.ports.some((p) => p.name === req.name)) {
+    if (this.desired.ports.some((p) => p.name === req.name)) {
       throw new ApiError(Status.ALREADY_EXISTS, `port '${req.name}' already exists`);
     }
-    const taken = req.id ? this.state.ports.find((p) => p.id === req.id) : undefined;
+    const taken = req.id ? this.desired.ports.find((p) => p.id === req.id) : undefined;
     if (taken) throw new ApiError(Status.ALREADY_EXISTS, `port number ${req.id} is already taken by '${taken.name}'`);
     const dp = this.requireDp();
     const desc = await dp.portAdd({
@@ -408,11 +449,11 @@ export class Switch extends EventEmitter {
       ...(req.mtu ? { mtu: req.mtu } : {}),
       adminUp: req.adminUp ?? true,
     });
-    const next = cloneState(this.state);
+    const next = this.draft();
     const cfg: PortConfig = { name: req.name, devargs: req.devargs, id: desc.id, adminUp: req.adminUp ?? true };
     if (req.mtu) cfg.mtu = req.mtu;
     next.ports.push(cfg);
-    await this.commit(next, () => dp.portDel(desc.id));
+    await this.commit(next, { ports: true }, () => dp.portDel(desc.id));
     return desc;
   }
 
@@ -421,9 +462,9 @@ export class Switch extends EventEmitter {
       const p = this.findPort(ref);
       const dp = this.requireDp();
       await dp.portDel(p.id);
-      const next = cloneState(this.state);
+      const next = this.draft();
       next.ports = next.ports.filter((q) => q.name !== p.name);
-      await this.commit(next, () => dp.portAdd({ name: p.name, devargs: p.devargs, id: p.id, mtu: p.mtu, adminUp: p.adminUp }));
+      await this.commit(next, { ports: true }, () => dp.portAdd({ name: p.name, devargs: p.devargs, id: p.id, mtu: p.mtu, adminUp: p.adminUp }));
     });
   }
 
@@ -435,14 +476,14 @@ export class Switch extends EventEmitter {
       const before = (await dp.portList()).find((d) => d.id === p.id);
       if (change.mtu === undefined && change.adminUp === undefined && before) return before;
       const desc = await dp.portMod(p.id, change);
-      const next = cloneState(this.state);
+      const next = this.draft();
       const q = next.ports.find((x) => x.name === p.name)!;
       if (change.mtu !== undefined) q.mtu = change.mtu;
       if (change.adminUp !== undefined) q.adminUp = change.adminUp;
       const undo: { mtu?: number; adminUp?: boolean } = {};
       if (change.mtu !== undefined && before) undo.mtu = before.mtu;
       if (change.adminUp !== undefined) undo.adminUp = before ? before.adminUp : p.adminUp;
-      await this.commit(next, () => dp.portMod(p.id, undo));
+      await this.commit(next, { ports: true }, () => dp.portMod(p.id, undo));
       return desc;
     });
   }
@@ -493,6 +534,7 @@ export class Switch extends EventEmitter {
   /** ovs-ofctl bundle lines: "[add|modify|modify_strict|delete|delete_strict] FLOW"; one batch. */
   async applyFlowLines(lines: string[]): Promise<number> {
     checkBatch(lines.length, 'lines');
+    const t0 = performance.now();
     const names = this.portNames();
     const mods = lines.map((l, i) => {
       try {
@@ -501,35 +543,59 @@ export class Switch extends EventEmitter {
         throw inBatch(e, i, lines.length);
       }
     });
-    return this.applyMods(mods);
+    return this.applyMods(mods, performance.now() - t0);
   }
 
-  private applyMods(mods: FlowMod[]): Promise<number> {
-    return this.serialize(() => this.doApplyMods(mods));
+  private applyMods(mods: FlowMod[], parseMs?: number): Promise<number> {
+    return this.serialize(() => this.doApplyMods(mods, parseMs));
   }
 
-  private async doApplyMods(mods: FlowMod[]): Promise<number> {
+  private async doApplyMods(mods: FlowMod[], parseMs?: number): Promise<number> {
     const dp = this.requireDp();
     if (mods.length === 0) return 0;
-    const before = this.state.flows;
-    const predicted = applyFlowMods(before, mods);
+    const t0 = performance.now();
+    // The desired flows take the batch at once (it is undone if the data
+    // plane refuses it); the entries' stored text is formatted while the
+    // data plane works on the batch.
+    const applied = this.flows.apply(mods);
+    const pending = dp.flowMod(mods);
+    for (const f of applied.change.put) flowText(f);
+    const t1 = performance.now();
     let n: number;
     try {
-      n = await dp.flowMod(mods);
+      n = await pending;
     } catch (e) {
+      applied.undo();
       throw isDpError(e) ? inBatch(e, e.index, mods.length) : e;
     }
-    let after = predicted.flows;
-    if (n !== predicted.changed) {
-      this.log.warn(`data plane changed ${n} entries where ${predicted.changed} were expected; re-reading its flows`);
-      after = (await dp.flowDump()).map(entryToFlowMod);
+    let change: StateChange | undefined = { flows: applied.change };
+    let undoFlows = applied.undo;
+    let inverse = applied.inverse();
+    if (n !== applied.changed) {
+      this.log.warn(`data plane changed ${n} entries where ${applied.changed} were expected; re-reading its flows`);
+      const before = this.flows;
+      applied.undo();
+      const was = before.list();
+      this.flows = new FlowSet((await dp.flowDump()).map(entryToFlowMod));
+      undoFlows = () => {
+        this.flows = before;
+      };
+      inverse = diffFlows(was, this.flows.list()).mods;
+      change = undefined; // the whole state is written
     }
-    const next = cloneState(this.state);
-    next.flows = after;
-    await this.commit(next, async () => {
-      const { mods: undo } = diffFlows(before, after);
-      if (undo.length) await dp.flowMod(undo);
+    const t2 = performance.now();
+    await this.commit(this.draft(), change, async () => {
+      undoFlows();
+      if (inverse.length) await dp.flowMod(inverse);
     });
+    if (mods.length >= 10000) {
+      const ms = (a: number, b: number) => `${Math.round(b - a)} ms`;
+      this.log.info(
+        `${mods.length} flow-mods applied in ${ms(t0, performance.now())}` +
+          (parseMs !== undefined ? ` after ${Math.round(parseMs)} ms of parsing` : '') +
+          ` (desired state and stored text ${ms(t0, t1)}, data plane ${ms(t1, t2)}, persisting ${ms(t2, performance.now())})`,
+      );
+    }
     return n;
   }
 
@@ -566,7 +632,7 @@ export class Switch extends EventEmitter {
 
   private async doUpdateTable(change: { id: number; name?: string; miss?: TableMiss; maxFlows?: number }): Promise<TableDesc> {
     const dp = this.requireDp();
-    const old = this.state.tables.find((t) => t.id === change.id) ?? { id: change.id, name: '', miss: 'drop' as TableMiss };
+    const old = this.desired.tables.find((t) => t.id === change.id) ?? { id: change.id, name: '', miss: 'drop' as TableMiss };
     const want: TableConfig = {
       id: change.id,
       name: change.name ?? old.name,
@@ -575,11 +641,11 @@ export class Switch extends EventEmitter {
     const maxFlows = change.maxFlows ?? old.maxFlows;
     if (maxFlows !== undefined) want.maxFlows = maxFlows;
     const desc = await dp.tableMod(want);
-    const next = cloneState(this.state);
+    const next = this.draft();
     next.tables = next.tables.filter((t) => t.id !== change.id);
     if (want.name !== '' || want.miss !== 'drop' || want.maxFlows) next.tables.push(want);
     next.tables.sort((a, b) => a.id - b.id);
-    await this.commit(next, () => dp.tableMod({ id: old.id, name: old.name, miss: old.miss, maxFlows: old.maxFlows ?? 0 }));
+    await this.commit(next, { tables: true }, () => dp.tableMod({ id: old.id, name: old.name, miss: old.miss, maxFlows: old.maxFlows ?? 0 }));
     return desc;
   }
 

@@ -59,9 +59,9 @@ describe('state file', () => {
     await store.save(sample());
     expect(seen).toBeDefined();
     expect(join(seen!.tmp, '..')).toBe(dir);
-    expect(seen!.tmpContent).toBe(serializeState(sample()));
+    expect(seen!.tmpContent).toBe(serializeState(sample(), 1)); // a fresh store that did not load() counts from 0
     expect(seen!.target).toBe(before); // the old file stays whole until the rename
-    expect(readFileSync(path, 'utf8')).toBe(serializeState(sample()));
+    expect(readFileSync(path, 'utf8')).toBe(serializeState(sample(), 1));
     expect(readdirSync(dir)).toEqual(['state.json']); // no temporary file left
   });
 
@@ -74,7 +74,7 @@ describe('state file', () => {
       },
     });
     await expect(store.save({ ports: [], tables: [], flows: [] })).rejects.toThrow('disk gone');
-    expect(readFileSync(path, 'utf8')).toBe(serializeState(sample()));
+    expect(readFileSync(path, 'utf8')).toBe(serializeState(sample(), 1));
     expect(readdirSync(dir)).toEqual(['state.json']);
   });
 
@@ -129,3 +129,102 @@ describe('state file', () => {
     expect(jsonErrorPosition('{"a":"\\q"}')).toBe(6);
   });
 });
+
+describe('state journal', () => {
+  const flow = (t: string) => parseFlow(t);
+  const f1 = flow('table=0,priority=10,ip,actions=drop');
+  const f2 = flow('table=0,priority=20,tcp,tp_dst=80,actions=output:2');
+  const f3 = flow('table=1,priority=5,actions=drop');
+
+  it('appends one record per change, and load() replays them over the file', async () => {
+    const path = join(dir, 'state.json');
+    const store = new StateStore(path);
+    await store.save(sample()); // the whole file (no change given)
+    const s = sample();
+    s.flows = [...s.flows, f1, f2];
+    await store.save(s, { flows: { put: [f1, f2], del: [] } });
+    s.flows = s.flows.filter((f) => f !== f1);
+    s.ports = [s.ports[0]];
+    await store.save(s, { ports: true, flows: { put: [], del: [f1] } });
+    const lines = readFileSync(`${path}.journal`, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.map((r) => r.seq)).toEqual([2, 3]);
+    expect(lines[1].del).toEqual(['table=0,priority=10,ip,actions=drop']);
+    expect(new StateStore(path).load()).toEqual(s);
+  });
+
+  it('folds the journal into the file once it outgrows it', async () => {
+    const path = join(dir, 'state.json');
+    const store = new StateStore(path, {}, 100);
+    const s: DesiredState = { ports: [], tables: [], flows: [] };
+    for (const f of [f1, f2, f3]) {
+      s.flows = [...s.flows, f];
+      await store.save(s, { flows: { put: [f], del: [] } });
+    }
+    // the file was rewritten with everything, and the journal emptied
+    const doc = JSON.parse(readFileSync(path, 'utf8'));
+    expect(doc.flows.length + readFileSync(`${path}.journal`, 'utf8').split('\n').filter(Boolean).length).toBeGreaterThanOrEqual(3);
+    expect(new StateStore(path).load()).toEqual(s);
+  });
+
+  it('skips records the file already holds (a crash between writing the file and emptying the journal)', async () => {
+    const path = join(dir, 'state.json');
+    const store = new StateStore(path);
+    const s: DesiredState = { ports: [], tables: [], flows: [f1] };
+    await store.save(s, { flows: { put: [f1], del: [] } });
+    const oldJournal = readFileSync(`${path}.journal`, 'utf8');
+    s.flows = [f1, f2];
+    await store.save(s); // whole file, seq 2, journal emptied
+    writeFileSync(`${path}.journal`, oldJournal); // as if the truncation never happened
+    const back = new StateStore(path).load();
+    expect(back).toEqual(s);
+  });
+
+  it('sets a torn last record aside and says so', async () => {
+    const path = join(dir, 'state.json');
+    const store = new StateStore(path);
+    const s: DesiredState = { ports: [], tables: [], flows: [f1] };
+    await store.save(s, { flows: { put: [f1], del: [] } });
+    const good = readFileSync(`${path}.journal`, 'utf8');
+    writeFileSync(`${path}.journal`, good + '{"seq":2,"put":["table=0,prio');
+    const again = new StateStore(path);
+    expect(again.load()).toEqual(s);
+    expect(again.warnings).toHaveLength(1);
+    expect(again.warnings[0]).toMatch(/state\.json\.journal: the last record \(line 2, position \d+\) was cut short/);
+    expect(readFileSync(`${path}.journal`, 'utf8')).toBe(good);
+    const aside = readdirSync(dir).filter((n) => n.startsWith('state.json.journal.torn-'));
+    expect(aside).toHaveLength(1);
+    expect(readFileSync(join(dir, aside[0]), 'utf8')).toContain('"seq":2');
+    // the store goes on appending after the good records
+    s.flows = [f1, f2];
+    await again.save(s, { flows: { put: [f2], del: [] } });
+    expect(new StateStore(path).load()).toEqual(s);
+  });
+
+  it('refuses a damaged record before the last, naming the journal and the position', async () => {
+    const path = join(dir, 'state.json');
+    const store = new StateStore(path);
+    const s: DesiredState = { ports: [], tables: [], flows: [] };
+    for (const f of [f1, f2]) {
+      s.flows = [...s.flows, f];
+      await store.save(s, { flows: { put: [f], del: [] } });
+    }
+    const text = readFileSync(`${path}.journal`, 'utf8');
+    writeFileSync(`${path}.journal`, text.replace('"seq":1', '"seq":1,,'));
+    const err = (() => {
+      try {
+        new StateStore(path).load();
+      } catch (e) {
+        return e as StateFileError;
+      }
+      throw new Error('no error');
+    })();
+    expect(err).toBeInstanceOf(StateFileError);
+    expect(err.path).toBe(`${path}.journal`);
+    expect(err.position).toBe(0);
+    expect(err.message).toMatch(/line 1/);
+    writeFileSync(`${path}.journal`, text.replace('table=0,priority=20', 'table=0,priority=banana'));
+    expect(() => new StateStore(path).load()).toThrow(/record at line 2: put\[0\]/);
+    expect(readFileSync(`${path}.journal`, 'utf8')).toContain('banana'); // left as it was
+  });
+});
+

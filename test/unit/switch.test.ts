@@ -67,8 +67,14 @@ describe('changes: data plane first, then the state file', () => {
     await sw.addPort({ name: 'p2', devargs: 'net_null1' });
     expect(await sw.addFlows([{ match: 'table=0,priority=100,in_port=p1,ip', actions: 'output:p2' }, { match: 'in_port=p2', actions: 'output:p1' }])).toBe(2);
     expect(dp.flows).toHaveLength(2);
-    const doc = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8'));
-    expect(doc.flows).toEqual(['table=0,priority=100,ip,in_port=1,actions=output:2', 'table=0,priority=32768,in_port=2,actions=output:1']);
+    // journaled: one record per change, read back by a store that knows nothing else
+    const journal = readFileSync(join(dir, 'state.json.journal'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(journal.map((r) => r.seq)).toEqual([1, 2, 3]);
+    expect(journal[2].put).toEqual(['table=0,priority=100,ip,in_port=1,actions=output:2', 'table=0,priority=32768,in_port=2,actions=output:1']);
+    expect(new StateStore(join(dir, 'state.json')).load().flows.map((f) => formatFlowMod(f))).toEqual([
+      'table=0,priority=100,ip,in_port=1,actions=output:2',
+      'table=0,priority=32768,in_port=2,actions=output:1',
+    ]);
     expect(await sw.modifyFlows([{ match: 'in_port=p2', actions: 'drop' }], true)).toBe(1);
     expect(store.load().flows[1].actions).toEqual([]);
     expect(await sw.deleteFlows({ match: 'ip' }, false)).toBe(1);
