@@ -176,7 +176,7 @@ function parseOutPort(value: string, site: Site, opts: PortNames): number {
   return a.port;
 }
 
-function build(cmd: FlowCommand, h: Header, bits: MatchBits, actions: Action[]): FlowMod {
+function build(cmd: FlowCommand, h: Header, bits: MatchBits, actions: Action[], keyed?: { key: string }): FlowMod {
   const add = cmd === 'add';
   const mod: FlowMod = {
     command: cmd,
@@ -185,7 +185,7 @@ function build(cmd: FlowCommand, h: Header, bits: MatchBits, actions: Action[]):
     match: bitsToMatch(bits),
     actions,
   };
-  matchKeys.set(mod.match, bitsKey(bits)); // flowKey() needs no second parse
+  if (keyed) keyed.key = `${mod.table}/${mod.priority}/${bitsKey(bits)}`;
   if (add) {
     mod.cookie = h.cookie ?? 0n;
     mod.idleTimeout = h.idleTimeout ?? 0;
@@ -235,6 +235,16 @@ export function splitFlowText(text: string): { match: string; actions?: string }
  * name the lookup does not know), and nothing else, whatever the input.
  */
 export function parseFlow(text: string, opts: ParseOptions = {}): FlowMod {
+  return parseFlowText(text, opts);
+}
+
+/** parseFlow, and the flow's identity key (flowKey()) as a by-product. */
+export function parseFlowKeyed(text: string, opts: ParseOptions = {}): { mod: FlowMod; key: string } {
+  const keyed = { key: '' };
+  return { mod: parseFlowText(text, opts, keyed), key: keyed.key };
+}
+
+function parseFlowText(text: string, opts: ParseOptions, keyed?: { key: string }): FlowMod {
   return guard(text, () => {
     const cmd = opts.command ?? 'add';
     const { at, listAt } = findActions(text);
@@ -251,7 +261,7 @@ export function parseFlow(text: string, opts: ParseOptions = {}): FlowMod {
     } else if (at >= 0) {
       fail('a delete takes no actions', { field: 'actions', position: at, text });
     }
-    return build(cmd, h, mb.bits, actions);
+    return build(cmd, h, mb.bits, actions, keyed);
   });
 }
 
@@ -260,7 +270,7 @@ export function parseFlow(text: string, opts: ParseOptions = {}): FlowMod {
  * match text, errors in the actions the action text. Values given both in a
  * part and as a keyword in the match must agree.
  */
-export function parseFlowParts(parts: FlowParts, opts: ParseOptions = {}): FlowMod {
+export function parseFlowParts(parts: FlowParts, opts: ParseOptions = {}, keyed?: { key: string }): FlowMod {
   const cmd = opts.command ?? 'add';
   const match = parts.match ?? '';
   const h: Header = { flags: 0 };
@@ -321,7 +331,7 @@ export function parseFlowParts(parts: FlowParts, opts: ParseOptions = {}): FlowM
     const table = h.table ?? (cmd === 'add' ? 0 : TABLE_ALL);
     return parseActions(actionText, { ...opts, table });
   });
-  return guard(match, () => build(cmd, h, mb.bits, actions));
+  return guard(match, () => build(cmd, h, mb.bits, actions, keyed));
 }
 
 /**
@@ -391,6 +401,14 @@ export function parseFlowLine(text: string, opts: PortNames = {}): FlowMod {
   return parseFlow(text, { ...opts, command: 'add' });
 }
 
+/** parseFlowLine, and the flow's identity key. */
+export function parseFlowLineKeyed(text: string, opts: PortNames = {}): { mod: FlowMod; key: string } {
+  const m = /^\s*([a-z_]+)\s+(?=\S)/.exec(text);
+  const cmd = m && !m[1].includes('=') ? COMMAND_WORDS[m[1]] : undefined;
+  if (cmd) return parseFlowKeyed(text.slice(m![0].length), { ...opts, command: cmd });
+  return parseFlowKeyed(text, { ...opts, command: 'add' });
+}
+
 // ---------------------------------------------------------------- canonical forms
 
 /** The canonical form of a match from any source (the addon's dumps included). */
@@ -413,17 +431,14 @@ export function entryToFlowMod(e: FlowEntry): FlowMod {
   };
 }
 
-/** Canonical match keys by match object (matches are not mutated once built). */
-const matchKeys = new WeakMap<Match, string>();
-
-/** Identity of an entry in the switch: table, priority and match. */
+/**
+ * Identity of an entry in the switch: table, priority and match. Not cached
+ * (a WeakMap of hundreds of thousands of live matches doubles the cost of
+ * parsing, in the garbage collector): parse with parseFlowKeyed() to get it
+ * for free.
+ */
 export function flowKey(f: { table: number; priority: number; match: Match }): string {
-  let k = matchKeys.get(f.match);
-  if (k === undefined) {
-    k = bitsKey(matchToBits(f.match));
-    matchKeys.set(f.match, k);
-  }
-  return `${f.table}/${f.priority}/${k}`;
+  return `${f.table}/${f.priority}/${bitsKey(matchToBits(f.match))}`;
 }
 
 /** Whether two entries of the same key are the same (actions, cookie, timeouts, flags). */

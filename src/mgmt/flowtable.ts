@@ -101,16 +101,17 @@ export class FlowSet {
    * change, undo(), which puts every touched entry back as it was, and
    * inverse, the flow-mods that do the same to a data plane.
    */
-  apply(mods: readonly FlowMod[]): { changed: number; change: FlowChange; undo: () => void; inverse: () => FlowMod[] } {
+  apply(mods: readonly FlowMod[], keys?: readonly string[]): { changed: number; change: FlowChange; undo: () => void; inverse: () => FlowMod[] } {
     const before = new Map<string, FlowMod | undefined>();
     const touch = (k: string) => {
       if (!before.has(k)) before.set(k, this.map.get(k));
     };
     let changed = 0;
-    for (const mod of mods) {
+    for (let i = 0; i < mods.length; i++) {
+      const mod = mods[i];
       switch (mod.command) {
         case 'add': {
-          const k = flowKey(mod);
+          const k = keys ? keys[i] : flowKey(mod);
           touch(k);
           this.map.set(k, asEntry(mod));
           changed++;
@@ -118,7 +119,7 @@ export class FlowSet {
         }
         case 'modify':
         case 'modify_strict':
-          for (const [k, e] of this.selected(mod)) {
+          for (const [k, e] of this.selected(mod, keys?.[i])) {
             touch(k);
             this.map.set(k, { ...e, actions: mod.actions });
             changed++;
@@ -126,7 +127,7 @@ export class FlowSet {
           break;
         case 'delete':
         case 'delete_strict':
-          for (const [k] of this.selected(mod)) {
+          for (const [k] of this.selected(mod, keys?.[i])) {
             touch(k);
             this.map.delete(k);
             changed++;
@@ -164,10 +165,10 @@ export class FlowSet {
   }
 
   /** The entries a modify or delete selects (a strict one looks up its one key). */
-  private selected(mod: FlowMod): [string, FlowMod][] {
+  private selected(mod: FlowMod, key?: string): [string, FlowMod][] {
     const strict = mod.command === 'modify_strict' || mod.command === 'delete_strict';
     if (strict && mod.table !== TABLE_ALL) {
-      const k = flowKey(mod);
+      const k = key ?? flowKey(mod);
       const e = this.map.get(k);
       return e && selects(mod, e) ? [[k, e]] : [];
     }

@@ -103,15 +103,9 @@ export class StateFileError extends Error {
 
 // ---------------------------------------------------------------- serialisation
 
-/** The stored text of a flow (its add-flows form with port numbers), formatted once per entry. */
-const flowTexts = new WeakMap<FlowMod, string>();
+/** The stored text of a flow: its add-flows form with port numbers. */
 export function flowText(f: FlowMod): string {
-  let t = flowTexts.get(f);
-  if (t === undefined) {
-    t = formatFlowMod(f);
-    flowTexts.set(f, t);
-  }
-  return t;
+  return formatFlowMod(f);
 }
 
 function portsDoc(ports: readonly PortConfig[]): Record<string, unknown>[] {
@@ -351,6 +345,8 @@ export interface StateChange {
   ports?: boolean;
   tables?: boolean;
   flows?: FlowChange;
+  /** flowText() of flows.put and flows.del, if the caller has them already. */
+  flowTexts?: { put: string[]; del: string[] };
 }
 
 export interface StateSaver {
@@ -493,8 +489,8 @@ export class StateStore implements StateSaver {
     const rec: Record<string, unknown> = { seq: this.seq + 1 };
     if (change.ports) rec.ports = portsDoc(state.ports);
     if (change.tables) rec.tables = tablesDoc(state.tables);
-    if (change.flows?.put.length) rec.put = change.flows.put.map(flowText);
-    if (change.flows?.del.length) rec.del = change.flows.del.map(flowText);
+    if (change.flows?.put.length) rec.put = change.flowTexts?.put ?? change.flows.put.map(flowText);
+    if (change.flows?.del.length) rec.del = change.flowTexts?.del ?? change.flows.del.map(flowText);
     const line = JSON.stringify(rec) + '\n';
     if (!this.journal) {
       await mkdir(dirname(this.path), { recursive: true });

@@ -23,6 +23,7 @@ import type {
   DpEvent,
   DpInfo,
   DpStats,
+  PmdStats,
   FlowEntry,
   FlowMod,
   PortDesc,
@@ -36,6 +37,7 @@ import {
   flowKey,
   FlowParts,
   parseFlowLine,
+  parseFlowLineKeyed,
   parseFlowParts,
   PortNames,
   RESERVED_PORTS,
@@ -54,6 +56,8 @@ export interface PortRequest {
   id?: number;
   mtu?: number;
   adminUp?: boolean;
+  /** Rx queues, 1..16 (default 1). */
+  nRxq?: number;
 }
 
 /** Ports, tables and flows to add once, when the data plane first connects (--port, --flow, --config). */
@@ -102,8 +106,14 @@ function checkBatch(n: number, field: string): void {
   }
 }
 
-/** An optional port number or MTU from the wire: in range, or INVALID_ARGUMENT naming the field. */
-function checkPortNumbers(req: { id?: number; mtu?: number }): void {
+/** Rx queues of a port: 1..PORT_RXQ_MAX (SY_PORT_RXQ_MAX). */
+export const PORT_RXQ_MAX = 16;
+
+/** An optional port number, MTU or rx queue count from the wire: in range, or INVALID_ARGUMENT naming the field. */
+function checkPortNumbers(req: { id?: number; mtu?: number; nRxq?: number }): void {
+  if (req.nRxq !== undefined && (!Number.isInteger(req.nRxq) || req.nRxq < 1 || req.nRxq > PORT_RXQ_MAX)) {
+    throw new ApiError(Status.INVALID_ARGUMENT, `n_rxq ${req.nRxq}: out of range 1..${PORT_RXQ_MAX} (rx queues of the port)`);
+  }
   if (req.id !== undefined && (!Number.isInteger(req.id) || req.id < 1 || req.id > 0xffffff00)) {
     throw new ApiError(Status.INVALID_ARGUMENT, `id ${req.id}: port numbers are 1..4294967040`);
   }
@@ -319,7 +329,7 @@ export class Switch extends EventEmitter {
       if (f) mods.push({ command: 'delete_strict', table: f.table, priority: f.priority, match: f.match, actions: [] });
     }
     if (!mods.length) return;
-    const applied = this.flows.apply(mods);
+    const applied = this.flows.apply(mods, keys);
     try {
       await this.saver.save(this.state, { flows: applied.change });
     } catch (e) {
@@ -447,11 +457,13 @@ export class Switch extends EventEmitter {
       devargs: req.devargs,
       ...(req.id ? { id: req.id } : {}),
       ...(req.mtu ? { mtu: req.mtu } : {}),
+      ...(req.nRxq ? { nRxq: req.nRxq } : {}),
       adminUp: req.adminUp ?? true,
     });
     const next = this.draft();
     const cfg: PortConfig = { name: req.name, devargs: req.devargs, id: desc.id, adminUp: req.adminUp ?? true };
     if (req.mtu) cfg.mtu = req.mtu;
+    if (req.nRxq) cfg.nRxq = req.nRxq;
     next.ports.push(cfg);
     await this.commit(next, { ports: true }, () => dp.portDel(desc.id));
     return desc;
@@ -464,24 +476,26 @@ export class Switch extends EventEmitter {
       await dp.portDel(p.id);
       const next = this.draft();
       next.ports = next.ports.filter((q) => q.name !== p.name);
-      await this.commit(next, { ports: true }, () => dp.portAdd({ name: p.name, devargs: p.devargs, id: p.id, mtu: p.mtu, adminUp: p.adminUp }));
+      await this.commit(next, { ports: true }, () => dp.portAdd({ name: p.name, devargs: p.devargs, id: p.id, mtu: p.mtu, adminUp: p.adminUp, nRxq: p.nRxq }));
     });
   }
 
-  updatePort(ref: string, change: { mtu?: number; adminUp?: boolean }): Promise<PortDesc> {
-    checkPortNumbers({ mtu: change.mtu });
+  updatePort(ref: string, change: { mtu?: number; adminUp?: boolean; nRxq?: number }): Promise<PortDesc> {
+    checkPortNumbers({ mtu: change.mtu, nRxq: change.nRxq });
     return this.serialize(async () => {
       const p = this.findPort(ref);
       const dp = this.requireDp();
       const before = (await dp.portList()).find((d) => d.id === p.id);
-      if (change.mtu === undefined && change.adminUp === undefined && before) return before;
+      if (change.mtu === undefined && change.adminUp === undefined && change.nRxq === undefined && before) return before;
       const desc = await dp.portMod(p.id, change);
       const next = this.draft();
       const q = next.ports.find((x) => x.name === p.name)!;
       if (change.mtu !== undefined) q.mtu = change.mtu;
       if (change.adminUp !== undefined) q.adminUp = change.adminUp;
-      const undo: { mtu?: number; adminUp?: boolean } = {};
+      if (change.nRxq !== undefined) q.nRxq = change.nRxq;
+      const undo: { mtu?: number; adminUp?: boolean; nRxq?: number } = {};
       if (change.mtu !== undefined && before) undo.mtu = before.mtu;
+      if (change.nRxq !== undefined && before) undo.nRxq = before.nRxq;
       if (change.adminUp !== undefined) undo.adminUp = before ? before.adminUp : p.adminUp;
       await this.commit(next, { ports: true }, () => dp.portMod(p.id, undo));
       return desc;
@@ -506,29 +520,37 @@ export class Switch extends EventEmitter {
 
   // ---------------------------------------------------------------- flows
 
-  private parseBatch(items: FlowParts[], command: FlowMod['command']): FlowMod[] {
+  private parseBatch(items: FlowParts[], command: FlowMod['command']): { mods: FlowMod[]; keys: string[] } {
     const names = this.portNames();
-    return items.map((p, i) => {
+    const mods: FlowMod[] = [];
+    const keys: string[] = [];
+    items.forEach((p, i) => {
+      const keyed = { key: '' };
       try {
-        return parseFlowParts(p, { ...names, command });
+        mods.push(parseFlowParts(p, { ...names, command }, keyed));
+        keys.push(keyed.key);
       } catch (e) {
         throw inBatch(e, i, items.length);
       }
     });
+    return { mods, keys };
   }
 
   async addFlows(items: FlowParts[]): Promise<number> {
     checkBatch(items.length, 'flows');
-    return this.applyMods(this.parseBatch(items, 'add'));
+    const { mods, keys } = this.parseBatch(items, 'add');
+    return this.applyMods(mods, keys);
   }
 
   async modifyFlows(items: FlowParts[], strict: boolean): Promise<number> {
     checkBatch(items.length, 'flows');
-    return this.applyMods(this.parseBatch(items, strict ? 'modify_strict' : 'modify'));
+    const { mods, keys } = this.parseBatch(items, strict ? 'modify_strict' : 'modify');
+    return this.applyMods(mods, keys);
   }
 
   async deleteFlows(filter: FlowParts, strict: boolean): Promise<number> {
-    return this.applyMods(this.parseBatch([filter], strict ? 'delete_strict' : 'delete'));
+    const { mods, keys } = this.parseBatch([filter], strict ? 'delete_strict' : 'delete');
+    return this.applyMods(mods, keys);
   }
 
   /** ovs-ofctl bundle lines: "[add|modify|modify_strict|delete|delete_strict] FLOW"; one batch. */
@@ -536,30 +558,34 @@ export class Switch extends EventEmitter {
     checkBatch(lines.length, 'lines');
     const t0 = performance.now();
     const names = this.portNames();
-    const mods = lines.map((l, i) => {
+    const mods: FlowMod[] = [];
+    const keys: string[] = [];
+    lines.forEach((l, i) => {
       try {
-        return parseFlowLine(l, names);
+        const { mod, key } = parseFlowLineKeyed(l, names);
+        mods.push(mod);
+        keys.push(key);
       } catch (e) {
         throw inBatch(e, i, lines.length);
       }
     });
-    return this.applyMods(mods, performance.now() - t0);
+    return this.applyMods(mods, keys, performance.now() - t0);
   }
 
-  private applyMods(mods: FlowMod[], parseMs?: number): Promise<number> {
-    return this.serialize(() => this.doApplyMods(mods, parseMs));
+  private applyMods(mods: FlowMod[], keys?: string[], parseMs?: number): Promise<number> {
+    return this.serialize(() => this.doApplyMods(mods, keys, parseMs));
   }
 
-  private async doApplyMods(mods: FlowMod[], parseMs?: number): Promise<number> {
+  private async doApplyMods(mods: FlowMod[], keys?: string[], parseMs?: number): Promise<number> {
     const dp = this.requireDp();
     if (mods.length === 0) return 0;
     const t0 = performance.now();
     // The desired flows take the batch at once (it is undone if the data
-    // plane refuses it); the entries' stored text is formatted while the
-    // data plane works on the batch.
-    const applied = this.flows.apply(mods);
+    // plane refuses it); the journal record is formatted while the data
+    // plane works on the batch.
+    const applied = this.flows.apply(mods, keys);
     const pending = dp.flowMod(mods);
-    for (const f of applied.change.put) flowText(f);
+    const texts = { put: applied.change.put.map(flowText), del: applied.change.del.map(flowText) };
     const t1 = performance.now();
     let n: number;
     try {
@@ -568,7 +594,7 @@ export class Switch extends EventEmitter {
       applied.undo();
       throw isDpError(e) ? inBatch(e, e.index, mods.length) : e;
     }
-    let change: StateChange | undefined = { flows: applied.change };
+    let change: StateChange | undefined = { flows: applied.change, flowTexts: texts };
     let undoFlows = applied.undo;
     let inverse = applied.inverse();
     if (n !== applied.changed) {
@@ -653,5 +679,15 @@ export class Switch extends EventEmitter {
 
   async dpStats(): Promise<DpStats> {
     return this.requireDp().dpStats();
+  }
+
+  /** Every PMD lcore's counters and rx queues, and the clock their cycles count. */
+  async pmdStats(): Promise<{ pmds: PmdStats[]; tscHz: bigint }> {
+    const pmds = await this.requireDp().pmdStats();
+    return { pmds, tscHz: this.dpInfo?.tscHz ?? 0n };
+  }
+
+  async clearPmdStats(): Promise<void> {
+    await this.requireDp().pmdStatsClear();
   }
 }

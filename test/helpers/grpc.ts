@@ -61,9 +61,9 @@ export class ApiClient {
   }
 
   /** Resolves with the status code of a call that is expected to fail (OK = 0 if it did not). */
-  async code(service: string, method: string, req: object = {}): Promise<{ code: number; details: string }> {
+  async code(service: string, method: string, req: object = {}, timeoutMs?: number): Promise<{ code: number; details: string }> {
     try {
-      await this.call(service, method, req);
+      await this.call(service, method, req, timeoutMs);
       return { code: grpc.status.OK, details: '' };
     } catch (e) {
       const err = e as grpc.ServiceError;

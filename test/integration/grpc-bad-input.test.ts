@@ -143,12 +143,20 @@ describe.skipIf(!IS_ROOT)('every RPC refuses bad input with a status naming the 
     expect(await snapshot()).toBe(before);
   }, 120_000);
 
-  it('a message over the server\'s receive limit is RESOURCE_EXHAUSTED, and the daemon serves on', async () => {
+  it('an 8 MB flow line passes the transport and is refused by the parser, naming the action', async () => {
     const r = await sw.api.code('FlowService', 'ApplyFlows', { lines: [`add actions=drop,${'x'.repeat(8 * 1024 * 1024)}`] });
+    expect(statusName(r.code), r.details).toBe('INVALID_ARGUMENT');
+    expect(r.details.length).toBeLessThanOrEqual(1024);
+    expect(r.details).toMatch(/unknown action 'xxx/);
+    expect(await snapshot()).toBe(before);
+  });
+
+  it('a message over the server\'s 256 MB receive limit is RESOURCE_EXHAUSTED, and the daemon serves on', async () => {
+    const r = await sw.api.code('FlowService', 'ApplyFlows', { lines: [`add actions=drop,${'x'.repeat(257 * 1024 * 1024)}`] }, 60_000);
     expect(statusName(r.code), r.details).toBe('RESOURCE_EXHAUSTED');
     expect(r.details).toMatch(/larger than max|message/i);
     expect(await snapshot()).toBe(before);
-  });
+  }, 120_000);
 
   it(`beyond the switch-wide limit (--max-flows ${MAX_FLOWS}) a batch is RESOURCE_EXHAUSTED and nothing of it is added`, async () => {
     const n = MAX_FLOWS; // with the 3 present, one batch of MAX_FLOWS overflows
