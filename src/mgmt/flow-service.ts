@@ -1,10 +1,22 @@
 /** switchyard.v1.FlowService: flows as ovs-ofctl text, parsed by flowspec in Switch. */
+import type { DumpFlowsRequest__Output } from '../gen/switchyard/v1/DumpFlowsRequest';
 import type { FlowServiceHandlers } from '../gen/switchyard/v1/FlowService';
+import { toServiceError } from './errors';
 import { unary } from './rpc';
 import type { Switch } from './switch';
 import { flowPartsFromWire, fromU64, has, toWireFlowEntry } from './wire';
 
+/** Entries per message of StreamFlows. */
+const STREAM_CHUNK = 8192;
+
 export function flowService(sw: Switch): FlowServiceHandlers {
+  const dump = (req: DumpFlowsRequest__Output) =>
+    sw.dumpFlows({
+      match: req.match,
+      table: has(req, 'tableId') ? req.tableId : undefined,
+      cookie: fromU64(req.cookie),
+      cookieMask: fromU64(req.cookieMask),
+    });
   return {
     AddFlows: unary(async (req) => ({ changed: await sw.addFlows(req.flows.map(flowPartsFromWire)) })),
 
@@ -28,14 +40,28 @@ export function flowService(sw: Switch): FlowServiceHandlers {
     ApplyFlows: unary(async (req) => ({ changed: await sw.applyFlowLines(req.lines) })),
 
     DumpFlows: unary(async (req) => {
-      const entries = await sw.dumpFlows({
-        match: req.match,
-        table: has(req, 'tableId') ? req.tableId : undefined,
-        cookie: fromU64(req.cookie),
-        cookieMask: fromU64(req.cookieMask),
-      });
+      const entries = await dump(req);
       const names = sw.portNames();
       return { flows: entries.map((e) => toWireFlowEntry(e, names)) };
     }),
+
+    StreamFlows: (call) => {
+      let cancelled = false;
+      call.on('cancelled', () => (cancelled = true));
+      void (async () => {
+        try {
+          const entries = await dump(call.request);
+          const names = sw.portNames();
+          for (let i = 0; i < entries.length && !cancelled; i += STREAM_CHUNK) {
+            const flows = entries.slice(i, i + STREAM_CHUNK).map((e) => toWireFlowEntry(e, names));
+            // wait for the client when the transport's buffer is full
+            if (!call.write({ flows })) await new Promise<void>((r) => call.once('drain', r));
+          }
+          call.end();
+        } catch (e) {
+          if (!cancelled) call.emit('error', toServiceError(e));
+        }
+      })();
+    },
   };
 }

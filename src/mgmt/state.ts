@@ -26,6 +26,11 @@
  * before the change is acknowledged:
  *   {"seq":7,"put":["table=0,priority=5,ip,actions=drop"],"del":["table=0,..."]}
  *   {"seq":8,"ports":[...the whole list...],"tables":[...]}
+ *   {"seq":9,"apply":["add in_port=p1,actions=output:p2", "delete ip"]}
+ * "put" and "del" are entries set and removed; "apply" is a batch of flow
+ * lines as a client gave them (ApplyFlows, `flow add --file`), replayed in
+ * order with the port names of that moment: for a large batch, writing the
+ * lines back is far cheaper than formatting every entry.
  * Loading reads the file, then replays the journal's records whose seq is
  * above the file's "seq". When the journal outgrows the file (and at least
  * JOURNAL_MIN bytes), the whole state is written as a new file (as above)
@@ -37,11 +42,11 @@
  * and position.
  */
 import { closeSync, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, truncateSync, unlinkSync } from 'node:fs';
-import { FileHandle, mkdir, open, rename, unlink } from 'node:fs/promises';
+import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { FlowMod, TableMiss } from './addon-types';
-import { flowKey, formatFlowMod, FlowSpecError, parseFlow } from '../flowspec';
-import type { FlowChange } from './flowtable';
+import { formatFlowMod, FlowSpecError, parseFlow, parseFlowLine } from '../flowspec';
+import { FlowChange, FlowSet } from './flowtable';
 
 export interface PortConfig {
   name: string;
@@ -345,8 +350,13 @@ export interface StateChange {
   ports?: boolean;
   tables?: boolean;
   flows?: FlowChange;
-  /** flowText() of flows.put and flows.del, if the caller has them already. */
-  flowTexts?: { put: string[]; del: string[] };
+  /**
+   * The batch's flow lines exactly as given, when they alone say what
+   * happened (applied in order to the previous state, with its port names,
+   * they give flows.put and flows.del): journaled instead of the entries'
+   * formatted text, which costs more than parsing did.
+   */
+  flowLines?: readonly string[];
 }
 
 export interface StateSaver {
@@ -368,7 +378,6 @@ export class StateStore implements StateSaver {
   private seq = 0;
   private fileBytes = 0;
   private journalBytes = 0;
-  private journal: FileHandle | null = null;
   /** Things load() had to do that an operator should hear of (a torn last record set aside). */
   readonly warnings: string[] = [];
   readonly journalPath: string;
@@ -409,7 +418,7 @@ export class StateStore implements StateSaver {
     } catch (e) {
       throw new StateFileError(path, `cannot read it: ${(e as Error).message}`);
     }
-    const flows = new Map<string, FlowMod>(state.flows.map((f) => [flowKey(f), f]));
+    const flows = new FlowSet(state.flows);
     let { ports, tables } = state;
     let at = 0;
     let lineNo = 1;
@@ -447,21 +456,24 @@ export class StateStore implements StateSaver {
           if (rec.ports !== undefined) ports = parts.ports;
           if (rec.tables !== undefined) tables = parts.tables;
         }
-        for (const [k, put] of [['del', false], ['put', true]] as const) {
+        // "apply": a batch as it was given (port names as they were then); "del"/"put": net changes
+        const byName = new Map(ports.map((p) => [p.name, p.id]));
+        const names = { resolvePort: (n: string) => byName.get(n) };
+        for (const k of ['apply', 'del', 'put'] as const) {
           const list = rec[k] ?? [];
           if (!Array.isArray(list)) throw new StateFileError(path, `${where}: ${k}: expected an array`, at, lineNo, 1);
-          list.forEach((t: unknown, i: number) => {
-            let f: FlowMod;
+          const mods = list.map((t: unknown, i: number): FlowMod => {
             try {
               if (typeof t !== 'string') throw new FlowSpecError('expected a string', '', 0, '');
-              f = parseFlow(t);
+              if (k === 'apply') return parseFlowLine(t, names);
+              const f = parseFlow(t);
+              return k === 'put' ? f : { command: 'delete_strict', table: f.table, priority: f.priority, match: f.match, actions: [] };
             } catch (e) {
               if (e instanceof FlowSpecError) throw new StateFileError(path, `${where}: ${k}[${i}]: ${e.message}`, at, lineNo, 1);
               throw e;
             }
-            if (put) flows.set(flowKey(f), f);
-            else flows.delete(flowKey(f));
           });
+          flows.apply(mods);
         }
         this.seq = seq;
       }
@@ -469,7 +481,7 @@ export class StateStore implements StateSaver {
       lineNo++;
     }
     this.journalBytes = at;
-    return { ports, tables, flows: [...flows.values()] };
+    return { ports, tables, flows: [...flows.list()] };
   }
 
   /**
@@ -489,22 +501,26 @@ export class StateStore implements StateSaver {
     const rec: Record<string, unknown> = { seq: this.seq + 1 };
     if (change.ports) rec.ports = portsDoc(state.ports);
     if (change.tables) rec.tables = tablesDoc(state.tables);
-    if (change.flows?.put.length) rec.put = change.flowTexts?.put ?? change.flows.put.map(flowText);
-    if (change.flows?.del.length) rec.del = change.flowTexts?.del ?? change.flows.del.map(flowText);
-    const line = JSON.stringify(rec) + '\n';
-    if (!this.journal) {
-      await mkdir(dirname(this.path), { recursive: true });
-      this.journal = await open(this.journalPath, 'a', 0o600);
+    if (change.flowLines) rec.apply = change.flowLines;
+    else {
+      if (change.flows?.put.length) rec.put = change.flows.put.map(flowText);
+      if (change.flows?.del.length) rec.del = change.flows.del.map(flowText);
     }
+    const line = JSON.stringify(rec) + '\n';
+    // Opened per record: an fsync costs far more than the open, and no
+    // descriptor outlives the call.
+    await mkdir(dirname(this.path), { recursive: true });
+    const fh = await open(this.journalPath, 'a', 0o600);
     try {
-      await this.journal.write(line);
-      await this.journal.datasync();
-    } catch (e) {
+      await fh.write(line);
+      await fh.datasync();
+    } catch {
       // The record may be partly written: fold everything into the file instead.
-      await this.closeJournal();
+      await fh.close().catch(() => undefined);
       await this.writeFile(state);
       return;
     }
+    await fh.close();
     this.seq++;
     this.journalBytes += Buffer.byteLength(line);
   }
@@ -540,7 +556,6 @@ export class StateStore implements StateSaver {
     this.fileBytes = Buffer.byteLength(data);
     // Records up to seq are in the file now; a crash before this truncation only leaves records load() skips.
     if (this.journalBytes > 0 || existsSync(this.journalPath)) {
-      await this.closeJournal();
       const jh = await open(this.journalPath, 'r+');
       try {
         await jh.truncate(0);
@@ -550,17 +565,6 @@ export class StateStore implements StateSaver {
       }
       this.journalBytes = 0;
     }
-  }
-
-  private async closeJournal(): Promise<void> {
-    const j = this.journal;
-    this.journal = null;
-    await j?.close().catch(() => undefined);
-  }
-
-  /** Closes the journal (daemon shutdown). */
-  async close(): Promise<void> {
-    await this.closeJournal();
   }
 
   /** Checks that the directory can hold the file (at start, before anything is changed). */

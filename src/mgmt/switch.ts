@@ -46,7 +46,7 @@ import { ApiError, inBatch, isDpError } from './errors';
 import { FlowSet } from './flowtable';
 import type { Logger } from './log';
 import { diffFlows, isEmptyPlan, planReconcile, ReconcilePlan } from './reconcile';
-import { DesiredState, flowText, PortConfig, StateChange, StateSaver, TableConfig } from './state';
+import { DesiredState, PortConfig, StateChange, StateSaver, TableConfig } from './state';
 
 export type DpStateName = 'disconnected' | 'launching' | 'connecting' | 'reconciling' | 'connected' | 'stopped';
 
@@ -569,23 +569,21 @@ export class Switch extends EventEmitter {
         throw inBatch(e, i, lines.length);
       }
     });
-    return this.applyMods(mods, keys, performance.now() - t0);
+    return this.applyMods(mods, keys, performance.now() - t0, lines);
   }
 
-  private applyMods(mods: FlowMod[], keys?: string[], parseMs?: number): Promise<number> {
-    return this.serialize(() => this.doApplyMods(mods, keys, parseMs));
+  private applyMods(mods: FlowMod[], keys?: string[], parseMs?: number, lines?: readonly string[]): Promise<number> {
+    return this.serialize(() => this.doApplyMods(mods, keys, parseMs, lines));
   }
 
-  private async doApplyMods(mods: FlowMod[], keys?: string[], parseMs?: number): Promise<number> {
+  private async doApplyMods(mods: FlowMod[], keys?: string[], parseMs?: number, lines?: readonly string[]): Promise<number> {
     const dp = this.requireDp();
     if (mods.length === 0) return 0;
     const t0 = performance.now();
     // The desired flows take the batch at once (it is undone if the data
-    // plane refuses it); the journal record is formatted while the data
-    // plane works on the batch.
+    // plane refuses it).
     const applied = this.flows.apply(mods, keys);
     const pending = dp.flowMod(mods);
-    const texts = { put: applied.change.put.map(flowText), del: applied.change.del.map(flowText) };
     const t1 = performance.now();
     let n: number;
     try {
@@ -594,7 +592,7 @@ export class Switch extends EventEmitter {
       applied.undo();
       throw isDpError(e) ? inBatch(e, e.index, mods.length) : e;
     }
-    let change: StateChange | undefined = { flows: applied.change, flowTexts: texts };
+    let change: StateChange | undefined = { flows: applied.change, flowLines: lines };
     let undoFlows = applied.undo;
     let inverse = applied.inverse();
     if (n !== applied.changed) {
@@ -619,7 +617,7 @@ export class Switch extends EventEmitter {
       this.log.info(
         `${mods.length} flow-mods applied in ${ms(t0, performance.now())}` +
           (parseMs !== undefined ? ` after ${Math.round(parseMs)} ms of parsing` : '') +
-          ` (desired state and stored text ${ms(t0, t1)}, data plane ${ms(t1, t2)}, persisting ${ms(t2, performance.now())})`,
+          ` (desired state and encoding ${ms(t0, t1)}, data plane ${ms(t1, t2)}, persisting ${ms(t2, performance.now())})`,
       );
     }
     return n;

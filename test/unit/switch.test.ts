@@ -79,8 +79,16 @@ describe('changes: data plane first, then the state file', () => {
     expect(store.load().flows[1].actions).toEqual([]);
     expect(await sw.deleteFlows({ match: 'ip' }, false)).toBe(1);
     expect(store.load().flows.map((f) => formatFlowMod(f))).toEqual(['table=0,priority=32768,in_port=2,actions=drop']);
-    expect(await sw.applyFlowLines(['add table=1,actions=drop', 'delete in_port=p2'])).toBe(2);
-    expect(dp.flows.map((f) => f.table)).toEqual([1]);
+    expect(await sw.applyFlowLines(['add table=1,actions=drop', 'delete in_port=p2', 'add table=2,in_port=p1,actions=output:p2'])).toBe(3);
+    expect(dp.flows.map((f) => f.table)).toEqual([1, 2]);
+    // a batch of lines is journaled as given, and replays with the port names of its moment
+    const last = readFileSync(join(dir, 'state.json.journal'), 'utf8').trim().split('\n').pop()!;
+    expect(JSON.parse(last).apply).toEqual(['add table=1,actions=drop', 'delete in_port=p2', 'add table=2,in_port=p1,actions=output:p2']);
+    await sw.deletePort('p2');
+    await sw.addPort({ name: 'p2', devargs: 'net_null2', id: 7 });
+    const reloaded = new StateStore(join(dir, 'state.json')).load();
+    expect(reloaded.flows.map((f) => formatFlowMod(f))).toEqual(['table=1,priority=32768,actions=drop', 'table=2,priority=32768,in_port=1,actions=output:2']);
+    expect(reloaded.ports.map((p) => `${p.name}/${p.id}`)).toEqual(['p1/1', 'p2/7']);
   });
 
   it('a refused change is not persisted, and keeps the data plane error', async () => {
