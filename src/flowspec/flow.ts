@@ -27,6 +27,7 @@ import {
   MatchBits,
   MatchBuilder,
   matchToBits,
+  orderedBits,
   parseMatchKeyword,
   PortNames,
 } from './match';
@@ -48,6 +49,12 @@ const NOT_SUPPORTED_KEYWORDS = new Set(['importance', 'no_packet_counts', 'no_by
 
 export interface ParseOptions extends PortNames {
   command?: FlowCommand;
+  /**
+   * Action lists already parsed in this batch, by table and text: a flow
+   * file repeats a handful of action lists. The lists are shared between
+   * the flow-mods, which never change them.
+   */
+  actionCache?: Map<string, Action[]>;
 }
 
 /** The parts of a flow as the gRPC API carries them (Flow, DeleteFlowsRequest). */
@@ -178,14 +185,15 @@ function parseOutPort(value: string, site: Site, opts: PortNames): number {
 
 function build(cmd: FlowCommand, h: Header, bits: MatchBits, actions: Action[], keyed?: { key: string }): FlowMod {
   const add = cmd === 'add';
+  const ordered = orderedBits(bits);
   const mod: FlowMod = {
     command: cmd,
     table: h.table ?? (add ? 0 : TABLE_ALL),
     priority: h.priority ?? DEFAULT_PRIORITY,
-    match: bitsToMatch(bits),
+    match: bitsToMatch(bits, ordered),
     actions,
   };
-  if (keyed) keyed.key = `${mod.table}/${mod.priority}/${bitsKey(bits)}`;
+  if (keyed) keyed.key = `${mod.table}/${mod.priority}/${bitsKey(bits, ordered)}`;
   if (add) {
     mod.cookie = h.cookie ?? 0n;
     mod.idleTimeout = h.idleTimeout ?? 0;
@@ -257,7 +265,14 @@ function parseFlowText(text: string, opts: ParseOptions, keyed?: { key: string }
       if (at < 0) fail('no actions: end the flow with actions=... (actions=drop to drop)', { field: 'actions', position: text.length, text });
       if (text[listAt - 1] !== '=') fail('actions needs a value (actions=...)', { field: 'actions', position: at, text });
       const table = h.table ?? (cmd === 'add' ? 0 : TABLE_ALL);
-      actions = parseActions(text.slice(listAt), { ...opts, table }, text, listAt);
+      const list = text.slice(listAt);
+      const cacheKey = opts.actionCache ? `${table}\0${list}` : '';
+      const cached = opts.actionCache?.get(cacheKey);
+      if (cached) actions = cached;
+      else {
+        actions = parseActions(list, { ...opts, table }, text, listAt);
+        opts.actionCache?.set(cacheKey, actions);
+      }
     } else if (at >= 0) {
       fail('a delete takes no actions', { field: 'actions', position: at, text });
     }
@@ -402,7 +417,7 @@ export function parseFlowLine(text: string, opts: PortNames = {}): FlowMod {
 }
 
 /** parseFlowLine, and the flow's identity key. */
-export function parseFlowLineKeyed(text: string, opts: PortNames = {}): { mod: FlowMod; key: string } {
+export function parseFlowLineKeyed(text: string, opts: PortNames & Pick<ParseOptions, 'actionCache'> = {}): { mod: FlowMod; key: string } {
   const m = /^\s*([a-z_]+)\s+(?=\S)/.exec(text);
   const cmd = m && !m[1].includes('=') ? COMMAND_WORDS[m[1]] : undefined;
   if (cmd) return parseFlowKeyed(text.slice(m![0].length), { ...opts, command: cmd });

@@ -200,8 +200,11 @@ export class MatchBuilder {
 
   set(fieldName: string, value: bigint, mask: bigint, keyword: string, site: Site, prereq?: AnyPrereq): void {
     const f = field(fieldName);
-    mask &= f.full;
-    value &= mask;
+    // (bigint operations allocate: skip the ones that change nothing)
+    if (mask !== f.full) {
+      mask &= f.full;
+      value &= mask;
+    }
     const cur = this.bits.get(fieldName);
     if (cur) {
       if ((cur.mask & mask & (cur.value ^ value)) !== 0n) {
@@ -472,7 +475,7 @@ export function checkPrereqs(b: MatchBuilder): void {
 const FIELD_ORDER: ReadonlyMap<string, number> = new Map(FIELDS.map((f, i) => [f.name, i]));
 
 /** The non-empty fields of bits, in flow.h order. */
-function orderedBits(bits: MatchBits): [FieldDef, FieldBits][] {
+export function orderedBits(bits: MatchBits): [FieldDef, FieldBits][] {
   const out: [FieldDef, FieldBits][] = [];
   for (const [name, fb] of bits) if (fb.mask !== 0n) out.push([field(name), fb]);
   if (out.length > 1) out.sort((a, b) => FIELD_ORDER.get(a[0].name)! - FIELD_ORDER.get(b[0].name)!);
@@ -480,10 +483,10 @@ function orderedBits(bits: MatchBits): [FieldDef, FieldBits][] {
 }
 
 /** The addon's Match from bits, fields in flow.h order. */
-export function bitsToMatch(bits: MatchBits): Match {
+export function bitsToMatch(bits: MatchBits, ordered = orderedBits(bits)): Match {
   const m: Match = {};
-  for (const [f, fb] of orderedBits(bits)) {
-    const value = toCanonical(f.kind, fb.value & fb.mask);
+  for (const [f, fb] of ordered) {
+    const value = toCanonical(f.kind, fb.mask === f.full ? fb.value : fb.value & fb.mask);
     m[f.name] = fb.mask === f.full ? { value } : { value, mask: toCanonical(f.kind, fb.mask) };
   }
   return m;
@@ -521,9 +524,9 @@ export function matchToBits(match: Match): MatchBits {
 }
 
 /** A stable string for a match, equal for equal canonical matches. */
-export function bitsKey(bits: MatchBits): string {
+export function bitsKey(bits: MatchBits, ordered = orderedBits(bits)): string {
   let key = '';
-  for (const [f, fb] of orderedBits(bits)) {
+  for (const [f, fb] of ordered) {
     key += `${key ? ',' : ''}${f.name}=${fb.value.toString(16)}/${fb.mask === f.full ? '' : fb.mask.toString(16)}`;
   }
   return key;

@@ -71,7 +71,7 @@ export function parseIpv4(text: string): bigint | undefined {
 }
 
 export function formatIpv4(v: bigint): string {
-  const n = Number(v & 0xffffffffn);
+  const n = v <= 0xffffffffn ? Number(v) : Number(v & 0xffffffffn);
   return `${(n / 16777216) >>> 0}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
 }
 
@@ -148,9 +148,13 @@ export function formatIpv6(v: bigint): string {
 /** Mask of the `prefix` leading bits of a `bits`-bit value. */
 export function prefixMask(prefix: number, bits: number): bigint {
   if (prefix <= 0) return 0n;
+  if (bits === 32) return PREFIX32[Math.min(prefix, 32)];
   const full = (1n << BigInt(bits)) - 1n;
   return full ^ ((1n << BigInt(bits - prefix)) - 1n);
 }
+
+/** IPv4 prefix masks by length, made once. */
+const PREFIX32: readonly bigint[] = Array.from({ length: 33 }, (_, p) => (p === 0 ? 0n : 0xffffffffn ^ ((1n << BigInt(32 - p)) - 1n)));
 
 /** The prefix length if `mask` is a contiguous prefix mask, else -1. */
 export function maskPrefix(mask: bigint, bits: number): number {

@@ -557,7 +557,7 @@ export class Switch extends EventEmitter {
   async applyFlowLines(lines: string[]): Promise<number> {
     checkBatch(lines.length, 'lines');
     const t0 = performance.now();
-    const names = this.portNames();
+    const names = { ...this.portNames(), actionCache: new Map() };
     const mods: FlowMod[] = [];
     const keys: string[] = [];
     lines.forEach((l, i) => {
