@@ -43,7 +43,13 @@
  *   a list that ends without any output and without any failed one counts
  *   ACTION_DROP.  Output to the ingress port is skipped unless it is
  *   output:in_port; flood and all both mean every admin-up port but the
- *   ingress one.
+ *   ingress one.  While pl_input() runs a burst (pl_lcore.free_later), the
+ *   mbufs of dropped packets are gathered and freed in one bulk at its end.
+ *
+ * Fast path
+ *   act_run_inline() does the two commonest lists in the caller's loop (a
+ *   lone goto_table, a lone output to a port that is up and big enough)
+ *   and hands everything else to act_run(), which does them the same way.
  *
  * Threads
  *   Forwarding lcores (the pipeline), or a test on the main lcore.
@@ -88,6 +94,30 @@ act_pkt_init(struct act_pkt *p, struct rte_mbuf *m, uint16_t in_slot)
  * when the packet is done with: emitted, dropped and counted, or both. */
 int act_run(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt *p,
 	    const struct sy_action *a, unsigned int n);
+
+/* act_run() with the two commonest lists done inline: a lone goto_table,
+ * and a lone output to a port that is up and big enough (anything unusual
+ * goes the long way, which counts it). */
+static inline int
+act_run_inline(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt *p,
+	       const struct sy_action *a, unsigned int n)
+{
+	if (n == 1 && p->pending == PL_NO_PORT) {
+		if (a[0].type == SY_ACT_GOTO_TABLE)
+			return (int)a[0].arg;
+		if (a[0].type == SY_ACT_OUTPUT && a[0].arg <= SY_MAX_PORT_ID) {
+			uint16_t slot = pl_port_slot(pm, a[0].arg);
+
+			if (slot != PL_NO_PORT && slot != p->in_slot && pm->port[slot].admin_up &&
+			    rte_pktmbuf_pkt_len(p->m) - p->lay.l3_ofs <= pm->port[slot].mtu) {
+				p->n_out++;
+				pl_tx_put(lc, pm, slot, p->m);
+				return -1;
+			}
+		}
+	}
+	return act_run(lc, pm, p, a, n);
+}
 
 /* Ends p for reason why (counted on the ingress port); a pending output
  * still goes. */

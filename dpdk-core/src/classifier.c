@@ -71,11 +71,12 @@ st_lookup(const struct cls_subtable *st, const uint64_t *k)
 	uint32_t h = st_hash(st, k);
 
 	for (uint32_t i = h & sl->mask;; i = (i + 1) & sl->mask) {
-		const struct cls_rule *r = rcu_load(&sl->s[i]);
+		const struct cls_rule *r = rcu_load(&sl->s[i].r);
 
 		if (r == NULL)
 			return NULL;
-		if (r != TOMB && r->hash == h && st_match(st, r, k))
+		if (r != TOMB && __atomic_load_n(&sl->s[i].hash, __ATOMIC_RELAXED) == h &&
+		    st_match(st, r, k))
 			return r;
 	}
 }
@@ -102,8 +103,39 @@ cls_lookup(const struct cls *c, const struct sy_flow_key *key)
 	return best;
 }
 
+const struct cls_rule *
+cls_lookup_wc(const struct cls *c, const struct sy_flow_key *key, uint64_t *wc,
+	      uint64_t *probes)
+{
+	const struct cls_pvec *pv = rcu_load(&c->pvec);
+	const struct cls_rule *best = NULL;
+	uint32_t i;
+
+	if (pv == NULL)
+		return NULL;
+	for (i = 0; i < pv->n; i++) {
+		const struct cls_subtable *st = pv->e[i].st;
+		const uint64_t *m = (const uint64_t *)&st->mask;
+		const struct cls_rule *r;
+
+		if (best && pv->e[i].pri <= best->priority)
+			break;
+		/* Whatever this subtable answers depends on these bits. */
+		if (wc)
+			for (unsigned int j = 0; j < st->n_words; j++)
+				wc[st->words[j]] |= m[st->words[j]];
+		r = st_lookup(st, (const uint64_t *)key);
+		if (r && (best == NULL || r->priority > best->priority))
+			best = r;
+	}
+	*probes += i;
+	return best;
+}
+
 /* --- writer side (main lcore) --- */
 
+/* Tells masks apart (equal hashes are compared whole): a sum of the
+ * words, each weighted, so that the loads and multiplies run in parallel. */
 static uint32_t
 mask_hash(const struct sy_flow_key *mask)
 {
@@ -111,7 +143,7 @@ mask_hash(const struct sy_flow_key *mask)
 	uint64_t h = 0;
 
 	for (unsigned int i = 0; i < KEY_WORDS; i++)
-		h = rotl64(h ^ m[i], 23) * 0x9e3779b97f4a7c15ull;
+		h += (m[i] ^ (m[i] >> 29)) * (0x9e3779b97f4a7c15ull + 2 * i);
 	return (uint32_t)(h ^ (h >> 32));
 }
 
@@ -193,7 +225,7 @@ slot_probe(const struct cls_subtable *st, uint32_t h, const struct sy_flow_key *
 	uint32_t first_free = NO_SLOT;
 
 	for (uint32_t i = h & sl->mask;; i = (i + 1) & sl->mask) {
-		const struct cls_rule *r = sl->s[i];
+		const struct cls_rule *r = sl->s[i].r;
 
 		if (r == NULL) {
 			if (free_pos)
@@ -205,7 +237,7 @@ slot_probe(const struct cls_subtable *st, uint32_t h, const struct sy_flow_key *
 				first_free = i;
 			continue;
 		}
-		if (r->hash == h && st_match(st, r, (const uint64_t *)key))
+		if (sl->s[i].hash == h && st_match(st, r, (const uint64_t *)key))
 			return i;
 	}
 }
@@ -224,14 +256,14 @@ slots_rebuild(struct cls_subtable *st, uint32_t want)
 	if (sl == NULL)
 		return -1;
 	for (uint32_t i = 0; i <= old->mask; i++) {
-		struct cls_rule *r = old->s[i];
+		struct cls_rule *r = old->s[i].r;
 		uint32_t j;
 
 		if (r == NULL || r == TOMB)
 			continue;
-		for (j = r->hash & sl->mask; sl->s[j]; j = (j + 1) & sl->mask)
+		for (j = r->hash & sl->mask; sl->s[j].r; j = (j + 1) & sl->mask)
 			;
-		sl->s[j] = r;
+		sl->s[j] = old->s[i];
 	}
 	rcu_store(&st->slots, sl);
 	st->n_tomb = 0;
@@ -296,11 +328,11 @@ cls_insert(struct cls *c, struct cls_rule *r, const struct sy_flow_key *mask)
 	r->group_next = NULL;
 	i = slot_probe(st, r->hash, &r->key, &free_pos);
 	if (i != NO_SLOT) {
-		struct cls_rule *head = sl->s[i];
+		struct cls_rule *head = sl->s[i].r;
 
 		if (r->priority > head->priority) {
 			r->group_next = head;
-			rcu_store(&sl->s[i], r);
+			rcu_store(&sl->s[i].r, r);
 		} else {
 			struct cls_rule *p = head;
 
@@ -310,10 +342,11 @@ cls_insert(struct cls *c, struct cls_rule *r, const struct sy_flow_key *mask)
 			p->group_next = r;
 		}
 	} else {
-		if (sl->s[free_pos] == TOMB)
+		if (sl->s[free_pos].r == TOMB)
 			st->n_tomb--;
 		st->n_used++;
-		rcu_store(&sl->s[free_pos], r);
+		__atomic_store_n(&sl->s[free_pos].hash, r->hash, __ATOMIC_RELAXED);
+		rcu_store(&sl->s[free_pos].r, r);
 	}
 	if (st->n_reserved)
 		st->n_reserved--;
@@ -339,7 +372,7 @@ rescan_max(struct cls_subtable *st)
 	st->max_pri = -1;
 	st->n_at_max = 0;
 	for (uint32_t i = 0; i <= sl->mask; i++) {
-		const struct cls_rule *r = sl->s[i];
+		const struct cls_rule *r = sl->s[i].r;
 
 		if (r == NULL || r == TOMB)
 			continue;
@@ -360,18 +393,18 @@ cls_remove(struct cls *c, struct cls_rule *r)
 	struct cls_subtable *st = r->st;
 	struct cls_slots *sl = st->slots;
 	uint32_t i = slot_probe(st, r->hash, &r->key, NULL);
-	struct cls_rule *head = sl->s[i];
+	struct cls_rule *head = sl->s[i].r;
 
 	if (head == r) {
 		if (r->group_next) {
-			rcu_store(&sl->s[i], r->group_next);
+			rcu_store(&sl->s[i].r, r->group_next);
 		} else {
 			/* If the next slot is empty no probe goes past this
 			 * one: it can be emptied instead of tombstoned. */
-			if (sl->s[(i + 1) & sl->mask] == NULL) {
-				rcu_store(&sl->s[i], NULL);
+			if (sl->s[(i + 1) & sl->mask].r == NULL) {
+				rcu_store(&sl->s[i].r, NULL);
 			} else {
-				rcu_store(&sl->s[i], TOMB);
+				rcu_store(&sl->s[i].r, TOMB);
 				st->n_tomb++;
 			}
 			st->n_used--;
@@ -476,7 +509,7 @@ cls_find_exact(const struct cls *c, const struct sy_flow_key *key,
 	i = slot_probe(st, st_hash(st, (const uint64_t *)key), key, NULL);
 	if (i == NO_SLOT)
 		return NULL;
-	for (r = st->slots->s[i]; r; r = r->group_next)
+	for (r = st->slots->s[i].r; r; r = r->group_next)
 		if (r->priority == priority)
 			return r;
 	return NULL;
@@ -532,11 +565,11 @@ cls_visit(struct cls *c, const struct sy_flow_key *key, const struct sy_flow_key
 			uint32_t i = slot_probe(st, st_hash(st, (const uint64_t *)key), key, NULL);
 
 			if (i != NO_SLOT)
-				visit_group(sl->s[i], fn, arg);
+				visit_group(sl->s[i].r, fn, arg);
 			continue;
 		}
 		for (uint32_t i = 0; i <= sl->mask; i++) {
-			struct cls_rule *r = sl->s[i];
+			struct cls_rule *r = sl->s[i].r;
 
 			if (r == NULL || r == TOMB || !key_covered(r, key, mask))
 				continue;

@@ -38,7 +38,8 @@
  *   A rule's key, mask and priority never change while it is inserted.
  *
  * Threads
- *   cls_lookup(): any forwarding lcore, between two quiescent-state reports.
+ *   cls_lookup(), cls_lookup_wc(): any forwarding lcore, between two
+ *   quiescent-state reports.
  *   Everything else: the main lcore.
  */
 #ifndef SY_CLASSIFIER_H
@@ -55,18 +56,28 @@ struct cls_subtable;
 
 /* A rule; embedded by its owner (the flow table), which frees it. */
 struct cls_rule {
-	struct sy_flow_key key; /* already masked */
 	uint32_t hash;          /* of key, over its subtable's words */
 	uint16_t priority;
+	uint16_t pad;
+	struct sy_flow_key key; /* already masked */
 	/* main lcore only */
 	struct cls_rule *group_next; /* same masked key, lower priority */
 	struct cls_subtable *st;
 };
 
+/* A slot: the head of a group of rules, and its hash, so that probing
+ * reads no rule whose hash differs (a rule is a cache miss of its own).
+ * Writers store hash before r; readers load r (acquire) before hash. */
+struct cls_slot {
+	struct cls_rule *r;
+	uint32_t hash;
+	uint32_t pad;
+};
+
 struct cls_slots {
 	struct rcu_head rcu;
 	uint32_t mask; /* capacity - 1 (capacity is a power of two) */
-	struct cls_rule *s[];
+	struct cls_slot s[];
 };
 
 struct cls_subtable {
@@ -117,6 +128,13 @@ void cls_destroy(struct cls *c);
 /* The highest-priority rule matching key, or NULL.  Among rules of equal
  * priority in different subtables, which one wins is unspecified. */
 const struct cls_rule *cls_lookup(const struct cls *c, const struct sy_flow_key *key);
+
+/* cls_lookup() that also ORs into wc (SY_FLOW_KEY_WORDS words, or NULL) the mask of
+ * every subtable it probed, and adds their number to *probes.  Any key equal
+ * to key under wc gets the same answer from the same classifier: this is
+ * what makes the answer cacheable (flow_cache.h, "Megaflows"). */
+const struct cls_rule *cls_lookup_wc(const struct cls *c, const struct sy_flow_key *key,
+				     uint64_t *wc, uint64_t *probes);
 
 /* Promises room for n more rules with mask.  Returns 0, or -1 (out of
  * memory) leaving nothing a lookup can see changed. */

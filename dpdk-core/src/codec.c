@@ -39,6 +39,7 @@ static const struct sy_attr_policy policy[SY_A__MAX] = {
 	FIXED(PORT_DESC, struct sy_port_desc),
 	FIXED(PORT_STATS, struct sy_port_stats),
 	U32(PORT_REASON),
+	U32(PORT_RXQ),
 	NEST(FLOW),
 	FIXED(FLOW_HDR, struct sy_flow_hdr),
 	[SY_A_FLOW_MATCH] = { "FLOW_MATCH", SY_AK_FIXED, 2 * sizeof(struct sy_flow_key) },
@@ -49,6 +50,7 @@ static const struct sy_attr_policy policy[SY_A__MAX] = {
 	U32(TABLE_ID),
 	FIXED(TABLE_DESC, struct sy_table_desc),
 	FIXED(DP_STATS, struct sy_dp_stats),
+	FIXED(PMD_STATS, struct sy_pmd_stats),
 	BINARY(PACKET),
 };
 
@@ -98,6 +100,8 @@ sy_msg_type_name(uint16_t t)
 	case SY_MSG_TABLE_LIST: return "TABLE_LIST";
 	case SY_MSG_TABLE_MOD: return "TABLE_MOD";
 	case SY_MSG_DP_STATS: return "DP_STATS";
+	case SY_MSG_PMD_STATS: return "PMD_STATS";
+	case SY_MSG_PMD_STATS_CLEAR: return "PMD_STATS_CLEAR";
 	case SY_MSG_PORT_STATUS: return "PORT_STATUS";
 	case SY_MSG_FLOW_REMOVED: return "FLOW_REMOVED";
 	case SY_MSG_PACKET_IN: return "PACKET_IN";
@@ -294,6 +298,21 @@ sy_msg_finish(struct sy_msgbuf *b)
 	h.length = (uint32_t)b->len;
 	memcpy(b->data, &h, sizeof(h));
 	return 0;
+}
+
+void
+sy_msg_set_more(struct sy_msgbuf *b, bool more)
+{
+	struct sy_msg_hdr h;
+
+	if (b->error || b->len < sizeof(h))
+		return;
+	memcpy(&h, b->data, sizeof(h));
+	if (more)
+		h.flags |= SY_MSGF_MORE;
+	else
+		h.flags &= (uint8_t)~SY_MSGF_MORE;
+	memcpy(b->data, &h, sizeof(h));
 }
 
 uint8_t *
@@ -581,6 +600,12 @@ sy_put_dp_stats(struct sy_msgbuf *b, const struct sy_dp_stats *s)
 }
 
 void
+sy_put_pmd_stats(struct sy_msgbuf *b, const struct sy_pmd_stats *s)
+{
+	sy_msg_put(b, SY_A_PMD_STATS, s, sizeof(*s));
+}
+
+void
 sy_put_dp_info(struct sy_msgbuf *b, const struct sy_dp_info *i)
 {
 	sy_msg_put(b, SY_A_DP_INFO, i, sizeof(*i));
@@ -616,6 +641,13 @@ int
 sy_get_dp_stats(const struct sy_attr *a, struct sy_dp_stats *s, char *err, size_t errlen)
 {
 	return get_typed(a, SY_A_DP_STATS, s, sizeof(*s), err, errlen);
+}
+
+int
+sy_get_pmd_stats(const struct sy_attr *a, struct sy_pmd_stats *s, char *err, size_t errlen)
+{
+	/* n_rxq may exceed SY_PMD_RXQ_MAX: rxq holds the first ones only */
+	return get_typed(a, SY_A_PMD_STATS, s, sizeof(*s), err, errlen);
 }
 
 int

@@ -8,8 +8,20 @@
  *     message being received (never more than SY_MSG_MAX), and shrinks back
  *     once it is drained;
  *   - an output queue of whole encoded messages, written with sendmsg() as
- *     far as the socket takes them, the rest on EPOLLOUT.  A 40 MB flow dump
- *     is one buffer in that queue: it never blocks the loop or other clients.
+ *     far as the socket takes them, the rest on EPOLLOUT.
+ *
+ * Replies in parts (FLOW_DUMP)
+ *   A flow dump is encoded part by part (codec.h, "Replies in parts"): a
+ *   part that passes SY_REPLY_PART_MAX (4 MB) is queued with SY_MSGF_MORE
+ *   and the next one begun.  dp_flow_dump() walks the tables in one go, so
+ *   to keep a dump of millions of flows from piling up in memory, once
+ *   more than CTL_DUMP_WINDOW bytes wait for that client the main lcore
+ *   blocks in conn_drain() until the client has read half of them.  Memory
+ *   stays at about CTL_DUMP_WINDOW plus the table's entry pointers (8 bytes
+ *   a flow) whatever the dump's size; the forwarding lcores go on (they
+ *   never wait for the main lcore), other clients and dp_periodic() wait
+ *   for the dump, as for any long request.  A client that reads nothing
+ *   for CTL_DRAIN_STALL_NS is dropped and the rest of its dump skipped.
  *
  * Limits, so that no client can hurt the others or the data plane:
  *   - per round, a client gets at most CTL_READ_BUDGET bytes read and
@@ -33,6 +45,7 @@
  */
 #define _GNU_SOURCE /* accept4 */
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +73,8 @@
 #define CTL_MAX_CLIENTS 64
 #define CTL_CLOSE_GRACE_NS 5000000000ull /* flush before closing, at most */
 #define CTL_IOV_MAX 32
+#define CTL_DUMP_WINDOW (4ull * SY_REPLY_PART_MAX) /* unsent bytes a dump may leave */
+#define CTL_DRAIN_STALL_NS 10000000000ull /* a dump's client reads nothing: drop it */
 
 struct out_chunk {
 	struct out_chunk *next;
@@ -90,6 +105,7 @@ static struct {
 	struct ctl_conn *conns;
 	unsigned int n_conns, next_id;
 	uint64_t next_periodic;
+	volatile bool *quit; /* ctl_server_run()'s */
 	bool up;
 } ctl = { .lfd = -1, .epfd = -1 };
 
@@ -245,6 +261,34 @@ conn_send(struct ctl_conn *c, uint8_t *data, size_t len)
 	conn_flush(c);
 }
 
+/* Blocks until at most target bytes of c's output are unsent, or c is
+ * dropped (it read nothing for CTL_DRAIN_STALL_NS, or the switch stops). */
+static void
+conn_drain(struct ctl_conn *c, size_t target)
+{
+	uint64_t progress = now_ns();
+
+	while (!c->dead && c->out_bytes > target) {
+		struct pollfd pfd = { .fd = c->fd, .events = POLLOUT };
+		size_t before = c->out_bytes;
+
+		if (poll(&pfd, 1, 100) < 0 && errno != EINTR) {
+			conn_kill(c, "poll failed while it read a flow dump");
+			return;
+		}
+		conn_flush(c);
+		if (c->out_bytes < before) {
+			progress = now_ns();
+		} else if (now_ns() - progress > CTL_DRAIN_STALL_NS) {
+			conn_kill(c, "it stopped reading a flow dump");
+			return;
+		} else if (ctl.quit && *ctl.quit) {
+			conn_kill(c, "the switch is stopping during its flow dump");
+			return;
+		}
+	}
+}
+
 /* Sends an ERROR: reply_error(c, xid, SY_E_INVAL, -1, "port %u ...", id). */
 __attribute__((format(printf, 5, 6))) static void
 reply_error(struct ctl_conn *c, uint32_t xid, int code, int index, const char *fmt, ...)
@@ -359,6 +403,26 @@ req_str(struct req *r, uint16_t t)
 	return s;
 }
 
+/* An optional PORT_RXQ: 0 if absent (*n = 0), 1 if valid, -1 (ERROR sent). */
+static int
+opt_rxq(struct req *r, const char *port, uint16_t *n)
+{
+	uint32_t v;
+	int rc = opt_u32(r, SY_A_PORT_RXQ, &v);
+
+	*n = 0;
+	if (rc <= 0)
+		return rc;
+	if (v == 0 || v > SY_PORT_RXQ_MAX) {
+		reply_error(r->c, r->xid, SY_E_INVAL, -1,
+			    "port %s: PORT_RXQ is %u, expected 1..%d rx queues", port, v,
+			    SY_PORT_RXQ_MAX);
+		return -1;
+	}
+	*n = (uint16_t)v;
+	return 1;
+}
+
 static void
 do_hello(struct req *r)
 {
@@ -418,6 +482,8 @@ do_port_add(struct req *r)
 		}
 		pa.admin_up = (int)v;
 	}
+	if (opt_rxq(r, pa.name, &pa.n_rxq) < 0)
+		return;
 	memset(&desc, 0, sizeof(desc));
 	if (dp_port_add(&pa, &desc, &e) < 0) {
 		reply_dp_error(r->c, r->xid, &e);
@@ -448,7 +514,9 @@ do_port_mod(struct req *r)
 	struct sy_error e = { .index = -1 };
 	struct sy_port_desc desc;
 	uint32_t id, v, mtu = 0;
+	uint16_t n_rxq;
 	int admin = -1, rc;
+	char name[16];
 
 	if (req_u32(r, SY_A_PORT_ID, &id) < 0)
 		return;
@@ -472,8 +540,11 @@ do_port_mod(struct req *r)
 		}
 		admin = (int)v;
 	}
+	snprintf(name, sizeof(name), "%u", id);
+	if (opt_rxq(r, name, &n_rxq) < 0)
+		return;
 	memset(&desc, 0, sizeof(desc));
-	if (dp_port_mod(id, (uint16_t)mtu, admin, 0, &desc, &e) < 0) {
+	if (dp_port_mod(id, (uint16_t)mtu, admin, n_rxq, &desc, &e) < 0) {
 		reply_dp_error(r->c, r->xid, &e);
 		return;
 	}
@@ -493,10 +564,56 @@ put_port_stats_cb(const struct sy_port_stats *st, void *arg)
 	sy_put_port_stats(arg, st);
 }
 
+/* A FLOW_DUMP answered in parts (see the top of this file). */
+struct dump {
+	struct req *r;
+	bool stop; /* the client is gone, or a part could not be built */
+};
+
+/* Sends the part in r->b with SY_MSGF_MORE and begins the next; waits
+ * while the client has more than CTL_DUMP_WINDOW bytes to read. */
+static void
+dump_next_part(struct dump *d)
+{
+	struct req *r = d->r;
+	uint8_t *data;
+	size_t len;
+
+	sy_msg_set_more(&r->b, true);
+	if (sy_msg_finish(&r->b) < 0) {
+		d->stop = true; /* the error stays in r->b for do_flow_dump */
+		return;
+	}
+	data = sy_msg_steal(&r->b, &len);
+	conn_send(r->c, data, len);
+	if (!r->c->dead && r->c->out_bytes > CTL_DUMP_WINDOW)
+		conn_drain(r->c, CTL_DUMP_WINDOW / 2);
+	if (r->c->dead) {
+		d->stop = true;
+		return;
+	}
+	sy_msg_begin(&r->b, r->type, SY_MSGF_REPLY, r->xid);
+}
+
 static void
 put_flow_cb(const struct sy_flow_mod *entry, const struct sy_flow_stats *stats, void *arg)
 {
-	sy_put_flow(arg, entry, stats);
+	struct dump *d = arg;
+
+	if (d->stop)
+		return;
+	if (sy_msg_part_full(&d->r->b)) {
+		dump_next_part(d);
+		if (d->stop)
+			return;
+	}
+	sy_put_flow(&d->r->b, entry, stats);
+}
+
+static void
+put_pmd_stats_cb(const struct sy_pmd_stats *st, void *arg)
+{
+	sy_put_pmd_stats(arg, st);
 }
 
 static void
@@ -595,6 +712,7 @@ do_flow_dump(struct req *r)
 	struct sy_error e = { .index = -1 };
 	const struct sy_attr *a = sy_msg_find(r->m, SY_A_FLOW);
 	struct sy_flow_mod *filter = NULL;
+	struct dump d = { .r = r };
 
 	if (a != NULL) {
 		filter = malloc(sizeof(*filter));
@@ -608,13 +726,18 @@ do_flow_dump(struct req *r)
 			return;
 		}
 	}
-	if (dp_flow_dump(filter, put_flow_cb, &r->b, &e) < 0) {
+	if (dp_flow_dump(filter, put_flow_cb, &d, &e) < 0) {
 		free(filter);
+		sy_msg_free(&r->b); /* an ERROR ends a reply, even one in parts */
 		reply_dp_error(r->c, r->xid, &e);
 		return;
 	}
 	free(filter);
-	reply_send(r->c, &r->b, r->xid, r->type);
+	if (r->c->dead) {
+		sy_msg_free(&r->b);
+		return;
+	}
+	reply_send(r->c, &r->b, r->xid, r->type); /* the last part (or an ERROR) */
 }
 
 static void
@@ -657,6 +780,20 @@ do_dp_stats(struct req *r)
 	memset(&st, 0, sizeof(st));
 	dp_stats(&st);
 	sy_put_dp_stats(&r->b, &st);
+	reply_send(r->c, &r->b, r->xid, r->type);
+}
+
+static void
+do_pmd_stats(struct req *r)
+{
+	dp_pmd_stats(put_pmd_stats_cb, &r->b);
+	reply_send(r->c, &r->b, r->xid, r->type);
+}
+
+static void
+do_pmd_stats_clear(struct req *r)
+{
+	dp_pmd_stats_clear();
 	reply_send(r->c, &r->b, r->xid, r->type);
 }
 
@@ -727,6 +864,8 @@ conn_dispatch(struct ctl_conn *c, const uint8_t *buf, size_t len)
 	case SY_MSG_TABLE_LIST: do_table_list(&r); break;
 	case SY_MSG_TABLE_MOD: do_table_mod(&r); break;
 	case SY_MSG_DP_STATS: do_dp_stats(&r); break;
+	case SY_MSG_PMD_STATS: do_pmd_stats(&r); break;
+	case SY_MSG_PMD_STATS_CLEAR: do_pmd_stats_clear(&r); break;
 	default:
 		if (tname != NULL)
 			reply_error(c, r.xid, SY_E_UNSUPP, -1, "%s is not a request", tname);
@@ -1182,6 +1321,7 @@ ctl_server_run(volatile bool *quit)
 
 	if (!ctl.up)
 		return;
+	ctl.quit = quit;
 	while (!*quit) {
 		uint64_t t = now_ns();
 		int timeout, n;

@@ -19,6 +19,7 @@
 #include <rte_version.h>
 
 #include "datapath.h"
+#include "flow_cache.h"
 #include "flow_table.h"
 #include "ports.h"
 #include "rcu.h"
@@ -96,8 +97,19 @@ dp_init(const struct dp_config *cfg, struct sy_error *err)
 		dp.lcore[s]->lcore_id = dp.lcore_id[s];
 		ctr[s] = &dp.lcore[s]->ctr;
 	}
-	st_init(dp.n_slots, ctr);
+	if (st_init(dp.n_slots, ctr) < 0) {
+		dp_fini();
+		return sy_fail(err, SY_E_NOSPC, "out of memory for counter baselines");
+	}
 	ft_init(dp.cfg.max_flows);
+	/* Each forwarding lcore's cache of the paths through the tables.
+	 * Without memory for one, that lcore walks the tables for every
+	 * packet: slower, not wrong. */
+	for (unsigned int s = 0; s < dp.n_slots; s++) {
+		dp.lcore[s]->fc = fc_create(FC_DEFAULT_ENTRIES);
+		if (dp.lcore[s]->fc == NULL)
+			RTE_LOG(WARNING, USER1, "no memory for the flow cache of lcore slot %u\n", s);
+	}
 	if (ports_init(err) < 0) {
 		dp_fini();
 		return -1;
@@ -152,6 +164,8 @@ dp_fini(void)
 	if (dp.lcore[0])
 		st_fini();
 	for (unsigned int s = 0; s < dp.n_slots; s++) {
+		if (dp.lcore[s])
+			fc_destroy(dp.lcore[s]->fc);
 		rte_free(dp.lcore[s]);
 		dp.lcore[s] = NULL;
 	}

@@ -9,13 +9,17 @@
 
 #include <rte_cycles.h>
 
+#include <rte_log.h>
+
 #include "dataplane.h"
 #include "datapath.h"
+#include "flow_cache.h"
 #include "flow_table.h"
 #include "ports.h"
 #include "stats.h"
 
 struct ft_table ft_tables[SY_MAX_TABLES];
+uint64_t ft_clock;
 
 static uint32_t n_flows_total;
 static uint32_t max_flows_total;
@@ -24,7 +28,71 @@ static struct ft_flow *timed; /* entries with an idle or hard timeout */
 
 static const struct sy_flow_key zero_key;
 
+/* --- the change clock (flow_cache.h, "Invalidation") --- */
+
+/* Table t changed in a way a lookup may see: after the change is visible,
+ * before anything it retired can be freed. */
+static void
+table_tick(unsigned int t)
+{
+	uint64_t now = ft_clock + 1;
+
+	__atomic_store_n(&ft_clock, now, __ATOMIC_RELEASE);
+	__atomic_store_n(&ft_tables[t].changed_at, now, __ATOMIC_RELEASE);
+}
+
 /* --- entries and action lists --- */
+
+static uint8_t
+acts_flags(const struct sy_action *a, uint16_t n)
+{
+	uint8_t flags = 0;
+
+	for (unsigned int i = 0; i < n; i++) {
+		switch (a[i].type) {
+		case SY_ACT_OUTPUT:
+		case SY_ACT_CONTROLLER:
+		case SY_ACT_GROUP:
+		case SY_ACT_METER:
+		case SY_ACT_SET_QUEUE:
+			break;
+		case SY_ACT_GOTO_TABLE:
+			flags |= FT_ACTS_GOTO;
+			break;
+		case SY_ACT_SET_FIELD:
+		case SY_ACT_PUSH_VLAN:
+		case SY_ACT_DEC_TTL:
+		case SY_ACT_WRITE_METADATA:
+			flags |= FT_ACTS_REWRITES;
+			break;
+		default: /* pop_vlan reads the next tag from the frame; and
+			  * anything new is assumed to, until it says otherwise */
+			flags |= FT_ACTS_REWRITES | FT_ACTS_OPAQUE;
+			break;
+		}
+	}
+	return flags;
+}
+
+/* Whether a rule with these actions passes a rewritten key to a later
+ * table: replacing them can change what that table answers. */
+static inline bool
+acts_steer(const struct ft_actions *fa)
+{
+	return (fa->flags & (FT_ACTS_REWRITES | FT_ACTS_GOTO)) ==
+	       (FT_ACTS_REWRITES | FT_ACTS_GOTO);
+}
+
+static uint32_t
+acts_hash(const struct sy_action *a, uint16_t n)
+{
+	const uint8_t *b = (const uint8_t *)a;
+	uint32_t h = 2166136261u ^ n;
+
+	for (size_t i = 0; i < n * sizeof(*a); i++)
+		h = (h ^ b[i]) * 16777619u;
+	return h;
+}
 
 static struct ft_actions *
 acts_new(const struct sy_action *a, uint16_t n)
@@ -36,6 +104,9 @@ acts_new(const struct sy_action *a, uint16_t n)
 	fa->refs = 0;
 	fa->used = 0;
 	fa->n = n;
+	fa->flags = acts_flags(a, n);
+	fa->dup_next = NULL;
+	fa->dup_hash = 0;
 	memcpy(fa->a, a, n * sizeof(fa->a[0]));
 	return fa;
 }
@@ -53,15 +124,24 @@ acts_unref(struct ft_actions *fa)
 		rcu_defer(&fa->rcu, acts_free_rcu);
 }
 
-/* Points f at fa (which readers may see at once). */
+/* Points f at fa (which readers may see at once).  When the old or the
+ * new list steers a rewritten key onward, the paths cached through f's
+ * table may pair the wrong rewrite with the next hop: the clock ticks
+ * before the store (an lcore that sees the new list sees the tick) and
+ * after it (a walk that saw the old list carries an older stamp). */
 static void
 acts_set(struct ft_flow *f, struct ft_actions *fa)
 {
 	struct ft_actions *old = f->acts;
+	bool steer = old && (acts_steer(old) || acts_steer(fa));
 
 	fa->refs++;
 	fa->used = 1;
+	if (steer)
+		table_tick(f->table_id);
 	rcu_store(&f->acts, fa);
+	if (steer)
+		table_tick(f->table_id);
 	if (old)
 		acts_unref(old);
 }
@@ -179,6 +259,7 @@ flow_remove(struct ft_flow *f, int reason, bool event)
 	cls_remove(&t->cls, &f->cr);
 	t->n_flows--;
 	t->touched = 1;
+	t->changed = 1;
 	n_flows_total--;
 	f->idle_timeout = f->hard_timeout = 0;
 	timed_update(f);
@@ -379,18 +460,56 @@ check_mod(unsigned int i, const struct sy_flow_mod *fm, int64_t *run_total,
 struct prep {
 	struct ft_flow *flow;    /* ADD: the entry, unless it replaces one */
 	struct ft_actions *acts; /* ADD, MODIFY */
+	bool own;                /* acts was made for this mod (not shared) */
 };
 
+/* The batch's instruction lists by content, so that identical ones are
+ * made once (open addressing over chains of equal hashes). */
+struct dedup {
+	struct ft_actions **slot;
+	uint32_t mask;
+};
+
+static struct ft_actions *
+dedup_find(struct dedup *dd, const struct sy_flow_mod *fm, uint32_t h)
+{
+	if (dd->slot == NULL)
+		return NULL;
+	for (struct ft_actions *fa = dd->slot[h & dd->mask]; fa; fa = fa->dup_next)
+		if (fa->dup_hash == h && fa->n == fm->n_actions &&
+		    memcmp(fa->a, fm->actions, fm->n_actions * sizeof(fa->a[0])) == 0)
+			return fa;
+	return NULL;
+}
+
+static void
+dedup_add(struct dedup *dd, struct ft_actions *fa, uint32_t h)
+{
+	if (dd->slot == NULL)
+		return;
+	fa->dup_hash = h;
+	fa->dup_next = dd->slot[h & dd->mask];
+	dd->slot[h & dd->mask] = fa;
+}
+
 static int
-prepare_mod(unsigned int i, const struct sy_flow_mod *fm, struct prep *p, struct sy_error *err)
+prepare_mod(unsigned int i, const struct sy_flow_mod *fm, struct prep *p, struct dedup *dd,
+	    struct sy_error *err)
 {
 	unsigned int cmd = fm->hdr.command;
+	uint32_t h;
 
 	if (cmd == SY_FC_DELETE || cmd == SY_FC_DELETE_STRICT)
 		return 0;
-	p->acts = acts_new(fm->actions, fm->n_actions);
-	if (p->acts == NULL)
-		return sy_fail(err, SY_E_NOSPC, "flow %u: out of memory", i);
+	h = acts_hash(fm->actions, fm->n_actions);
+	p->acts = dedup_find(dd, fm, h);
+	if (p->acts == NULL) {
+		p->acts = acts_new(fm->actions, fm->n_actions);
+		if (p->acts == NULL)
+			return sy_fail(err, SY_E_NOSPC, "flow %u: out of memory", i);
+		p->own = true;
+		dedup_add(dd, p->acts, h);
+	}
 	if (cmd != SY_FC_ADD)
 		return 0;
 	/* Even an ADD that pass 1 expects to replace an entry gets one: an
@@ -483,6 +602,7 @@ apply_mod(const struct sy_flow_mod *fm, struct prep *p, uint64_t now)
 		cls_insert(&ft_tables[t].cls, &f->cr, &fm->mask);
 		ft_tables[t].n_flows++;
 		ft_tables[t].touched = 1;
+		ft_tables[t].changed = 1;
 		n_flows_total++;
 		return 1;
 	case SY_FC_MODIFY:
@@ -520,6 +640,7 @@ dp_flow_mod(const struct sy_flow_mod *mods, unsigned int n, uint32_t *n_changed,
 	    struct sy_error *err)
 {
 	struct prep *prep;
+	struct dedup dd = { 0 };
 	int64_t run_total = n_flows_total;
 	uint64_t now;
 	int rc = 0;
@@ -530,15 +651,18 @@ dp_flow_mod(const struct sy_flow_mod *mods, unsigned int n, uint32_t *n_changed,
 	prep = calloc(n, sizeof(*prep));
 	if (prep == NULL)
 		return sy_fail(err, SY_E_NOSPC, "out of memory for a batch of %u flow-mods", n);
+	/* Without memory for it, no sharing: each mod gets its own list. */
+	for (dd.mask = 63; dd.mask < n; dd.mask = dd.mask * 2 + 1)
+		;
+	dd.slot = calloc(dd.mask + 1, sizeof(dd.slot[0]));
 
 	batch_gen++;
+	/* Passes 1 and 2 go together, mod by mod (one read of each mod while
+	 * it is in cache): preparing changes nothing a later check sees. */
 	for (unsigned int i = 0; i < n && rc == 0; i++) {
 		rc = check_mod(i, &mods[i], &run_total, err);
-		if (rc < 0)
-			err->index = (int)i;
-	}
-	for (unsigned int i = 0; i < n && rc == 0; i++) {
-		rc = prepare_mod(i, &mods[i], &prep[i], err);
+		if (rc == 0)
+			rc = prepare_mod(i, &mods[i], &prep[i], &dd, err);
 		if (rc < 0)
 			err->index = (int)i;
 	}
@@ -554,14 +678,18 @@ dp_flow_mod(const struct sy_flow_mod *mods, unsigned int n, uint32_t *n_changed,
 		if (ft_tables[t].touched) {
 			cls_publish(&ft_tables[t].cls);
 			ft_tables[t].touched = 0;
+			if (ft_tables[t].changed)
+				table_tick(t);
+			ft_tables[t].changed = 0;
 		}
 	for (unsigned int i = 0; i < n; i++) {
 		if (prep[i].flow)
 			flow_free_now(prep[i].flow);
-		if (prep[i].acts && !prep[i].acts->used)
+		if (prep[i].acts && prep[i].own && !prep[i].acts->used)
 			free(prep[i].acts);
 	}
 	free(prep);
+	free(dd.slot);
 	rcu_commit();
 	rcu_poll();
 	return rc;
@@ -756,6 +884,9 @@ ft_expire(uint64_t now)
 		if (ft_tables[t].touched) {
 			cls_publish(&ft_tables[t].cls);
 			ft_tables[t].touched = 0;
+			if (ft_tables[t].changed)
+				table_tick(t);
+			ft_tables[t].changed = 0;
 		}
 	rcu_commit();
 }
@@ -773,6 +904,7 @@ ft_init(uint32_t max_flows)
 		memset(&ft_tables[t], 0, sizeof(ft_tables[t]));
 		cls_init(&ft_tables[t].cls);
 	}
+	ft_clock = 0;
 	max_flows_total = max_flows;
 	n_flows_total = 0;
 	timed = NULL;

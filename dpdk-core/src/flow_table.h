@@ -21,10 +21,21 @@
  *   3. apply, in order: nothing can fail any more.  Then each touched table
  *      publishes (cls_publish()) and what was replaced or deleted is freed
  *      after an RCU grace period.
+ *   Passes 1 and 2 run mod by mod (check mod i, prepare mod i), as
+ *   nothing pass 2 does is visible to a later check.
  *   A failure in pass 1 or 2 leaves every table as it was.  Forwarding
  *   lcores may see the mods of a batch take effect one after the other
- *   during pass 3 (a few microseconds); a barrier after the batch (dp_barrier)
+ *   during pass 3 (milliseconds for 100K mods); a barrier after the batch (dp_barrier)
  *   guarantees that all of them are live.
+ *
+ * Invalidation of the lcores' flow caches (flow_cache.h)
+ *   When a batch (or an expiry) has added or removed rules of a table, its
+ *   publication ticks ft_clock and stores the tick in the table's
+ *   changed_at, after the classifier changes are visible and before the RCU
+ *   grace period of anything removed starts.  Replacing the action list of
+ *   an entry ticks only if the old or new list rewrites the key and goes on
+ *   to another table (before and after the pointer store).  Table settings
+ *   (miss behaviour) never tick: lcores read them per packet.
  *
  * OpenFlow semantics
  *   ADD of an identical match and priority replaces the entry's actions,
@@ -36,13 +47,22 @@
  *   or expired entry with SY_FF_SEND_FLOW_REM produces a flow-removed event.
  *
  * Readers
- *   Forwarding lcores reach an entry only through cls_lookup(); they read
- *   its rule, its counter index and its action list (an RCU pointer: MODIFY
- *   swaps it whole).  All the rest is the main lcore's.
+ *   Forwarding lcores reach an entry through cls_lookup() or through their
+ *   flow cache (flow_cache.h), which holds entry pointers for as long as
+ *   ft_table.changed_at of the entry's table says they are current; they
+ *   read its rule, its table id, its counter index and its action list (an
+ *   RCU pointer: MODIFY swaps it whole).  All the rest is the main lcore's.
+ *
+ * Batches are cheap
+ *   Identical instruction lists within a batch share one struct
+ *   ft_actions (a 5-tuple ACL of 100K entries that all say goto_table:1
+ *   holds one list, and forwarding lcores keep it in cache); the
+ *   classifier is asked for room once per (table, mask) per batch.
  */
 #ifndef SY_FLOW_TABLE_H
 #define SY_FLOW_TABLE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <rte_common.h>
@@ -53,21 +73,33 @@
 #include "classifier.h"
 #include "rcu.h"
 
-/* An instruction list, shared by the entries a MODIFY gave it to. */
+/* What an instruction list does to a packet that goes on to another table
+ * (ft_actions.flags; flow_cache.h says why it matters). */
+#define FT_ACTS_REWRITES 0x01 /* changes key fields a later table may match */
+#define FT_ACTS_OPAQUE 0x02   /* ...from bytes that are not in the key (pop_vlan) */
+#define FT_ACTS_GOTO 0x04     /* ends with goto_table */
+
+/* An instruction list, shared by the entries a MODIFY gave it to, and by
+ * the entries of one batch that were given identical lists. */
 struct ft_actions {
-	struct rcu_head rcu;
-	uint32_t refs; /* entries using it (main lcore only) */
-	uint8_t used;  /* given to an entry at least once */
 	uint16_t n;
+	uint8_t flags; /* FT_ACTS_* */
+	uint8_t used;  /* given to an entry at least once */
+	uint32_t refs; /* entries using it (main lcore only) */
+	struct rcu_head rcu;
+	struct ft_actions *dup_next; /* main lcore: the batch's dedup chain */
+	uint32_t dup_hash;
 	struct sy_action a[];
 };
 
+/* What a forwarding lcore reads comes first: one cache line holds the
+ * action list pointer, the counter index and the start of the rule. */
 struct ft_flow {
-	struct cls_rule cr;
 	struct ft_actions *acts; /* RCU */
 	uint32_t ctr_idx;        /* per-lcore counters: st_flow_ctr() */
+	uint8_t table_id;        /* never changes */
+	struct cls_rule cr;
 	/* main lcore only */
-	uint8_t table_id;
 	uint16_t flags;
 	uint16_t idle_timeout;
 	uint16_t hard_timeout;
@@ -84,14 +116,35 @@ struct ft_table {
 	/* read by forwarding lcores */
 	struct cls cls;
 	uint8_t miss; /* enum sy_table_miss */
+	uint64_t changed_at; /* ft_clock at its last change (flow_cache.h) */
 	/* main lcore only */
 	uint8_t touched; /* by the batch under way */
+	uint8_t changed; /* rules came or went in the batch under way */
 	uint32_t n_flows;
 	uint32_t max_flows; /* 0: only the switch's limit */
 	char name[SY_NAME_MAX];
 } __rte_cache_aligned;
 
 extern struct ft_table ft_tables[SY_MAX_TABLES];
+
+/* The change clock: ticks once per table change that can alter what a
+ * lookup answers (rules added or removed; the actions of a rule that
+ * rewrites the key for a later table replaced).  Read by forwarding lcores
+ * before they walk the tables; see flow_cache.h, "Invalidation". */
+extern uint64_t ft_clock;
+
+static inline uint64_t
+ft_clock_now(void)
+{
+	return __atomic_load_n(&ft_clock, __ATOMIC_ACQUIRE);
+}
+
+/* Whether table t changed after the clock read stamp. */
+static inline bool
+ft_table_changed_since(unsigned int t, uint64_t stamp)
+{
+	return __atomic_load_n(&ft_tables[t].changed_at, __ATOMIC_ACQUIRE) > stamp;
+}
 
 static inline const struct ft_flow *
 ft_flow_of(const struct cls_rule *r)

@@ -7,7 +7,9 @@
  *
  * The main lcore serves the control socket (ctl_server.h) and does every
  * slow-path change; every other lcore forwards (pipeline.h), so at least
- * two lcores are needed.  Ports given with --port are attached before the
+ * two lcores are needed.  Forwarding lcores may share a CPU: EAL's
+ * `--lcores 0@0,1@1,2@1` gives two of them on CPU 1 (PMD_STATS reports
+ * each one's CPU), and ports' rx queues are dealt over them (ports.h).  Ports given with --port are attached before the
  * socket is served.  SIGINT or SIGTERM stops the switch: forwarding lcores
  * first, then ports, then the socket, then EAL.  Any start-up error is one
  * line on stderr naming the problem, and a non-zero exit.

@@ -9,14 +9,24 @@
  *
  *     for each rx queue this lcore polls:       rte_eth_rx_burst
  *         parse every packet into a flow key    parse.h
- *         for each packet: table cascade        classifier.h (cls_lookup)
- *             from table 0: lookup, count, run the entry's instructions
- *             (actions.h) until one ends the packet or a miss drops it
+ *         look the whole burst up in the cache  flow_cache.h
+ *         for each packet:
+ *             a hit: along the cached entries,  running their actions
+ *             a miss: the table cascade         classifier.h, then cached
+ *                 from table 0: lookup, count, run the entry's
+ *                 instructions (actions.h) until one ends the packet or
+ *                 a miss drops it
  *     flush every tx buffer                     rte_eth_tx_burst
  *     report an RCU quiescent state
  *
- *   pl_lookup() is the one place a packet meets a table: a per-lcore
- *   exact-match cache slots in there, in front of the classifier.
+ *   Each stage runs over the whole burst before the next (pl_input()), so
+ *   that memory is prefetched a stage ahead: mbuf headers and data before
+ *   parsing, cache sets before comparing, each path's first entry and its
+ *   counters a few packets ahead.  Packets of one flow in a row ("trains")
+ *   share one cache answer, one validity check and, for a lone output, one
+ *   port lookup; the counters of a burst's hits are credited once per entry
+ *   and run of packets, and its drops freed in one bulk.  pl_lookup() is
+ *   the one place a packet meets a classifier.
  *
  * State
  *   Everything an lcore writes is in its struct pl_lcore (cache-aligned):
@@ -34,10 +44,29 @@
  *   when nothing is shared.  Unsent packets are freed and counted TX_FULL
  *   on the egress port.
  *
+ * Rx queues
+ *   A port has 1..SY_PORT_RXQ_MAX rx queues (RSS, or the driver's own
+ *   spreading); each (port, queue) is polled by exactly one lcore, listed in
+ *   that lcore's struct pl_pollq.  The lists are recomputed and the port
+ *   map republished whenever ports come, go, change admin state or queue
+ *   count (ports.h, "Placement").
+ *
+ * PMD counters (stats.h, struct st_pmd_ctr; dp_pmd_stats())
+ *   pl_worker_main() reads the TSC once per iteration, at its start (that
+ *   value is lc->now for the iteration); the cycles from one start to the
+ *   next are busy if the iteration received packets, idle if not (its sleep
+ *   included).  pl_run_once() counts received packets per lcore and per
+ *   (port, queue) in the lcore's own counters.  Tests that call
+ *   pl_run_once() by hand get packet counts but no cycles.
+ *
  * Idle sleep
  *   With pmd_sleep_max_us set, an iteration that received nothing on any
  *   queue sleeps (nanosleep, RCU offline), 1 us then doubling up to the
- *   maximum; any packet resets it.  0 means pure polling, as OVS.
+ *   maximum; any packet resets it.  0 means pure polling, as OVS.  An lcore
+ *   that polls no queue at all sleeps the same way, up to PL_NOQ_SLEEP_US
+ *   at least, whatever pmd_sleep_max_us says: it has nothing to poll, and
+ *   it may share its CPU with one that has (--lcores 1@1,2@1).  It wakes
+ *   to a new port map within that time.
  *
  * Threads
  *   pl_worker_main() and pl_run_once() run on a forwarding lcore (tests run
@@ -61,6 +90,7 @@
 #define PL_BURST 32
 #define PL_PORT_DIRECT 4096 /* port ids below this map to a slot by array */
 #define PL_NO_PORT 0xffff
+#define PL_NOQ_SLEEP_US 1000 /* longest sleep of an lcore without queues */
 /* A packet may visit at most this many tables (goto_table only goes
  * forward, so today only a safety net for recirculation to come). */
 #define PL_RECIRC_LIMIT SY_MAX_TABLES
@@ -76,10 +106,21 @@ struct pl_port {
 	rte_spinlock_t *txq_lock; /* nb_txq locks when queues are shared */
 };
 
-/* The ports one lcore polls (rx queue 0 of each). */
+/* One rx queue of one port. */
+struct pl_rxq {
+	uint16_t slot;  /* port slot */
+	uint16_t queue; /* rx queue of that port */
+};
+
+#define PL_POLL_MAX (SY_MAX_PORTS * SY_PORT_RXQ_MAX)
+
+/* The rx queues one lcore polls, in the order it polls them (port id, then
+ * queue).  Built by ports.c (ports_assign_rxqs(), see ports.h for the
+ * policy); n may be 0: that lcore only reports quiescent states (and
+ * sleeps, see "Idle sleep"). */
 struct pl_pollq {
 	uint16_t n;
-	uint16_t slot[SY_MAX_PORTS];
+	struct pl_rxq q[PL_POLL_MAX];
 };
 
 struct pl_portmap {
@@ -104,12 +145,20 @@ struct pl_txbuf {
 	struct rte_mbuf *pkts[PL_BURST];
 };
 
+struct flow_cache;
+
 /* One forwarding lcore. */
 struct pl_lcore {
 	unsigned int slot;     /* counter slot, RCU thread id, tx queue choice */
 	unsigned int lcore_id;
 	uint64_t now;          /* TSC at the current burst */
 	uint64_t sleep_ns;
+	struct flow_cache *fc; /* its flow cache (flow_cache.h), or NULL: none */
+	/* Packets dropped during a burst, freed in one go at its end (while
+	 * pl_input() runs; act_*() free at once otherwise). */
+	uint16_t n_dead;
+	uint8_t free_later;
+	struct rte_mbuf *dead[PL_BURST];
 	uint16_t n_txpend;
 	uint16_t txpend[SY_MAX_PORTS]; /* slots whose tx buffer holds packets */
 	struct pl_txbuf tx[SY_MAX_PORTS] __rte_cache_aligned;

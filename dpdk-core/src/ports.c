@@ -34,11 +34,12 @@ struct port {
 	bool admin_up;
 	bool link_up;
 	bool started;
+	bool paused; /* being reconfigured: neither polled nor sent to */
 	uint32_t id;
 	uint16_t dpdk_port;
 	uint16_t mtu;
 	uint16_t nb_txq;
-	unsigned int poll_slot; /* the lcore slot that polls it */
+	uint16_t n_rxq;
 	uint32_t speed;
 	rte_spinlock_t *txq_lock; /* when lcores share tx queues */
 	struct rte_device *dev;
@@ -129,13 +130,38 @@ portmap_alloc(void)
 	return calloc(1, sizeof(struct pl_portmap) + dp.n_slots * sizeof(struct pl_pollq));
 }
 
+void
+ports_assign_rxqs(const struct ports_rxq_load *in, unsigned int n_in, unsigned int n_lcores,
+		  struct pl_pollq *poll)
+{
+	unsigned int next = 0;
+
+	for (unsigned int l = 0; l < n_lcores; l++)
+		poll[l].n = 0;
+	for (unsigned int i = 0; i < n_in; i++)
+		for (uint16_t q = 0; q < in[i].n_rxq; q++) {
+			struct pl_pollq *pq = &poll[next];
+
+			pq->q[pq->n++] = (struct pl_rxq){ .slot = in[i].slot, .queue = q };
+			next = (next + 1) % n_lcores;
+		}
+}
+
+/* A port the pipeline may poll and send to. */
+static bool
+usable(const struct port *p)
+{
+	return p->admin_up && p->started && !p->paused;
+}
+
 /* Fills pm from the registry, publishes it and waits until no lcore uses
  * the previous one. */
 static void
 portmap_publish(struct pl_portmap *pm)
 {
 	struct port *list[SY_MAX_PORTS];
-	unsigned int n = sorted(list);
+	struct ports_rxq_load load[SY_MAX_PORTS];
+	unsigned int n = sorted(list), n_load = 0;
 	struct pl_portmap *old;
 
 	for (unsigned int i = 0; i < n; i++) {
@@ -146,7 +172,7 @@ portmap_publish(struct pl_portmap *pm)
 			.id = p->id,
 			.dpdk_port = p->dpdk_port,
 			.mtu = p->mtu,
-			.admin_up = p->admin_up,
+			.admin_up = usable(p),
 			.nb_txq = p->nb_txq,
 			.txq_lock = p->txq_lock,
 		};
@@ -157,13 +183,12 @@ portmap_publish(struct pl_portmap *pm)
 			pm->sparse[pm->n_sparse].slot = s;
 			pm->n_sparse++;
 		}
-		if (p->admin_up) {
-			struct pl_pollq *q = &pm->poll[p->poll_slot];
-
+		if (usable(p)) {
 			pm->flood[pm->n_flood++] = s;
-			q->slot[q->n++] = s;
+			load[n_load++] = (struct ports_rxq_load){ .slot = s, .n_rxq = p->n_rxq };
 		}
 	}
+	ports_assign_rxqs(load, n_load, dp.n_slots, pm->poll);
 	old = pl_portmap;
 	rcu_store(&pl_portmap, pm);
 	if (old)
@@ -184,7 +209,7 @@ describe(const struct port *p, struct sy_port_desc *d)
 	d->link_up = p->link_up;
 	memcpy(d->mac, p->mac.addr_bytes, 6);
 	d->link_speed = p->speed;
-	d->n_rxq = 1;
+	d->n_rxq = p->n_rxq;
 	d->n_txq = p->nb_txq;
 	snprintf(d->name, sizeof(d->name), "%s", p->name);
 	snprintf(d->driver, sizeof(d->driver), "%s", p->driver);
@@ -433,18 +458,152 @@ apply_mtu(struct port *p, uint16_t mtu, struct sy_error *err)
 		       rte_strerror(-rc));
 }
 
-/* Configures, sizes and starts the ethdev of p. */
+/* --- rx queues --- */
+
+/* What RSS hashes on when the device offers it: addresses and ports. */
+#define RSS_HF_WANTED (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP)
+
+/* The rx queue count port p gets for a request of want (0: the default:
+ * 1, or all of net_af_packet's qpairs), checked against its device. */
 static int
-setup(struct port *p, uint16_t mtu, struct sy_error *err)
+rxq_count(const struct port *p, const struct rte_eth_dev_info *info, uint16_t want,
+	  uint16_t *out, struct sy_error *err)
+{
+	bool afp = is_af_packet(p);
+	uint16_t max = info->max_rx_queues;
+
+	if (want == 0)
+		want = afp ? (uint16_t)RTE_MIN(max, SY_PORT_RXQ_MAX) : 1;
+	if (want > SY_PORT_RXQ_MAX)
+		return sy_fail(err, SY_E_INVAL, "port '%s': %u rx queues is out of range 1..%d",
+			       p->name, want, SY_PORT_RXQ_MAX);
+	if (want > max)
+		return sy_fail(err, SY_E_INVAL,
+			       "port '%s': %u rx queues asked, but %s has at most %u%s", p->name,
+			       want, info->driver_name, max,
+			       afp ? " (the qpairs= of its devargs)" : "");
+	/* af_packet's kernel fanout hashes frames over every socket it
+	 * opened: a socket nobody polls would swallow its share. */
+	if (afp && want != max)
+		return sy_fail(err, SY_E_INVAL,
+			       "port '%s': net_af_packet spreads frames over the %u sockets its "
+			       "devargs open (qpairs=%u); ask for %u rx queues, or attach it with "
+			       "qpairs=%u",
+			       p->name, max, max, max, want);
+	*out = want;
+	return 0;
+}
+
+/* net_tap refuses rx and tx queue counts that differ. */
+static bool
+same_rx_tx(const struct port *p)
+{
+	return strcmp(p->driver, "net_tap") == 0;
+}
+
+/* Sizes p's tx queues for n_rxq rx queues: one per forwarding lcore where
+ * the device has them, else fewer, shared under spinlocks (pipeline.h);
+ * net_tap gets as many as it has rx queues. */
+static int
+size_txq(struct port *p, const struct rte_eth_dev_info *info, uint16_t n_rxq,
+	 struct sy_error *err)
+{
+	uint16_t n = same_rx_tx(p) ? n_rxq : (uint16_t)RTE_MIN(dp.n_slots, info->max_tx_queues);
+	rte_spinlock_t *locks = NULL;
+
+	if (n > info->max_tx_queues)
+		return sy_fail(err, SY_E_INVAL, "port '%s': %u rx queues need as many tx queues, "
+			       "but %s has at most %u", p->name, n_rxq, info->driver_name,
+			       info->max_tx_queues);
+	if (n < dp.n_slots) {
+		locks = calloc(n, sizeof(*locks));
+		if (locks == NULL)
+			return sy_fail(err, SY_E_NOSPC, "port '%s': out of memory", p->name);
+		for (uint16_t q = 0; q < n; q++)
+			rte_spinlock_init(&locks[q]);
+	}
+	/* no lcore uses the old ones: the port is new, or paused */
+	free(p->txq_lock);
+	p->txq_lock = locks;
+	p->nb_txq = n;
+	return 0;
+}
+
+/* Configures the device with n_rxq rx queues (RSS over them where it has
+ * RSS) and p->nb_txq tx queues, and sets every queue up. */
+static int
+configure_queues(struct port *p, const struct rte_eth_dev_info *info, uint16_t n_rxq,
+		 struct rte_mempool *pool, struct sy_error *err)
 {
 	struct rte_eth_conf conf;
-	struct rte_eth_dev_info info;
-	struct rte_mempool *pool;
 	uint16_t nb_rxd = RX_DESC, nb_txd = TX_DESC, pid = p->dpdk_port;
 	int socket = rte_eth_dev_socket_id(pid), rc;
 
 	if (socket < 0)
 		socket = (int)rte_socket_id();
+	memset(&conf, 0, sizeof(conf));
+	/* Chained mbufs in and out wherever the device can, so that a later
+	 * MTU change needs no restart of the port. */
+	conf.rxmode.offloads |= info->rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER;
+	conf.txmode.offloads |= info->tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+	/* Several queues: RSS where the device hashes; others (af_packet's
+	 * fanout, tap's multiqueue, ring, vhost) spread by themselves. */
+	if (n_rxq > 1 && info->flow_type_rss_offloads) {
+		uint64_t hf = RSS_HF_WANTED & info->flow_type_rss_offloads;
+
+		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		conf.rx_adv_conf.rss_conf.rss_key = NULL; /* the driver's default key */
+		conf.rx_adv_conf.rss_conf.rss_hf = hf ? hf : info->flow_type_rss_offloads;
+	}
+	rc = rte_eth_dev_configure(pid, n_rxq, p->nb_txq, &conf);
+	if (rc != 0)
+		return sy_fail(err, SY_E_DEVICE, "port '%s': cannot configure %s with %u rx queues: %s",
+			       p->name, info->driver_name, n_rxq, rte_strerror(-rc));
+	rte_eth_dev_adjust_nb_rx_tx_desc(pid, &nb_rxd, &nb_txd);
+	for (uint16_t q = 0; q < n_rxq; q++) {
+		rc = rte_eth_rx_queue_setup(pid, q, nb_rxd, (unsigned int)socket, NULL, pool);
+		if (rc != 0)
+			return sy_fail(err, SY_E_DEVICE, "port '%s': cannot set up rx queue %u: %s",
+				       p->name, q, rte_strerror(-rc));
+	}
+	for (uint16_t q = 0; q < p->nb_txq; q++) {
+		rc = rte_eth_tx_queue_setup(pid, q, nb_txd, (unsigned int)socket, NULL);
+		if (rc != 0)
+			return sy_fail(err, SY_E_DEVICE, "port '%s': cannot set up tx queue %u: %s",
+				       p->name, q, rte_strerror(-rc));
+	}
+	return 0;
+}
+
+/* Starts the configured device and applies the port's state to it. */
+static int
+start(struct port *p, const struct rte_eth_dev_info *info, struct sy_error *err)
+{
+	uint16_t pid = p->dpdk_port;
+	int rc = rte_eth_dev_start(pid);
+
+	if (rc != 0)
+		return sy_fail(err, SY_E_DEVICE, "port '%s': cannot start %s: %s", p->name,
+			       info->driver_name, rte_strerror(-rc));
+	p->started = true;
+	rte_eth_promiscuous_enable(pid); /* a switch port; not every driver can */
+	if (!p->admin_up)
+		rte_eth_dev_set_link_down(pid);
+	rte_eth_macaddr_get(pid, &p->mac);
+	read_link(p);
+	return 0;
+}
+
+/* Configures, sizes and starts the ethdev of p, with n_rxq rx queues (0:
+ * the default, see rxq_count()). */
+static int
+setup(struct port *p, uint16_t mtu, uint16_t n_rxq, struct sy_error *err)
+{
+	struct rte_eth_dev_info info;
+	struct rte_mempool *pool;
+	uint16_t pid = p->dpdk_port;
+	int rc;
+
 	rc = rte_eth_dev_info_get(pid, &info);
 	if (rc != 0)
 		return sy_fail(err, SY_E_DEVICE, "port '%s': no device info: %s", p->name,
@@ -454,55 +613,100 @@ setup(struct port *p, uint16_t mtu, struct sy_error *err)
 	if (info.max_rx_queues == 0 || info.max_tx_queues == 0)
 		return sy_fail(err, SY_E_DEVICE, "port '%s': %s has no rx or no tx queue", p->name,
 			       info.driver_name);
-	p->nb_txq = (uint16_t)RTE_MIN(dp.n_slots, info.max_tx_queues);
-	if (p->nb_txq < dp.n_slots) {
-		p->txq_lock = calloc(p->nb_txq, sizeof(*p->txq_lock));
-		if (p->txq_lock == NULL)
-			return sy_fail(err, SY_E_NOSPC, "port '%s': out of memory", p->name);
-		for (uint16_t q = 0; q < p->nb_txq; q++)
-			rte_spinlock_init(&p->txq_lock[q]);
-	}
+	if (rxq_count(p, &info, n_rxq, &p->n_rxq, err) < 0 ||
+	    size_txq(p, &info, p->n_rxq, err) < 0)
+		return -1;
 
 	pool = rx_pool(p, err);
 	if (pool == NULL)
 		return -1;
-	memset(&conf, 0, sizeof(conf));
-	/* Chained mbufs in and out wherever the device can, so that a later
-	 * MTU change needs no restart of the port. */
-	conf.rxmode.offloads |= info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER;
-	conf.txmode.offloads |= info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
-	rc = rte_eth_dev_configure(pid, 1, p->nb_txq, &conf);
-	if (rc != 0)
-		return sy_fail(err, SY_E_DEVICE, "port '%s': cannot configure %s: %s", p->name,
-			       info.driver_name, rte_strerror(-rc));
-	rte_eth_dev_adjust_nb_rx_tx_desc(pid, &nb_rxd, &nb_txd);
-	rc = rte_eth_rx_queue_setup(pid, 0, nb_rxd, (unsigned int)socket, NULL, pool);
-	if (rc != 0)
-		return sy_fail(err, SY_E_DEVICE, "port '%s': cannot set up its rx queue: %s",
-			       p->name, rte_strerror(-rc));
-	for (uint16_t q = 0; q < p->nb_txq; q++) {
-		rc = rte_eth_tx_queue_setup(pid, q, nb_txd, (unsigned int)socket, NULL);
-		if (rc != 0)
-			return sy_fail(err, SY_E_DEVICE, "port '%s': cannot set up tx queue %u: %s",
-				       p->name, q, rte_strerror(-rc));
-	}
+	if (configure_queues(p, &info, p->n_rxq, pool, err) < 0)
+		return -1;
 	if (mtu) {
 		if (apply_mtu(p, mtu, err) < 0)
 			return -1;
 	} else if (rte_eth_dev_get_mtu(pid, &p->mtu) != 0 || p->mtu == 0) {
 		p->mtu = RTE_ETHER_MTU;
 	}
-	rc = rte_eth_dev_start(pid);
+	return start(p, &info, err);
+}
+
+/* Reconfigures a stopped port with n_rxq rx queues and the given MTU, and
+ * starts it again (configuring resets a device's MTU, so it is set anew). */
+static int
+restart(struct port *p, uint16_t n_rxq, uint16_t mtu, struct sy_error *err)
+{
+	struct rte_eth_dev_info info;
+	struct rte_mempool *pool;
+	int rc = rte_eth_dev_info_get(p->dpdk_port, &info);
+
 	if (rc != 0)
-		return sy_fail(err, SY_E_DEVICE, "port '%s': cannot start %s: %s", p->name,
-			       info.driver_name, rte_strerror(-rc));
-	p->started = true;
-	rte_eth_promiscuous_enable(pid); /* a switch port; not every driver can */
-	if (!p->admin_up)
-		rte_eth_dev_set_link_down(pid);
-	rte_eth_macaddr_get(pid, &p->mac);
-	read_link(p);
+		return sy_fail(err, SY_E_DEVICE, "port '%s': no device info: %s", p->name,
+			       rte_strerror(-rc));
+	pool = rx_pool(p, err);
+	if (pool == NULL || size_txq(p, &info, n_rxq, err) < 0)
+		return -1;
+	if (configure_queues(p, &info, n_rxq, pool, err) < 0 || apply_mtu(p, mtu, err) < 0)
+		return -1;
+	if (start(p, &info, err) < 0)
+		return -1;
+	p->n_rxq = n_rxq;
 	return 0;
+}
+
+/* Changes the rx queue count of a port (and its MTU with it, if mtu is not
+ * 0): takes the port out of the pipeline (a port map where it is not
+ * usable: its queues are not polled, output to it counts PORT_DOWN), stops
+ * it, reconfigures and restarts it.  On failure it restores the old queue
+ * count and MTU; if even that fails the port stays stopped.  The caller
+ * publishes the final port map; pm is used for the pause. */
+static int
+change_rxq(struct port *p, uint16_t n_rxq, uint16_t mtu, struct pl_portmap *pm,
+	   struct sy_error *err)
+{
+	uint16_t old_rxq = p->n_rxq, old_mtu = p->mtu;
+	struct sy_error again;
+	struct rte_eth_dev_info info;
+	uint16_t want;
+
+	if (rte_eth_dev_info_get(p->dpdk_port, &info) != 0) {
+		free(pm);
+		return sy_fail(err, SY_E_DEVICE, "port '%s': no device info", p->name);
+	}
+	if (rxq_count(p, &info, n_rxq, &want, err) < 0) {
+		free(pm);
+		return -1;
+	}
+	if (mtu == 0)
+		mtu = p->mtu;
+
+	p->paused = true;
+	portmap_publish(pm); /* no lcore polls it or sends to it now */
+	if (p->started) {
+		rte_eth_dev_stop(p->dpdk_port);
+		p->started = false;
+	}
+	if (restart(p, want, mtu, err) == 0) {
+		p->paused = false;
+		return 0;
+	}
+	RTE_LOG(WARNING, USER1, "switchyard: %s; restoring %u rx queues\n", err->msg, old_rxq);
+	if (restart(p, old_rxq, old_mtu, &again) == 0) {
+		size_t len = strlen(err->msg);
+
+		snprintf(err->msg + len, sizeof(err->msg) - len, "; it keeps %u rx queue%s",
+			 old_rxq, old_rxq == 1 ? "" : "s");
+	} else {
+		size_t len = strlen(err->msg);
+
+		snprintf(err->msg + len, sizeof(err->msg) - len,
+			 "; restoring %u rx queues failed too (%s): the port is stopped", old_rxq,
+			 again.msg);
+	}
+	if (err->code != SY_E_INVAL) /* an MTU the device refuses stays INVAL */
+		err->code = SY_E_DEVICE;
+	p->paused = false;
+	return -1;
 }
 
 static bool
@@ -541,21 +745,6 @@ lowest_free_id(void)
 	return id;
 }
 
-/* The lcore slot polling the fewest ports. */
-static unsigned int
-least_loaded_slot(void)
-{
-	unsigned int load[RTE_MAX_LCORE] = { 0 }, best = 0;
-
-	for (unsigned int s = 0; s < SY_MAX_PORTS; s++)
-		if (ports[s].used)
-			load[ports[s].poll_slot]++;
-	for (unsigned int i = 1; i < dp.n_slots; i++)
-		if (load[i] < load[best])
-			best = i;
-	return best;
-}
-
 int
 dp_port_add(const struct dp_port_add_req *req, struct sy_port_desc *out,
 	    struct sy_error *err)
@@ -588,6 +777,9 @@ dp_port_add(const struct dp_port_add_req *req, struct sy_port_desc *out,
 	if (req->mtu && (req->mtu < MTU_MIN || req->mtu > MTU_MAX))
 		return sy_fail(err, SY_E_INVAL, "port '%s': MTU %u is out of range %d..%d",
 			       req->name, req->mtu, MTU_MIN, MTU_MAX);
+	if (req->n_rxq > SY_PORT_RXQ_MAX)
+		return sy_fail(err, SY_E_INVAL, "port '%s': %u rx queues is out of range 1..%d",
+			       req->name, req->n_rxq, SY_PORT_RXQ_MAX);
 	if (n_ports == SY_MAX_PORTS)
 		return sy_fail(err, SY_E_NOSPC, "port '%s': the switch has its maximum of %d ports",
 			       req->name, SY_MAX_PORTS);
@@ -638,7 +830,6 @@ dp_port_add(const struct dp_port_add_req *req, struct sy_port_desc *out,
 	p->dpdk_port = pid;
 	p->id = req->id ? req->id : lowest_free_id();
 	p->admin_up = req->admin_up != 0;
-	p->poll_slot = least_loaded_slot();
 	snprintf(p->name, sizeof(p->name), "%s", req->name);
 	snprintf(p->devargs, sizeof(p->devargs), "%s", req->devargs);
 
@@ -648,7 +839,7 @@ dp_port_add(const struct dp_port_add_req *req, struct sy_port_desc *out,
 		teardown(p);
 		return -1;
 	}
-	if (setup(p, req->mtu, err) < 0) {
+	if (setup(p, req->mtu, req->n_rxq, err) < 0) {
 		free(pm);
 		teardown(p);
 		return -1;
@@ -656,6 +847,7 @@ dp_port_add(const struct dp_port_add_req *req, struct sy_port_desc *out,
 	p->used = true;
 	n_ports++;
 	reset_baselines(p);
+	st_rxq_rebase(slot);
 	portmap_publish(pm);
 
 	describe(p, out);
@@ -689,7 +881,7 @@ dp_port_mod(uint32_t port_id, uint16_t mtu, int admin, uint16_t n_rxq, struct sy
 	    struct sy_error *err)
 {
 	struct port *p = by_id(port_id);
-	struct pl_portmap *pm;
+	struct pl_portmap *pm, *pause;
 	bool changed = false;
 
 	if (p == NULL)
@@ -697,10 +889,26 @@ dp_port_mod(uint32_t port_id, uint16_t mtu, int admin, uint16_t n_rxq, struct sy
 	if (mtu && (mtu < MTU_MIN || mtu > MTU_MAX))
 		return sy_fail(err, SY_E_INVAL, "port '%s': MTU %u is out of range %d..%d",
 			       p->name, mtu, MTU_MIN, MTU_MAX);
+	if (n_rxq > SY_PORT_RXQ_MAX)
+		return sy_fail(err, SY_E_INVAL, "port '%s': %u rx queues is out of range 1..%d",
+			       p->name, n_rxq, SY_PORT_RXQ_MAX);
 	pm = portmap_alloc();
 	if (pm == NULL)
 		return sy_fail(err, SY_E_NOSPC, "port '%s': out of memory", p->name);
-	if (mtu && mtu != p->mtu) {
+	/* A new queue count (or a port that a failed change left stopped):
+	 * reconfigure it, with the new MTU if there is one. */
+	if ((n_rxq && n_rxq != p->n_rxq) || (n_rxq && !p->started)) {
+		pause = portmap_alloc();
+		if (pause == NULL) {
+			free(pm);
+			return sy_fail(err, SY_E_NOSPC, "port '%s': out of memory", p->name);
+		}
+		if (change_rxq(p, n_rxq, mtu, pause, err) < 0) {
+			portmap_publish(pm); /* back in the pipeline (if it runs) */
+			return -1;
+		}
+		changed = true;
+	} else if (mtu && mtu != p->mtu) {
 		if (apply_mtu(p, mtu, err) < 0) {
 			free(pm);
 			return -1;
@@ -709,13 +917,13 @@ dp_port_mod(uint32_t port_id, uint16_t mtu, int admin, uint16_t n_rxq, struct sy
 	}
 	if (admin >= 0 && (admin != 0) != p->admin_up) {
 		p->admin_up = admin != 0;
-		if (p->admin_up)
+		if (p->admin_up && p->started)
 			rte_eth_dev_set_link_up(p->dpdk_port);
 		changed = true;
 	}
 	if (changed) {
 		portmap_publish(pm); /* a port going down is no longer polled... */
-		if (!p->admin_up)
+		if (!p->admin_up && p->started)
 			rte_eth_dev_set_link_down(p->dpdk_port); /* ...before this */
 		read_link(p);
 	} else {

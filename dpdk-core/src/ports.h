@@ -14,19 +14,49 @@
  * Life of a port
  *   add: rte_dev_probe(devargs) (or adopt an ethdev EAL already created
  *   with --vdev), find the ethdev by the devargs name (the part before the
- *   first comma), configure 1 rx queue and one tx queue per forwarding
- *   lcore (fewer if the device has fewer: then lcores share them under a
- *   per-queue spinlock, see pipeline.h), set the MTU, start it, publish a
- *   new port map.  Any failure detaches whatever was probed.
+ *   first comma), configure its rx queues (see below) and one tx queue
+ *   per forwarding lcore (fewer if the device has fewer: then lcores
+ *   share them under a per-queue spinlock, see pipeline.h; net_tap, which
+ *   wants as many tx as rx queues, gets n_rxq tx queues), set the MTU,
+ *   start it, publish a new port map.  Any failure detaches whatever was probed.
  *   del: publish a port map without it, wait for an RCU grace period (no
  *   lcore polls it or holds packets for it), then stop, close and
  *   rte_dev_remove().  Flows that output to it stay and count NO_PORT.
  *   admin down: rte_eth_dev_set_link_down where the driver has it; the
  *   pipeline stops polling the port and drops output to it (PORT_DOWN).
  *
- * Placement
- *   Each port's rx queue 0 is polled by one forwarding lcore, the one with
- *   the fewest ports when it is added.
+ * Rx queues (SY_A_PORT_RXQ, 1..SY_PORT_RXQ_MAX)
+ *   A port has n_rxq rx queues, 1 unless asked otherwise.  With more than
+ *   one, a device that hashes (dev_info.flow_type_rss_offloads) is
+ *   configured for RSS on IP addresses and TCP/UDP ports (as much of that
+ *   as it offers, else whatever it offers), with its default key; devices
+ *   that spread by themselves (tap's multiqueue, vhost, ring: the sender
+ *   picks) get the queues as they are.  A device with fewer rx queues than
+ *   asked (dev_info.max_rx_queues) is refused with INVAL naming its
+ *   maximum.  net_af_packet is special: its devargs' qpairs=N opens N
+ *   sockets at probe time and the kernel's PACKET_FANOUT_HASH spreads
+ *   frames over all of them, so such a port has exactly N rx queues (the
+ *   default for it; asking for another count is refused, naming qpairs).
+ *   Changing n_rxq (dp_port_mod) takes the port out of the pipeline (its
+ *   queues unpolled, output to it counted PORT_DOWN), stops it,
+ *   reconfigures and restarts it with its MTU and admin state: a pause of
+ *   a few milliseconds on that port only (frames arriving meanwhile wait
+ *   in the device or the kernel, or are lost as on a full ring).  If it
+ *   fails the old queue count is restored and DEVICE reported; if even that
+ *   fails the port stays stopped (a later PORT_MOD with PORT_RXQ retries).
+ *
+ * Placement (ports_assign_rxqs)
+ *   Every rx queue of every port that is up is polled by exactly one
+ *   forwarding lcore.  Queues are dealt round robin over the lcores, in
+ *   order of port id then queue number, the deal continuing from one port
+ *   to the next: ports a (2 queues), b (1), c (2) on lcores 0 and 1 give
+ *   a/0 -> 0, a/1 -> 1, b/0 -> 0, c/0 -> 1, c/1 -> 0.  So every lcore polls
+ *   the same number of queues, give or take one, and a port's queues land
+ *   on different lcores.  It is recomputed, and a new port map published
+ *   under RCU, whenever a port is added, deleted, set up or down, or gets
+ *   another queue count.  It counts queues, not load: one busy queue and
+ *   one idle one weigh the same (OVS's cycles-based assignment, from the
+ *   per-queue counters of dp_pmd_stats(), is the natural next step).
  *
  * Guests
  *   net_vhost devargs without client= are probed with client=1: vhost-user
@@ -66,6 +96,19 @@
 #include <stdint.h>
 
 #include "dataplane.h"
+#include "pipeline.h"
+
+/* A port whose rx queues are to be polled: its slot and queue count. */
+struct ports_rxq_load {
+	uint16_t slot;
+	uint16_t n_rxq;
+};
+
+/* Deals the rx queues of ports (in the order given: port id order) to
+ * n_lcores lcores (>= 1), round robin (see "Placement"); fills poll[0..
+ * n_lcores-1].  A pure function. */
+void ports_assign_rxqs(const struct ports_rxq_load *ports, unsigned int n_ports,
+		       unsigned int n_lcores, struct pl_pollq *poll);
 
 int ports_init(struct sy_error *err);
 void ports_fini(void); /* detaches every port */

@@ -3,16 +3,27 @@
  * stats.c — summing per-lcore counters, flow counter indexes, dp_stats()
  * (see stats.h).
  */
+#define _GNU_SOURCE /* CPU_COUNT */
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_lcore.h>
+
 #include "dataplane.h"
+#include "datapath.h"
 #include "flow_table.h"
+#include "pipeline.h"
 #include "ports.h"
 #include "stats.h"
 
 static unsigned int n_slots;
 static struct st_lcore *slots[RTE_MAX_LCORE];
+
+/* PMD counter baselines (a clear; rxq: a new port), by slot. */
+static struct st_pmd_ctr pmd_base[RTE_MAX_LCORE];
+typedef uint64_t st_rxq_counts[SY_MAX_PORTS][SY_PORT_RXQ_MAX];
+static st_rxq_counts *rxq_base; /* n_slots of them */
 
 /* Flow counter indexes: a stack of freed ones, then fresh ones. */
 static uint32_t *free_idx;
@@ -21,12 +32,17 @@ static uint32_t next_fresh;
 
 #define LOAD(p) __atomic_load_n((p), __ATOMIC_RELAXED)
 
-void
+int
 st_init(unsigned int n, struct st_lcore *const *s)
 {
+	rxq_base = calloc(n, sizeof(*rxq_base));
+	if (rxq_base == NULL)
+		return -1;
+	memset(pmd_base, 0, sizeof(pmd_base));
 	n_slots = n;
 	for (unsigned int i = 0; i < n; i++)
 		slots[i] = s[i];
+	return 0;
 }
 
 void
@@ -40,6 +56,8 @@ st_fini(void)
 	free(free_idx);
 	free_idx = NULL;
 	n_free = cap_free = next_fresh = 0;
+	free(rxq_base);
+	rxq_base = NULL;
 	n_slots = 0;
 }
 
@@ -179,4 +197,91 @@ dp_stats(struct sy_dp_stats *out)
 	out->n_ports = ports_count();
 	out->n_flows = ft_count();
 	out->copies = st_copies_sum();
+}
+
+/* --- PMD counters --- */
+
+void
+st_pmd_read(unsigned int slot, struct st_pmd_ctr *out)
+{
+	const struct st_pmd_ctr *c = &slots[slot]->pmd;
+
+	out->packets = LOAD(&c->packets);
+	out->busy_cycles = LOAD(&c->busy_cycles);
+	out->idle_cycles = LOAD(&c->idle_cycles);
+	out->cache_hits = LOAD(&c->cache_hits);
+	out->cache_misses = LOAD(&c->cache_misses);
+	out->cls_lookups = LOAD(&c->cls_lookups);
+	out->cls_probes = LOAD(&c->cls_probes);
+}
+
+void
+st_rxq_rebase(unsigned int port_slot)
+{
+	for (unsigned int i = 0; i < n_slots; i++)
+		for (unsigned int q = 0; q < SY_PORT_RXQ_MAX; q++)
+			rxq_base[i][port_slot][q] = LOAD(&slots[i]->rxq_packets[port_slot][q]);
+}
+
+/* The CPU an EAL lcore is pinned to, or UINT32_MAX if it may run on
+ * several. */
+static uint32_t
+lcore_cpu(unsigned int lcore_id)
+{
+	rte_cpuset_t set = rte_lcore_cpuset(lcore_id);
+
+	if (CPU_COUNT(&set) != 1)
+		return UINT32_MAX;
+	for (unsigned int cpu = 0; cpu < CPU_SETSIZE; cpu++)
+		if (CPU_ISSET(cpu, &set))
+			return cpu;
+	return UINT32_MAX;
+}
+
+void
+dp_pmd_stats(dp_pmd_stats_cb cb, void *arg)
+{
+	const struct pl_portmap *pm = pl_portmap; /* the main lcore publishes it */
+	struct sy_pmd_stats *st = malloc(sizeof(*st));
+
+	if (st == NULL)
+		return;
+	for (unsigned int s = 0; s < n_slots; s++) {
+		const struct pl_pollq *pq = pm ? &pm->poll[s] : NULL;
+		struct st_pmd_ctr c;
+
+		memset(st, 0, sizeof(*st));
+		st_pmd_read(s, &c);
+		st->slot = s;
+		st->lcore_id = dp.lcore_id[s];
+		st->cpu = lcore_cpu(dp.lcore_id[s]);
+		st->packets = c.packets - pmd_base[s].packets;
+		st->busy_cycles = c.busy_cycles - pmd_base[s].busy_cycles;
+		st->idle_cycles = c.idle_cycles - pmd_base[s].idle_cycles;
+		st->cache_hits = c.cache_hits - pmd_base[s].cache_hits;
+		st->cache_misses = c.cache_misses - pmd_base[s].cache_misses;
+		st->cls_lookups = c.cls_lookups - pmd_base[s].cls_lookups;
+		st->cls_probes = c.cls_probes - pmd_base[s].cls_probes;
+		st->n_rxq = pq ? pq->n : 0;
+		for (unsigned int i = 0; pq && i < pq->n && i < SY_PMD_RXQ_MAX; i++) {
+			uint16_t ps = pq->q[i].slot, q = pq->q[i].queue;
+
+			st->rxq[i].port_id = pm->port[ps].id;
+			st->rxq[i].queue = q;
+			st->rxq[i].packets = LOAD(&slots[s]->rxq_packets[ps][q]) - rxq_base[s][ps][q];
+		}
+		cb(st, arg);
+	}
+	free(st);
+}
+
+void
+dp_pmd_stats_clear(void)
+{
+	for (unsigned int s = 0; s < n_slots; s++) {
+		st_pmd_read(s, &pmd_base[s]);
+		for (unsigned int p = 0; p < SY_MAX_PORTS; p++)
+			for (unsigned int q = 0; q < SY_PORT_RXQ_MAX; q++)
+				rxq_base[s][p][q] = LOAD(&slots[s]->rxq_packets[p][q]);
+	}
 }

@@ -11,6 +11,15 @@
  *   64-bit load is single-copy atomic, so a sum is never torn, only a
  *   moment old.
  *
+ * PMD counters
+ *   struct st_pmd_ctr says how an lcore spends its time (pipeline.h, "PMD
+ *   counters"); rxq_packets counts what it received from each (port slot,
+ *   queue), whichever lcore polled that queue before.  dp_pmd_stats()
+ *   reports one record per lcore, nothing summed, minus the baselines that
+ *   dp_pmd_stats_clear() stores; a new port gets fresh per-queue counts
+ *   (st_rxq_rebase()).  cache_hits, cache_misses, cls_lookups and
+ *   cls_probes are bumped by the flow cache and the classifier walk.
+ *
  * Invariants
  *   - Only the owning lcore writes its st_lcore.  Clearing is done by the
  *     main lcore storing a baseline (the sum at that moment) and reporting
@@ -72,6 +81,8 @@ struct st_pmd_ctr {
 /* The counters of one forwarding lcore (one "slot"). */
 struct st_lcore {
 	struct st_pmd_ctr pmd;
+	/* packets received from each (port slot, rx queue) by this lcore */
+	uint64_t rxq_packets[SY_MAX_PORTS][SY_PORT_RXQ_MAX];
 	struct st_port_ctr port[SY_MAX_PORTS];
 	uint64_t tbl_lookups[SY_MAX_TABLES];
 	uint64_t tbl_matched[SY_MAX_TABLES];
@@ -94,8 +105,9 @@ st_drop(struct st_lcore *c, unsigned int port_slot, enum sy_drop_reason why,
 
 /* --- main lcore --- */
 
-/* Registers the counters of each slot (the lcores' structs). */
-void st_init(unsigned int n_slots, struct st_lcore *const *slots);
+/* Registers the counters of each slot (the lcores' structs).  Returns 0,
+ * or -1 when out of memory for the baselines. */
+int st_init(unsigned int n_slots, struct st_lcore *const *slots);
 void st_fini(void);
 
 /* Sums over lcores, raw (no baseline). */
@@ -106,6 +118,12 @@ void st_flow_sum(uint32_t idx, struct st_flow_ctr *out); /* last_tsc: max */
 
 /* out -= base, field by field. */
 void st_port_sub(struct st_port_ctr *out, const struct st_port_ctr *base);
+
+/* One lcore's PMD counters, raw (no baseline). */
+void st_pmd_read(unsigned int slot, struct st_pmd_ctr *out);
+
+/* Fresh per-queue counts for a port slot (a new port): stores baselines. */
+void st_rxq_rebase(unsigned int port_slot);
 
 /* A counter index for a new flow, or -1 when the index space or memory is
  * exhausted. */

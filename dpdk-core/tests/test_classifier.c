@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_classifier.c — the tuple space search classifier: priorities across
- * subtables, rules sharing a mask and key, removal, many masks, and a
- * randomized cross-check against a linear scan.
+ * subtables, rules sharing a mask and key, removal, many masks, a
+ * randomized cross-check against a linear scan, and the wildcards a lookup
+ * reports (cls_lookup_wc()) being enough to answer every key they cover.
  */
 #include <stdlib.h>
 
@@ -426,6 +427,56 @@ randomized_vs_linear(void)
 	free(r);
 }
 
+/* What cls_lookup_wc() says it consulted is enough: any key equal to the
+ * packet's under wc gets the same rule (the flow cache relies on it), the
+ * probes are counted, and wc only grows. */
+static void
+wildcards_are_sufficient(void)
+{
+	enum { N = 2000, MASKS = 12, PKTS = 3000 };
+	struct sy_flow_key masks[MASKS];
+	struct trule *r = calloc(N, sizeof(*r));
+	uint64_t probes = 0;
+	int bad = 0, n = 0;
+	struct cls c;
+
+	for (int i = 0; i < MASKS; i++)
+		masks[i] = random_mask();
+	cls_init(&c);
+	while (n < N) {
+		struct sy_flow_key k = random_key();
+		const struct sy_flow_key *m = &masks[rnd() % MASKS];
+		uint16_t prio = (uint16_t)(rnd() % 50);
+
+		set_rule(&r[n], &k, m, prio);
+		if (cls_find_exact(&c, &r[n].cr.key, m, prio))
+			continue;
+		insert(&c, &r[n]);
+		n++;
+	}
+	cls_publish(&c);
+	for (int p = 0; p < PKTS; p++) {
+		struct sy_flow_key k = random_key(), k2 = random_key();
+		uint64_t wc[SY_FLOW_KEY_WORDS] = { 0 };
+		const uint64_t *kw = (const uint64_t *)&k;
+		uint64_t *k2w = (uint64_t *)&k2;
+		const struct cls_rule *hit = cls_lookup_wc(&c, &k, wc, &probes);
+
+		if (hit != lookup(&c, &k))
+			bad++;
+		/* k2: k's bits under wc, random elsewhere */
+		for (unsigned int w = 0; w < SY_FLOW_KEY_WORDS; w++)
+			k2w[w] = (kw[w] & wc[w]) | (k2w[w] & ~wc[w]);
+		if (lookup(&c, &k2) != hit)
+			bad++;
+	}
+	CHECK_EQ(bad, 0);
+	CHECK(probes >= PKTS);
+	rcu_sync();
+	cls_destroy(&c);
+	free(r);
+}
+
 struct visit_ctx {
 	int n;
 	int removed;
@@ -504,6 +555,7 @@ main(void)
 	RUN(churn_one_subtable);
 	RUN(many_masks);
 	RUN(randomized_vs_linear);
+	RUN(wildcards_are_sufficient);
 	RUN(visit_non_strict);
 	rcu_sync();
 	return sy_test_summary();

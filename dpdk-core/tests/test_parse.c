@@ -536,6 +536,54 @@ multi_segment(void)
 	CHECK_EQ(seg.key.tp_dst, 2000);
 }
 
+/* parse_packet() takes parse_fast() for the common frames: it must say
+ * exactly what the layered parser says, for those frames and for every
+ * frame near them (random bytes and lengths around UDP, TCP and L2
+ * frames). */
+static void
+fast_path_matches_layered(void)
+{
+	uint64_t x = 88172645463325252ull;
+	unsigned int differ = 0, fast = 0;
+
+	for (unsigned int i = 0; i < 20000; i++) {
+		struct pkt_spec s = pkt_default();
+		struct result a, b;
+		struct rte_mbuf *m;
+		uint8_t f[2048];
+		size_t len;
+
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		s.proto = (x & 1) ? 6 : 17;
+		s.payload = (int)((x >> 8) % 40);
+		if ((x >> 16) % 5 == 0)
+			s.l3_type = (x >> 20) % 3 ? 0x0806 : 0x0042; /* ARP, 802.3 */
+		len = pkt_build(&s, f);
+		/* a few random bytes changed, and sometimes the length */
+		for (unsigned int k = 0; k < (x >> 24) % 4; k++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			f[12 + (x >> 5) % (len - 12)] = (uint8_t)(x >> 40);
+		}
+		if ((x >> 33) % 4 == 0)
+			len = 10 + (x >> 35) % len;
+		m = pkt_mbuf(mp, f, len, 0);
+		if (m == NULL)
+			break;
+		memset(&a, 0, sizeof(a));
+		memset(&b, 0, sizeof(b));
+		a.ok = parse_packet(m, 7, &a.key, &a.lay, &a.why);
+		b.ok = parse_slow(m, 7, &b.key, &b.lay, &b.why);
+		fast += parse_fast(m, 7, &a.key, &a.lay);
+		rte_pktmbuf_free(m);
+		if (a.ok != b.ok || (a.ok && (memcmp(&a.key, &b.key, sizeof(a.key)) ||
+					      memcmp(&a.lay, &b.lay, sizeof(a.lay)))) ||
+		    (!a.ok && a.why != b.why))
+			differ++;
+	}
+	CHECK_EQ(differ, 0);
+	CHECK(fast > 10000); /* the fast path was taken, mostly */
+}
+
 int
 main(void)
 {
@@ -566,6 +614,7 @@ main(void)
 	RUN(ipv6_malformed);
 	RUN(never_past_the_end);
 	RUN(multi_segment);
+	RUN(fast_path_matches_layered);
 	rte_mempool_free(mp);
 	sy_test_eal_fini();
 	return sy_test_summary();

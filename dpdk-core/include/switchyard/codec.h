@@ -26,8 +26,18 @@
  *   below can be used without further checks; they still bound every read.
  *
  *   Typed helpers put and get the fixed structs (port desc, port stats,
- *   table desc, dp stats, dp info), the FLOW nest <-> struct sy_flow_mod (+
+ *   table desc, dp stats, pmd stats, dp info), the FLOW nest <-> struct sy_flow_mod (+
  *   struct sy_flow_stats in dumps), and whole ERROR messages.
+ *
+ * Replies in parts
+ *   A server answering with a lot (FLOW_DUMP) begins a reply, puts
+ *   attributes, and before each put checks sy_msg_part_full(): once the
+ *   message has passed SY_REPLY_PART_MAX it marks it sy_msg_set_more(b,
+ *   true), finishes and sends it, and begins the next part with the same
+ *   type, flags and xid.  The last part goes out without MORE.  So every
+ *   part holds whole top-level attributes and is at most SY_REPLY_PART_MAX
+ *   plus one attribute long.  A client keeps reading replies with the same
+ *   xid while SY_MSGF_MORE is set (an ERROR ends the answer).
  *
  * Framing on a stream
  *   sy_msg_frame() looks at the first bytes of a stream and says whether a
@@ -135,6 +145,18 @@ int sy_msg_finish(struct sy_msgbuf *b);
  * leaves the builder empty.  *len gets the message length. */
 uint8_t *sy_msg_steal(struct sy_msgbuf *b, size_t *len);
 
+/* Sets (or clears) SY_MSGF_MORE in the header of the message begun in b:
+ * "more parts of this reply follow". */
+void sy_msg_set_more(struct sy_msgbuf *b, bool more);
+
+/* The message begun in b has passed SY_REPLY_PART_MAX: time to send it as
+ * a part and begin the next one (see "Replies in parts"). */
+static inline bool
+sy_msg_part_full(const struct sy_msgbuf *b)
+{
+	return b->len > SY_REPLY_PART_MAX;
+}
+
 /* Bytes written so far (the message length once finished). */
 static inline size_t
 sy_msg_len(const struct sy_msgbuf *b)
@@ -218,6 +240,7 @@ void sy_put_port_stats(struct sy_msgbuf *b, const struct sy_port_stats *s);
 void sy_put_table_desc(struct sy_msgbuf *b, const struct sy_table_desc *d);
 void sy_put_dp_stats(struct sy_msgbuf *b, const struct sy_dp_stats *s);
 void sy_put_dp_info(struct sy_msgbuf *b, const struct sy_dp_info *i);
+void sy_put_pmd_stats(struct sy_msgbuf *b, const struct sy_pmd_stats *s);
 
 /* The getters also NUL-terminate the structs' char arrays, whatever came
  * over the wire. */
@@ -228,6 +251,8 @@ int sy_get_table_desc(const struct sy_attr *a, struct sy_table_desc *d, char *er
 		      size_t errlen);
 int sy_get_dp_stats(const struct sy_attr *a, struct sy_dp_stats *s, char *err, size_t errlen);
 int sy_get_dp_info(const struct sy_attr *a, struct sy_dp_info *i, char *err, size_t errlen);
+int sy_get_pmd_stats(const struct sy_attr *a, struct sy_pmd_stats *s, char *err,
+		     size_t errlen);
 
 /* Appends a FLOW nest: FLOW_HDR, FLOW_MATCH (key, mask), one FLOW_ACTION per
  * action and, if stats is not NULL, FLOW_STATS.  More than SY_MAX_ACTIONS
