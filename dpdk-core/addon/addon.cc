@@ -13,7 +13,10 @@
 //   constants              PROTO_VERSION, MSG_MAX, MAX_ACTIONS, FLOW_BATCH_MAX, ...
 //   validateFlowMod(mod)   null, or why the data plane would refuse mod
 //                          (sy_flow_mod_validate, the very check it runs)
-//   encodeFlowMod(mods)    the FLOW_MOD message the client would send (Buffer)
+//   encodeFlowMod(mods, xid?, { reference? })
+//                          the FLOW_MOD message the client would send (Buffer);
+//                          reference: property by property (convert.cc), not
+//                          by the bulk path (bulk.h): the two must agree
 //   decodeFlows(buf)       the FLOW attributes of a message, as flow-mods (+ stats)
 //   checkMessage(buf)      null, or what sy_msg_parse() finds wrong with buf
 // The last three are for tests and debugging.
@@ -22,6 +25,7 @@
 #include <memory>
 #include <string>
 
+#include "bulk.h"
 #include "client.h"
 #include "convert.h"
 
@@ -145,6 +149,10 @@ Napi::Object Constants(Napi::Env env) {
   o.Set("PORT_STATS_SIZE", sizeof(sy_port_stats));
   o.Set("TABLE_DESC_SIZE", sizeof(sy_table_desc));
   o.Set("DP_STATS_SIZE", sizeof(sy_dp_stats));
+  o.Set("PMD_STATS_SIZE", sizeof(sy_pmd_stats));
+  o.Set("PORT_RXQ_MAX", SY_PORT_RXQ_MAX);
+  o.Set("PMD_RXQ_MAX", SY_PMD_RXQ_MAX);
+  o.Set("REPLY_PART_MAX", SY_REPLY_PART_MAX);
   o.Set("FLOW_HDR_SIZE", sizeof(sy_flow_hdr));
   o.Set("FLOW_KEY_SIZE", sizeof(sy_flow_key));
   o.Set("ACTION_SIZE", sizeof(sy_action));
@@ -155,7 +163,7 @@ Napi::Value ValidateFlowMod(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::unique_ptr<sy_flow_mod> fm(new sy_flow_mod());
   char err[SY_ERRMSG_MAX];
-  FlowModFromJs(env, "mod", info[0], fm.get(), false);
+  FlowModFromJs(Ctx(env), "mod", info[0], fm.get(), false);
   if (sy_flow_mod_validate(fm.get(), err, sizeof(err)) < 0) return Napi::String::New(env, err);
   return env.Null();
 }
@@ -165,14 +173,13 @@ Napi::Value EncodeFlowMod(const Napi::CallbackInfo& info) {
   if (!info[0].IsArray()) throw Napi::TypeError::New(env, "mods: expected an array of flow-mods");
   Napi::Array mods = info[0].As<Napi::Array>();
   uint32_t xid = info[1].IsUndefined() ? 1 : (uint32_t)GetUint(env, "xid", info[1], 0xffffffffu);
-  std::unique_ptr<sy_flow_mod> fm(new sy_flow_mod());
   sy_msgbuf b = {};
   sy_msg_begin(&b, SY_MSG_FLOW_MOD, 0, xid);
   try {
-    for (uint32_t i = 0; i < mods.Length(); i++) {
-      FlowModFromJs(env, "mods[" + std::to_string(i) + "]", mods.Get(i), fm.get(), false);
-      sy_put_flow(&b, fm.get(), nullptr);
-    }
+    if (info[2].IsObject() && info[2].As<Napi::Object>().Get("reference").ToBoolean())
+      PutFlowMods(Ctx(env), mods, mods.Length(), &b);
+    else
+      PutFlowModsBulk(Ctx(env), mods, mods.Length(), &b);
   } catch (...) {
     sy_msg_free(&b);
     throw;
@@ -218,16 +225,16 @@ Napi::Value DecodeFlows(const Napi::CallbackInfo& info) {
   const sy_attr* a;
   uint32_t i = 0;
   std::unique_ptr<sy_flow_mod> fm(new sy_flow_mod());
+  Ctx c(env);
   sy_attr_iter_msg(&it, &m);
   while (sy_attr_next(&it, &a) > 0) {
     if (a->type != SY_A_FLOW) continue;
+    Scope scope(env);
     sy_flow_stats st;
     bool has;
     if (sy_get_flow(a, fm.get(), &st, &has, err, sizeof(err)) < 0)
       throw Napi::Error::New(env, err);
-    Napi::Object o = FlowModToJs(env, *fm);
-    if (has) o.Set("stats", FlowEntryToJs(env, *fm, st).Get("stats"));
-    arr.Set(i++, o);
+    napi_set_element(env, arr, i++, FlowModToJs(c, *fm, has ? &st : nullptr));
   }
   return arr;
 }
@@ -241,6 +248,7 @@ Napi::Value CheckMessage(const Napi::CallbackInfo& info) {
 }  // namespace
 
 Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
+  InitStrings(env);
   exports.Set("Client", Client::Init(env));
   exports.Set("fields", Fields(env));
   exports.Set("dropReasons", DropReasons(env));

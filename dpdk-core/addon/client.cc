@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "bulk.h"
 #include "convert.h"
 
 namespace sy {
@@ -24,6 +25,12 @@ namespace {
 const size_t kInInitial = 64 << 10;
 const size_t kInKeep = 1 << 20;        // larger idle input buffers are freed
 const size_t kReadBudget = 64u << 20;  // bytes per poll callback, then decode
+
+// "FLOW_DUMP", or "message 41" for a type this codec has no name for.
+std::string TypeName(uint16_t t) {
+  const char* n = sy_msg_type_name(t);
+  return n ? n : "message " + std::to_string(t);
+}
 
 }  // namespace
 
@@ -56,6 +63,8 @@ Napi::Function Client::Init(Napi::Env env) {
                          InstanceMethod<&Client::TableList>("tableList"),
                          InstanceMethod<&Client::TableMod>("tableMod"),
                          InstanceMethod<&Client::DpStats>("dpStats"),
+                         InstanceMethod<&Client::PmdStats>("pmdStats"),
+                         InstanceMethod<&Client::PmdStatsClear>("pmdStatsClear"),
                          InstanceMethod<&Client::Barrier>("barrier"),
                          InstanceMethod<&Client::Echo>("echo"),
                      });
@@ -100,10 +109,10 @@ Napi::Value Client::Request(Napi::Env env, sy_msgbuf* b, uint32_t xid, uint16_t 
     int e = b->error;
     sy_msg_free(b);
     if (e == EMSGSIZE)
-      throw Napi::RangeError::New(env, std::string(sy_msg_type_name(type)) +
+      throw Napi::RangeError::New(env, TypeName(type) +
                                            ": the request exceeds the protocol's " +
                                            std::to_string(SY_MSG_MAX >> 20) + " MB message limit");
-    throw Napi::Error::New(env, std::string(sy_msg_type_name(type)) + ": cannot encode the request");
+    throw Napi::Error::New(env, TypeName(type) + ": cannot encode the request");
   }
   if (state_ == State::kClosed) {
     sy_msg_free(b);
@@ -112,7 +121,7 @@ Napi::Value Client::Request(Napi::Env env, sy_msgbuf* b, uint32_t xid, uint16_t 
   size_t len;
   uint8_t* data = sy_msg_steal(b, &len);
   Napi::Promise::Deferred d = Napi::Promise::Deferred::New(env);
-  pending_.emplace(xid, Pending{d, op, type});
+  pending_.emplace(xid, Pending{d, op, type, {}, 0, {}, false});
   out_.push_back(OutBuf{data, len});
   Flush();
   UpdatePoll();
@@ -259,8 +268,9 @@ void Client::Disconnect(const std::string& reason, bool call_js) {
   Napi::HandleScope scope(env);
   unsigned gen = generation_;
   for (auto& kv : pend)
-    kv.second.deferred.Reject(
-        MakeError(env, "DISCONNECTED", -1, "disconnected from the data plane: " + reason).Value());
+    if (!kv.second.failed)  // (a failed answer's promise is settled already)
+      kv.second.deferred.Reject(
+          MakeError(env, "DISCONNECTED", -1, "disconnected from the data plane: " + reason).Value());
   Emit("disconnected", Napi::String::New(env, reason));
   // Drop the callback (it usually holds the JS wrapper, which holds us: a
   // strong root that would keep a closed client alive forever), unless it
@@ -453,9 +463,10 @@ void Client::HandleMessage(const uint8_t* buf, size_t len) {
     if (it != pending_.end()) {
       Pending p = std::move(it->second);
       pending_.erase(it);
-      p.deferred.Reject(
-          MakeError(env, "PROTO", -1, std::string("malformed reply from the data plane: ") + err)
-              .Value());
+      if (!p.failed)
+        p.deferred.Reject(
+            MakeError(env, "PROTO", -1, std::string("malformed reply from the data plane: ") + err)
+                .Value());
     }
     return;
   }
@@ -465,8 +476,22 @@ void Client::HandleMessage(const uint8_t* buf, size_t len) {
   }
   auto it = pending_.find(m.hdr.xid);
   if (it == pending_.end()) return;  // not ours (or already given up on)
+  if ((m.hdr.flags & SY_MSGF_MORE) && m.hdr.type != SY_MSG_ERROR) {
+    HandlePart(it->second, m);  // the answer goes on: the request stays pending
+    return;
+  }
   Pending p = std::move(it->second);
   pending_.erase(it);
+  if (p.failed) return;  // rejected on an earlier part
+  if (!p.attrs.empty() && m.hdr.type == p.type) {
+    // The last part of a reply kept as bytes: decode it whole.
+    p.attrs.append(reinterpret_cast<const char*>(m.attrs), m.attrs_len);
+    sy_msg whole = m;
+    whole.attrs = reinterpret_cast<const uint8_t*>(p.attrs.data());
+    whole.attrs_len = p.attrs.size();
+    HandleReply(p, whole);
+    return;
+  }
   HandleReply(p, m);
 }
 
@@ -486,21 +511,30 @@ const sy_attr* Need(Napi::Env env, const sy_msg& m, uint16_t t) {
   return a;
 }
 
+// Appends the attributes of type t in m to arr (from index *n on).
 template <typename T, typename Getter, typename ToJs>
-Napi::Array Collect(Napi::Env env, const sy_msg& m, uint16_t t, Getter get, ToJs to_js) {
-  Napi::Array arr = Napi::Array::New(env, sy_msg_count(&m, t));
+void Collect(Napi::Env env, Napi::Array arr, uint32_t* n, const sy_msg& m, uint16_t t, Getter get,
+             ToJs to_js) {
   sy_attr_iter it;
   const sy_attr* a;
-  uint32_t i = 0;
   char err[SY_CODEC_ERR_MAX];
   sy_attr_iter_msg(&it, &m);
   while (sy_attr_next(&it, &a) > 0) {
     if (a->type != t) continue;
     T v;
     if (get(a, &v, err, sizeof(err)) < 0) throw ProtoError(env, err);
-    arr.Set(i++, to_js(env, v));
+    arr.Set((*n)++, to_js(env, v));
   }
-  return arr;
+}
+
+// The flows of a dump: the bulk of what crosses here (bulk.h).
+void CollectFlows(Napi::Env env, Napi::Array arr, uint32_t* n, const sy_msg& m) {
+  try {
+    AppendFlowEntries(Ctx(env), arr, n, m);
+  } catch (const Napi::Error& e) {
+    if (e.Value().Get("code").IsUndefined()) throw ProtoError(env, e.Message());
+    throw;
+  }
 }
 
 int GetFlowEntry(const sy_attr* a, std::pair<sy_flow_mod, sy_flow_stats>* v, char* err,
@@ -508,11 +542,64 @@ int GetFlowEntry(const sy_attr* a, std::pair<sy_flow_mod, sy_flow_stats>* v, cha
   return sy_get_flow(a, &v->first, &v->second, nullptr, err, errlen);
 }
 
-Napi::Object FlowPairToJs(Napi::Env env, const std::pair<sy_flow_mod, sy_flow_stats>& v) {
-  return FlowEntryToJs(env, v.first, v.second);
-}
 
 }  // namespace
+
+void Client::AppendItems(Pending& p, const sy_msg& m) {
+  Napi::Env env(env_);
+  if (p.items.IsEmpty()) p.items = Napi::Persistent(Napi::Array::New(env));
+  Napi::Array arr = p.items.Value();
+  switch (p.op) {
+    case Op::kPortList:
+      Collect<sy_port_desc>(env, arr, &p.n_items, m, SY_A_PORT_DESC, sy_get_port_desc, PortDescToJs);
+      break;
+    case Op::kPortStats:
+      Collect<sy_port_stats>(env, arr, &p.n_items, m, SY_A_PORT_STATS, sy_get_port_stats, PortStatsToJs);
+      break;
+    case Op::kFlowDump:
+      CollectFlows(env, arr, &p.n_items, m);
+      break;
+    case Op::kTableList:
+      Collect<sy_table_desc>(env, arr, &p.n_items, m, SY_A_TABLE_DESC, sy_get_table_desc, TableDescToJs);
+      break;
+    case Op::kPmdStats:
+      Collect<sy_pmd_stats>(env, arr, &p.n_items, m, SY_A_PMD_STATS, sy_get_pmd_stats, PmdStatsToJs);
+      break;
+    default:
+      break;
+  }
+}
+
+void Client::HandlePart(Pending& p, const sy_msg& m) {
+  if (p.failed) return;
+  Napi::Env env(env_);
+  try {
+    if (m.hdr.type != p.type)
+      throw ProtoError(env, "a " + TypeName(m.hdr.type) + " reply to " + TypeName(p.type));
+    switch (p.op) {
+      case Op::kPortList:
+      case Op::kPortStats:
+      case Op::kFlowDump:
+      case Op::kTableList:
+      case Op::kPmdStats:
+        AppendItems(p, m);
+        break;
+      case Op::kHello:
+        throw ProtoError(env, "a HELLO reply in parts");
+      default:
+        if (p.attrs.size() + m.attrs_len > SY_MSG_MAX)
+          throw ProtoError(env, TypeName(p.type) + " reply over " + std::to_string(SY_MSG_MAX >> 20) + " MB");
+        p.attrs.append(reinterpret_cast<const char*>(m.attrs), m.attrs_len);
+        break;
+    }
+  } catch (const Napi::Error& e) {
+    p.failed = true;
+    p.items.Reset();
+    std::string().swap(p.attrs);
+    p.deferred.Reject(e.Value());
+    if (p.op == Op::kHello) Disconnect("bad HELLO reply", true);
+  }
+}
 
 void Client::HandleReply(Pending& p, const sy_msg& m) {
   Napi::Env env(env_);
@@ -531,8 +618,7 @@ void Client::HandleReply(Pending& p, const sy_msg& m) {
   }
   try {
     if (m.hdr.type != p.type)
-      throw ProtoError(env, std::string("a ") + (sy_msg_type_name(m.hdr.type) ?: "?") +
-                                " reply to " + sy_msg_type_name(p.type));
+      throw ProtoError(env, "a " + TypeName(m.hdr.type) + " reply to " + TypeName(p.type));
     Napi::Value v = env.Undefined();
     switch (p.op) {
       case Op::kHello: {
@@ -557,10 +643,13 @@ void Client::HandleReply(Pending& p, const sy_msg& m) {
         break;
       }
       case Op::kPortList:
-        v = Collect<sy_port_desc>(env, m, SY_A_PORT_DESC, sy_get_port_desc, PortDescToJs);
-        break;
       case Op::kPortStats:
-        v = Collect<sy_port_stats>(env, m, SY_A_PORT_STATS, sy_get_port_stats, PortStatsToJs);
+      case Op::kFlowDump:
+      case Op::kTableList:
+      case Op::kPmdStats:
+        AppendItems(p, m);
+        v = p.items.Value();
+        p.items.Reset();
         break;
       case Op::kFlowCount: {
         uint32_t n;
@@ -569,13 +658,6 @@ void Client::HandleReply(Pending& p, const sy_msg& m) {
         v = Napi::Number::New(env, n);
         break;
       }
-      case Op::kFlowDump:
-        v = Collect<std::pair<sy_flow_mod, sy_flow_stats>>(env, m, SY_A_FLOW, GetFlowEntry,
-                                                            FlowPairToJs);
-        break;
-      case Op::kTableList:
-        v = Collect<sy_table_desc>(env, m, SY_A_TABLE_DESC, sy_get_table_desc, TableDescToJs);
-        break;
       case Op::kTableDesc: {
         sy_table_desc d;
         if (sy_get_table_desc(Need(env, m, SY_A_TABLE_DESC), &d, err, sizeof(err)) < 0)
@@ -639,7 +721,7 @@ void Client::HandleEvent(const sy_msg& m) {
         return;
       ev.Set("type", "flow_removed");
       ev.Set("reason", reasons[reason]);
-      ev.Set("flow", FlowPairToJs(env, *v));
+      ev.Set("flow", Napi::Value(env, FlowEntryToJs(Ctx(env), v->first, v->second)));
       break;
     }
     case SY_MSG_PACKET_IN: {
@@ -688,6 +770,15 @@ void PutString(Napi::Env env, sy_msgbuf* b, uint16_t t, const std::string& where
   sy_msg_put_str(b, t, s.c_str());
 }
 
+// Rx queues of a port: 1..SY_PORT_RXQ_MAX.
+uint32_t GetRxq(Napi::Env env, const char* where, Napi::Value v) {
+  uint64_t n = GetUint(env, where, v, 0xffffffffu);
+  if (n == 0 || n > SY_PORT_RXQ_MAX)
+    throw Napi::RangeError::New(env, std::string(where) + ": " + std::to_string(n) +
+                                         " is out of range 1.." + std::to_string(SY_PORT_RXQ_MAX));
+  return (uint32_t)n;
+}
+
 }  // namespace
 
 Napi::Value Client::PortAdd(const Napi::CallbackInfo& info) {
@@ -715,6 +806,8 @@ Napi::Value Client::PortAdd(const Napi::CallbackInfo& info) {
       if (!admin.IsBoolean()) throw Napi::TypeError::New(env, "req.adminUp: expected a boolean");
       sy_msg_put_u32(&b, SY_A_PORT_ADMIN, admin.As<Napi::Boolean>().Value() ? 1 : 0);
     }
+    if (!req.Get("nRxq").IsUndefined())
+      sy_msg_put_u32(&b, SY_A_PORT_RXQ, GetRxq(env, "req.nRxq", req.Get("nRxq")));
   } catch (...) {
     sy_msg_free(&b);
     throw;
@@ -749,11 +842,14 @@ Napi::Value Client::PortMod(const Napi::CallbackInfo& info) {
     if (!a.IsBoolean()) throw Napi::TypeError::New(env, "change.adminUp: expected a boolean");
     admin = a.As<Napi::Boolean>().Value() ? 1 : 0;
   }
+  uint32_t rxq = 0;
+  if (!change.Get("nRxq").IsUndefined()) rxq = GetRxq(env, "change.nRxq", change.Get("nRxq"));
   uint32_t xid = NextXid();
   sy_msg_begin(&b, SY_MSG_PORT_MOD, 0, xid);
   sy_msg_put_u32(&b, SY_A_PORT_ID, id);
   if (mtu) sy_msg_put_u32(&b, SY_A_PORT_MTU, mtu);
   if (admin >= 0) sy_msg_put_u32(&b, SY_A_PORT_ADMIN, (uint32_t)admin);
+  if (rxq) sy_msg_put_u32(&b, SY_A_PORT_RXQ, rxq);
   return Request(env, &b, xid, SY_MSG_PORT_MOD, Op::kPortDesc);
 }
 
@@ -797,15 +893,11 @@ Napi::Value Client::FlowMod(const Napi::CallbackInfo& info) {
     d.Resolve(Napi::Number::New(env, 0));
     return d.Promise();
   }
-  std::unique_ptr<sy_flow_mod> fm(new sy_flow_mod());
   sy_msgbuf b = {};
   uint32_t xid = NextXid();
   sy_msg_begin(&b, SY_MSG_FLOW_MOD, 0, xid);
   try {
-    for (uint32_t i = 0; i < n; i++) {
-      FlowModFromJs(env, "mods[" + std::to_string(i) + "]", mods.Get(i), fm.get(), false);
-      sy_put_flow(&b, fm.get(), nullptr);
-    }
+    PutFlowModsBulk(Ctx(env), mods, n, &b);
   } catch (...) {
     sy_msg_free(&b);
     throw;
@@ -817,7 +909,7 @@ Napi::Value Client::FlowDump(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::unique_ptr<sy_flow_mod> fm(new sy_flow_mod());
   bool filter = !info[0].IsUndefined() && !info[0].IsNull();
-  if (filter) FlowModFromJs(env, "filter", info[0], fm.get(), true);
+  if (filter) FlowModFromJs(Ctx(env), "filter", info[0], fm.get(), true);
   sy_msgbuf b = {};
   uint32_t xid = NextXid();
   sy_msg_begin(&b, SY_MSG_FLOW_DUMP, 0, xid);
@@ -848,6 +940,20 @@ Napi::Value Client::DpStats(const Napi::CallbackInfo& info) {
   uint32_t xid = NextXid();
   sy_msg_begin(&b, SY_MSG_DP_STATS, 0, xid);
   return Request(info.Env(), &b, xid, SY_MSG_DP_STATS, Op::kDpStats);
+}
+
+Napi::Value Client::PmdStats(const Napi::CallbackInfo& info) {
+  sy_msgbuf b = {};
+  uint32_t xid = NextXid();
+  sy_msg_begin(&b, SY_MSG_PMD_STATS, 0, xid);
+  return Request(info.Env(), &b, xid, SY_MSG_PMD_STATS, Op::kPmdStats);
+}
+
+Napi::Value Client::PmdStatsClear(const Napi::CallbackInfo& info) {
+  sy_msgbuf b = {};
+  uint32_t xid = NextXid();
+  sy_msg_begin(&b, SY_MSG_PMD_STATS_CLEAR, 0, xid);
+  return Request(info.Env(), &b, xid, SY_MSG_PMD_STATS_CLEAR, Op::kVoid);
 }
 
 Napi::Value Client::Barrier(const Napi::CallbackInfo& info) {

@@ -11,6 +11,17 @@
 //   SY_MSG_MAX), decoded, and settle the promise waiting on their xid.
 //   Events (xid 0) go to the callback set with setCallback().
 //
+// Replies in parts
+//   An answer too big for one message (a dump of a million flows) comes as
+//   parts with SY_MSGF_MORE, then a last part without it (proto.h).  A part
+//   of a list (ports, port stats, flows, tables, PMD stats) is decoded into
+//   JS objects as soon as it arrives, appended to the array the promise
+//   will resolve with, and its bytes are freed: neither the whole answer
+//   nor the decoding waits for the last part.  Any other reply's parts are
+//   kept as attribute bytes and decoded together with the last.  An ERROR
+//   at any point rejects; a part that cannot be decoded rejects at once,
+//   and the answer's remaining parts are read and dropped.
+//
 // Lifetime
 //   While connected the JS object is held (it cannot be collected with a
 //   connection open) and the poll handle keeps the loop alive unless
@@ -58,12 +69,19 @@ class Client : public Napi::ObjectWrap<Client> {
     kTableList,
     kTableDesc,
     kDpStats,
+    kPmdStats,
     kEcho,
   };
   struct Pending {
     Napi::Promise::Deferred deferred;
     Op op;
     uint16_t type;
+    // Parts received so far (SY_MSGF_MORE): list items already decoded,
+    // or the attribute bytes of other replies.
+    Napi::Reference<Napi::Array> items;
+    uint32_t n_items = 0;
+    std::string attrs;
+    bool failed = false;  // rejected on a part: drop the rest of the answer
   };
   struct Conn;  // the uv handle and the fd; outlives us until uv_close completes
   struct OutBuf {
@@ -90,6 +108,8 @@ class Client : public Napi::ObjectWrap<Client> {
   Napi::Value TableList(const Napi::CallbackInfo& info);
   Napi::Value TableMod(const Napi::CallbackInfo& info);
   Napi::Value DpStats(const Napi::CallbackInfo& info);
+  Napi::Value PmdStats(const Napi::CallbackInfo& info);
+  Napi::Value PmdStatsClear(const Napi::CallbackInfo& info);
   Napi::Value Barrier(const Napi::CallbackInfo& info);
   Napi::Value Echo(const Napi::CallbackInfo& info);
 
@@ -109,6 +129,9 @@ class Client : public Napi::ObjectWrap<Client> {
   void DispatchBuffered();
   void HandleMessage(const uint8_t* buf, size_t len);
   void HandleReply(Pending& p, const sy_msg& m);
+  void HandlePart(Pending& p, const sy_msg& m);
+  // Decodes the list items of m and appends them to p.items (list ops only).
+  void AppendItems(Pending& p, const sy_msg& m);
   void HandleEvent(const sy_msg& m);
   void Emit(const char* kind, Napi::Value v);
   void Disconnect(const std::string& reason, bool call_js);

@@ -3,11 +3,14 @@
 // convert.cc — JavaScript values <-> flow.h / proto.h structs (convert.h).
 #include "convert.h"
 
+#include "bulk.h"
+
 #include <arpa/inet.h>
 
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 
 namespace sy {
 
@@ -15,6 +18,16 @@ namespace {
 
 const uint64_t kU64Max = ~0ull;
 const double kMaxSafe = 9007199254740991.0;  // 2^53 - 1
+
+const int kNumCommands = 6;
+
+// A failed napi call left an exception pending (a getter threw, ...): rethrow it.
+[[noreturn]] void ThrowPending(napi_env env) { throw Napi::Error::New(env); }
+
+#define SY_NAPI(env, call)                  \
+  do {                                      \
+    if ((call) != napi_ok) ThrowPending(env); \
+  } while (0)
 
 std::string Describe(Napi::Value v) {
   switch (v.Type()) {
@@ -39,20 +52,137 @@ std::string Describe(Napi::Value v) {
   }
 }
 
-[[noreturn]] void ThrowType(Napi::Env env, const std::string& where, const std::string& what) {
-  throw Napi::TypeError::New(env, where + ": " + what);
+std::string Describe(napi_env env, napi_value v) { return Describe(Napi::Value(env, v)); }
+
+[[noreturn]] void ThrowType(napi_env env, const Path& where, const std::string& what) {
+  throw Napi::TypeError::New(env, where.str() + ": " + what);
 }
 
-[[noreturn]] void ThrowRange(Napi::Env env, const std::string& where, const std::string& what) {
-  throw Napi::RangeError::New(env, where + ": " + what);
+[[noreturn]] void ThrowRange(napi_env env, const Path& where, const std::string& what) {
+  throw Napi::RangeError::New(env, where.str() + ": " + what);
 }
 
-bool IsPlainObject(Napi::Value v) {
-  return v.IsObject() && !v.IsArray() && !v.IsFunction() && !v.IsBuffer();
+inline napi_valuetype TypeOf(napi_env env, napi_value v) {
+  napi_valuetype t;
+  SY_NAPI(env, napi_typeof(env, v, &t));
+  return t;
 }
 
-// Strict unsigned parse of a decimal or 0x string; false on junk or overflow
-// (*overflow says which).
+inline bool IsNullish(napi_valuetype t) { return t == napi_undefined || t == napi_null; }
+
+// An object that is not an array, a function or a Buffer.
+bool IsPlainObject(napi_env env, napi_value v, napi_valuetype t) {
+  if (t != napi_object) return false;
+  bool b;
+  SY_NAPI(env, napi_is_array(env, v, &b));
+  if (b) return false;
+  SY_NAPI(env, napi_is_buffer(env, v, &b));
+  return !b;
+}
+
+bool IsPlainObject(Napi::Value v) { return IsPlainObject(v.Env(), v, v.Type()); }
+
+inline napi_value Get(const Ctx& c, napi_value o, JsKey k) {
+  napi_value r;
+  SY_NAPI(c.env, napi_get_property(c.env, o, c.key[k], &r));
+  return r;
+}
+
+inline void Set(const Ctx& c, napi_value o, JsKey k, napi_value v) {
+  SY_NAPI(c.env, napi_set_property(c.env, o, c.key[k], v));
+}
+
+inline napi_value NewObject(napi_env env) {
+  napi_value o;
+  SY_NAPI(env, napi_create_object(env, &o));
+  return o;
+}
+
+inline napi_value U32(napi_env env, uint32_t v) {
+  napi_value r;
+  SY_NAPI(env, napi_create_uint32(env, v, &r));
+  return r;
+}
+
+inline napi_value U64(napi_env env, uint64_t v) {
+  napi_value r;
+  SY_NAPI(env, napi_create_bigint_uint64(env, v, &r));
+  return r;
+}
+
+inline napi_value Str(napi_env env, const char* s, size_t len = NAPI_AUTO_LENGTH) {
+  napi_value r;
+  SY_NAPI(env, napi_create_string_utf8(env, s, len, &r));
+  return r;
+}
+
+// The string v, as UTF-8, into buf: its length, or size if it does not fit
+// (buf then holds a prefix, which no name or address is).  Throws a
+// TypeError naming where unless v is a string.
+size_t StrInto(napi_env env, const Path& where, napi_value v, char* buf, size_t size) {
+  if (TypeOf(env, v) != napi_string) ThrowType(env, where, "expected a string, got " + Describe(env, v));
+  size_t len;
+  SY_NAPI(env, napi_get_value_string_utf8(env, v, buf, size, &len));
+  return len + 1 >= size ? size : len;
+}
+
+std::string FullString(napi_env env, napi_value v) { return Napi::Value(env, v).As<Napi::String>().Utf8Value(); }
+
+// Names -> ids: a small open-addressing table (FNV-1a), filled once.
+class NameTable {
+ public:
+  NameTable(const char* const* names, int n) {
+    memset(slots_, 0, sizeof(slots_));
+    for (int id = 0; id < n; id++)
+      if (names[id]) Add(names[id], id);
+  }
+  // The id of the len bytes at s, or -1.
+  int Find(const char* s, size_t len) const {
+    for (unsigned i = Hash(s, len) & (kSize - 1);; i = (i + 1) & (kSize - 1)) {
+      const Slot& e = slots_[i];
+      if (!e.name) return -1;
+      if (e.len == len && memcmp(e.name, s, len) == 0) return e.id;
+    }
+  }
+
+ private:
+  static const unsigned kSize = 256;  // a power of two, over twice the names
+  struct Slot {
+    const char* name;
+    size_t len;
+    int id;
+  };
+  static unsigned Hash(const char* s, size_t len) {
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < len; i++) h = (h ^ (uint8_t)s[i]) * 16777619u;
+    return h;
+  }
+  void Add(const char* name, int id) {
+    size_t len = strlen(name);
+    unsigned i = Hash(name, len) & (kSize - 1);
+    while (slots_[i].name) i = (i + 1) & (kSize - 1);
+    slots_[i] = Slot{name, len, id};
+  }
+  Slot slots_[kSize];
+};
+
+const NameTable& FieldNames() {
+  static const NameTable* t = [] {
+    static const char* names[SY_F__MAX];
+    for (int id = 1; id < SY_F__MAX; id++) names[id] = sy_fields[id].name;
+    return new NameTable(names, SY_F__MAX);
+  }();
+  static_assert(SY_F__MAX < 100, "the field table fits its hash table");
+  return *t;
+}
+
+const NameTable& ActionNames() {
+  static const NameTable* t = new NameTable(sy_action_names, SY_ACT__MAX);
+  return *t;
+}
+
+}  // namespace
+
 bool ParseU64String(const std::string& s, uint64_t* out, bool* overflow) {
   size_t i = 0;
   unsigned base = 10;
@@ -80,29 +210,102 @@ bool ParseU64String(const std::string& s, uint64_t* out, bool* overflow) {
   return true;
 }
 
-uint64_t BigIntToU64(Napi::Env env, const std::string& where, Napi::Value v, uint64_t max) {
+namespace {
+
+uint64_t BigIntToU64(napi_env env, const Path& where, napi_value v, uint64_t max) {
   int sign = 0;
   size_t count = 2;
   uint64_t words[2] = {0, 0};
-  v.As<Napi::BigInt>().ToWords(&sign, &count, words);
+  SY_NAPI(env, napi_get_value_bigint_words(env, v, &sign, &count, words));
   bool zero = count == 0 || (count == 1 && words[0] == 0);
-  if (!zero && sign) ThrowRange(env, where, Describe(v) + " is negative");
+  if (!zero && sign) ThrowRange(env, where, Describe(env, v) + " is negative");
   if (count > 1 || words[0] > max)
-    ThrowRange(env, where, Describe(v) + " is out of range 0.." + std::to_string(max));
+    ThrowRange(env, where, Describe(env, v) + " is out of range 0.." + std::to_string(max));
   return zero ? 0 : words[0];
 }
 
-bool ParseMac(const std::string& s, uint8_t mac[6]) {
-  unsigned int b[6];
-  char tail;
-  int n = sscanf(s.c_str(), "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4],
-                 &b[5], &tail);
-  if (n != 6) return false;
-  // sscanf's %x skips blanks and takes signs: check the text itself.
-  for (char c : s)
-    if (!isxdigit((unsigned char)c) && c != ':') return false;
-  for (int i = 0; i < 6; i++) mac[i] = (uint8_t)b[i];
-  return true;
+uint64_t UintOf(napi_env env, const Path& where, napi_value v, uint64_t max) {
+  napi_valuetype t = TypeOf(env, v);
+  if (t == napi_number) {
+    double d;
+    SY_NAPI(env, napi_get_value_double(env, v, &d));
+    if (!std::isfinite(d) || d != std::floor(d))
+      ThrowType(env, where, "expected an integer, got " + Describe(env, v));
+    if (d < 0 || d > (double)max || d > kMaxSafe)
+      ThrowRange(env, where, Describe(env, v) + " is out of range 0.." + std::to_string(max));
+    return (uint64_t)d;
+  }
+  if (t == napi_bigint) return BigIntToU64(env, where, v, max);
+  ThrowType(env, where, "expected a number, got " + Describe(env, v));
+}
+
+uint64_t U64Of(napi_env env, const Path& where, napi_value v) {
+  napi_valuetype t = TypeOf(env, v);
+  if (t == napi_bigint) return BigIntToU64(env, where, v, kU64Max);
+  if (t == napi_string) {
+    std::string s = FullString(env, v);
+    uint64_t out;
+    bool overflow;
+    if (ParseU64String(s, &out, &overflow)) return out;
+    if (overflow) ThrowRange(env, where, Describe(env, v) + " does not fit in 64 bits");
+    ThrowType(env, where, "expected a bigint or a decimal or 0x string, got " + Describe(env, v));
+  }
+  if (t == napi_number) {
+    double d;
+    SY_NAPI(env, napi_get_value_double(env, v, &d));
+    if (!std::isfinite(d) || d != std::floor(d))
+      ThrowType(env, where, "expected an integer, got " + Describe(env, v));
+    if (d < 0 || d > kMaxSafe)
+      ThrowRange(env, where, Describe(env, v) + " is not a safe integer >= 0; pass a bigint");
+    return (uint64_t)d;
+  }
+  ThrowType(env, where, "expected a bigint, got " + Describe(env, v));
+}
+
+// An optional property of o: def when undefined.
+uint64_t OptUint(const Ctx& c, const Path& where, napi_value o, JsKey k, uint64_t max,
+                 uint64_t def) {
+  napi_value v = Get(c, o, k);
+  if (TypeOf(c.env, v) == napi_undefined) return def;
+  return UintOf(c.env, Path(where, kKeyNames[k]), v, max);
+}
+
+// A required property of o.
+napi_value Need(const Ctx& c, const Path& where, napi_value o, JsKey k) {
+  napi_value v = Get(c, o, k);
+  if (TypeOf(c.env, v) == napi_undefined) ThrowType(c.env, Path(where, kKeyNames[k]), "missing");
+  return v;
+}
+
+}  // namespace
+
+static int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Six groups of one or two hex digits, separated by ':'.
+bool ParseMac(const char* s, size_t len, uint8_t mac[6]) {
+  size_t i = 0;
+  for (int g = 0; g < 6; g++) {
+    if (g > 0) {
+      if (i >= len || s[i] != ':') return false;
+      i++;
+    }
+    int d0 = i < len ? HexDigit(s[i]) : -1;
+    if (d0 < 0) return false;
+    i++;
+    int d1 = i < len ? HexDigit(s[i]) : -1;
+    if (d1 >= 0) {
+      mac[g] = (uint8_t)(d0 << 4 | d1);
+      i++;
+    } else {
+      mac[g] = (uint8_t)d0;
+    }
+  }
+  return i == len;
 }
 
 bool MaskIsFull(const uint8_t* m, unsigned width) {
@@ -117,8 +320,7 @@ bool MaskIsZero(const uint8_t* m, unsigned width) {
   return true;
 }
 
-const char* const kCommands[] = {nullptr, "add", "modify", "modify_strict", "delete",
-                                 "delete_strict"};
+namespace {
 
 std::string Join(const char* const* names, int from, int to) {
   std::string s;
@@ -134,53 +336,113 @@ Napi::BigInt Big(Napi::Env env, uint64_t v) { return Napi::BigInt::New(env, v); 
 
 std::string CString(const char* s, size_t max) { return std::string(s, strnlen(s, max)); }
 
+// The keys and constant strings of one environment (its instance data): an
+// array of internalized strings, as V8 keeps property names (a property set
+// or read with one needs no string lookup), in the order of struct Ctx.
+// (Node-API before version 10 refers to objects only, not to strings.)  The
+// reference lives as long as the environment, which frees it.
+struct Strings {
+  napi_ref array;
+};
+const uint32_t kNumStrings = K__MAX + SY_F__MAX + SY_ACT__MAX + kNumCommands + 2;
+
+// The internalized string s: the key of a property named s.
+napi_value Internalized(napi_env env, const char* s) {
+  napi_value o, u, names, k;
+  SY_NAPI(env, napi_create_object(env, &o));
+  SY_NAPI(env, napi_get_undefined(env, &u));
+  SY_NAPI(env, napi_set_named_property(env, o, s, u));
+  SY_NAPI(env, napi_get_all_property_names(env, o, napi_key_own_only, napi_key_all_properties,
+                                           napi_key_keep_numbers, &names));
+  SY_NAPI(env, napi_get_element(env, names, 0, &k));
+  return k;
+}
+
+
 }  // namespace
+
+// --------------------------------------------------------------------------
+// Paths, keys, names
+
+const char* const kKeyNames[K__MAX] = {
+#define SY_X_NAME(name) #name,
+    SY_JS_KEYS(SY_X_NAME)
+#undef SY_X_NAME
+};
+
+const char* const kCommands[6] = {nullptr, "add", "modify", "modify_strict", "delete",
+                                  "delete_strict"};
+
+int FieldIdByName(const char* s, size_t len) { return FieldNames().Find(s, len); }
+int ActionIdByName(const char* s, size_t len) { return ActionNames().Find(s, len); }
+
+std::string Path::str() const {
+  std::string s = parent_ ? parent_->str() : std::string();
+  if (key_) {
+    if (parent_) s += '.';
+    s += key_;
+  } else {
+    s += '[' + std::to_string(index_) + ']';
+  }
+  return s;
+}
+
+void InitStrings(Napi::Env env) {
+  Napi::HandleScope scope(env);
+  napi_value arr;
+  SY_NAPI(env, napi_create_array_with_length(env, kNumStrings, &arr));
+  uint32_t i = 0;
+  auto add = [&](const char* s) {
+    if (s) SY_NAPI(env, napi_set_element(env, arr, i, Internalized(env, s)));
+    i++;
+  };
+  for (int k = 0; k < K__MAX; k++) add(kKeyNames[k]);
+  for (int f = 0; f < SY_F__MAX; f++) add(f ? sy_fields[f].name : nullptr);
+  for (int a = 0; a < SY_ACT__MAX; a++) add(sy_action_names[a]);
+  for (int c = 0; c < kNumCommands; c++) add(kCommands[c]);
+  napi_value pack, build;
+  InitBulk(env, &pack, &build);
+  SY_NAPI(env, napi_set_element(env, arr, i++, pack));
+  SY_NAPI(env, napi_set_element(env, arr, i++, build));
+  Strings* s = new Strings();
+  SY_NAPI(env, napi_create_reference(env, arr, 1, &s->array));
+  env.SetInstanceData<Strings>(s);  // deleted with the environment
+}
+
+Ctx::Ctx(Napi::Env e) : env(e) {
+  napi_value arr;
+  SY_NAPI(env, napi_get_reference_value(env, e.GetInstanceData<Strings>()->array, &arr));
+  uint32_t i = 0;
+  auto next = [&]() {
+    napi_value v;
+    SY_NAPI(env, napi_get_element(env, arr, i++, &v));
+    return v;
+  };
+  for (int k = 0; k < K__MAX; k++) key[k] = next();
+  for (int f = 0; f < SY_F__MAX; f++) field[f] = next();
+  for (int a = 0; a < SY_ACT__MAX; a++) action[a] = next();
+  for (int c = 0; c < kNumCommands; c++) cmd[c] = next();
+  pack = next();
+  build = next();
+}
 
 // --------------------------------------------------------------------------
 // Numbers
 
-uint64_t GetUint(Napi::Env env, const std::string& where, Napi::Value v, uint64_t max) {
-  if (v.IsNumber()) {
-    double d = v.As<Napi::Number>().DoubleValue();
-    if (!std::isfinite(d) || d != std::floor(d))
-      ThrowType(env, where, "expected an integer, got " + Describe(v));
-    if (d < 0 || d > (double)max || d > kMaxSafe)
-      ThrowRange(env, where, Describe(v) + " is out of range 0.." + std::to_string(max));
-    return (uint64_t)d;
-  }
-  if (v.IsBigInt()) return BigIntToU64(env, where, v, max);
-  ThrowType(env, where, "expected a number, got " + Describe(v));
+uint64_t GetUint(Napi::Env env, const Path& where, Napi::Value v, uint64_t max) {
+  return UintOf(env, where, v, max);
 }
 
-uint64_t GetU64(Napi::Env env, const std::string& where, Napi::Value v) {
-  if (v.IsBigInt()) return BigIntToU64(env, where, v, kU64Max);
-  if (v.IsString()) {
-    std::string s = v.As<Napi::String>().Utf8Value();
-    uint64_t out;
-    bool overflow;
-    if (ParseU64String(s, &out, &overflow)) return out;
-    if (overflow) ThrowRange(env, where, Describe(v) + " does not fit in 64 bits");
-    ThrowType(env, where, "expected a bigint or a decimal or 0x string, got " + Describe(v));
-  }
-  if (v.IsNumber()) {
-    double d = v.As<Napi::Number>().DoubleValue();
-    if (!std::isfinite(d) || d != std::floor(d))
-      ThrowType(env, where, "expected an integer, got " + Describe(v));
-    if (d < 0 || d > kMaxSafe)
-      ThrowRange(env, where, Describe(v) + " is not a safe integer >= 0; pass a bigint");
-    return (uint64_t)d;
-  }
-  ThrowType(env, where, "expected a bigint, got " + Describe(v));
-}
+uint64_t GetU64(Napi::Env env, const Path& where, Napi::Value v) { return U64Of(env, where, v); }
 
-uint64_t GetUintOpt(Napi::Env env, const std::string& where, Napi::Object o, const char* key,
+uint64_t GetUintOpt(Napi::Env env, const Path& where, Napi::Object o, const char* key,
                     uint64_t max, uint64_t def) {
   Napi::Value v = o.Get(key);
   if (v.IsUndefined()) return def;
-  return GetUint(env, where + "." + key, v, max);
+  return GetUint(env, Path(where, key), v, max);
 }
 
-std::string GetString(Napi::Env env, const std::string& where, Napi::Value v) {
+std::string GetString(Napi::Env env, const Path& where, Napi::Value v) {
   if (!v.IsString()) ThrowType(env, where, "expected a string, got " + Describe(v));
   return v.As<Napi::String>().Utf8Value();
 }
@@ -188,15 +450,16 @@ std::string GetString(Napi::Env env, const std::string& where, Napi::Value v) {
 // --------------------------------------------------------------------------
 // Fields
 
-void ParseField(Napi::Env env, const std::string& where, const sy_field_info& f, Napi::Value v,
+void ParseField(napi_env env, const Path& where, const sy_field_info& f, napi_value v,
                 uint8_t out[16]) {
   memset(out, 0, 16);
+  char buf[64];
   switch (f.kind) {
     case SY_KIND_U8:
     case SY_KIND_U16:
     case SY_KIND_U32: {
       uint64_t max = f.width >= 8 ? kU64Max : (1ull << (8 * f.width)) - 1;
-      uint64_t x = GetUint(env, where, v, max);
+      uint64_t x = UintOf(env, where, v, max);
       if (f.width == 1) {
         uint8_t y = (uint8_t)x;
         memcpy(out, &y, 1);
@@ -210,36 +473,68 @@ void ParseField(Napi::Env env, const std::string& where, const sy_field_info& f,
       return;
     }
     case SY_KIND_U64: {
-      uint64_t x = GetU64(env, where, v);
+      uint64_t x = U64Of(env, where, v);
       memcpy(out, &x, 8);
       return;
     }
     case SY_KIND_MAC: {
-      std::string s = GetString(env, where, v);
-      if (!ParseMac(s, out))
-        ThrowType(env, where, Describe(v) + " is not a MAC address (aa:bb:cc:dd:ee:ff)");
+      size_t len = StrInto(env, where, v, buf, sizeof(buf));
+      if (len >= sizeof(buf) || !ParseMac(buf, len, out))
+        ThrowType(env, where, Describe(env, v) + " is not a MAC address (aa:bb:cc:dd:ee:ff)");
       return;
     }
     case SY_KIND_IPV4: {
-      std::string s = GetString(env, where, v);
+      size_t len = StrInto(env, where, v, buf, sizeof(buf));
       struct in_addr a;
-      if (inet_pton(AF_INET, s.c_str(), &a) != 1)
-        ThrowType(env, where, Describe(v) + " is not an IPv4 address");
+      if (len >= sizeof(buf) || strlen(buf) != len || inet_pton(AF_INET, buf, &a) != 1)
+        ThrowType(env, where, Describe(env, v) + " is not an IPv4 address");
       uint32_t h = ntohl(a.s_addr);
       memcpy(out, &h, 4);
       return;
     }
     case SY_KIND_IPV6: {
-      std::string s = GetString(env, where, v);
-      if (inet_pton(AF_INET6, s.c_str(), out) != 1)
-        ThrowType(env, where, Describe(v) + " is not an IPv6 address");
+      size_t len = StrInto(env, where, v, buf, sizeof(buf));
+      if (len >= sizeof(buf) || strlen(buf) != len || inet_pton(AF_INET6, buf, out) != 1)
+        ThrowType(env, where, Describe(env, v) + " is not an IPv6 address");
       return;
     }
   }
   ThrowType(env, where, "field of unknown kind");
 }
 
-Napi::Value FormatField(Napi::Env env, const sy_field_info& f, const uint8_t* p) {
+size_t FormatAddress(const sy_field_info& f, const uint8_t* p, char* buf) {
+  static const char hex[] = "0123456789abcdef";
+  switch (f.kind) {
+    case SY_KIND_MAC:
+      for (int i = 0; i < 6; i++) {
+        buf[3 * i] = hex[p[i] >> 4];
+        buf[3 * i + 1] = hex[p[i] & 15];
+        buf[3 * i + 2] = i < 5 ? ':' : '\0';
+      }
+      return 17;
+    case SY_KIND_IPV4: {
+      uint32_t h;
+      memcpy(&h, p, 4);
+      char* o = buf;
+      for (int shift = 24; shift >= 0; shift -= 8) {
+        unsigned b = (h >> shift) & 255;
+        if (b >= 100) *o++ = (char)('0' + b / 100);
+        if (b >= 10) *o++ = (char)('0' + b / 10 % 10);
+        *o++ = (char)('0' + b % 10);
+        if (shift) *o++ = '.';
+      }
+      *o = '\0';
+      return (size_t)(o - buf);
+    }
+    case SY_KIND_IPV6:
+      inet_ntop(AF_INET6, p, buf, 64);
+      return strlen(buf);
+  }
+  buf[0] = '\0';
+  return 0;
+}
+
+napi_value FormatField(napi_env env, const sy_field_info& f, const uint8_t* p) {
   switch (f.kind) {
     case SY_KIND_U8:
     case SY_KIND_U16:
@@ -254,68 +549,76 @@ Napi::Value FormatField(Napi::Env env, const sy_field_info& f, const uint8_t* p)
       } else {
         memcpy(&v, p, 4);
       }
-      return Napi::Number::New(env, v);
+      return U32(env, v);
     }
     case SY_KIND_U64: {
       uint64_t v;
       memcpy(&v, p, 8);
-      return Big(env, v);
+      return U64(env, v);
     }
     case SY_KIND_MAC:
-      return Napi::String::New(env, MacToString(p));
-    case SY_KIND_IPV4: {
-      uint32_t h;
-      memcpy(&h, p, 4);
-      struct in_addr a;
-      a.s_addr = htonl(h);
-      char buf[INET_ADDRSTRLEN];
-      inet_ntop(AF_INET, &a, buf, sizeof(buf));
-      return Napi::String::New(env, buf);
-    }
+    case SY_KIND_IPV4:
     case SY_KIND_IPV6: {
-      char buf[INET6_ADDRSTRLEN];
-      inet_ntop(AF_INET6, p, buf, sizeof(buf));
-      return Napi::String::New(env, buf);
+      char buf[64];
+      size_t n = FormatAddress(f, p, buf);
+      return Str(env, buf, n);
     }
   }
-  return env.Undefined();
+  napi_value u;
+  napi_get_undefined(env, &u);
+  return u;
 }
 
-void MatchFromJs(Napi::Env env, const std::string& where, Napi::Value v, sy_flow_key* key,
+void MatchFromJs(const Ctx& c, const Path& where, napi_value v, sy_flow_key* key,
                  sy_flow_key* mask) {
+  napi_env env = c.env;
   memset(key, 0, sizeof(*key));
   memset(mask, 0, sizeof(*mask));
-  if (v.IsUndefined() || v.IsNull()) return;
-  if (!IsPlainObject(v))
-    ThrowType(env, where, "expected an object of field: { value, mask? }, got " + Describe(v));
-  Napi::Object o = v.As<Napi::Object>();
-  Napi::Array names = o.GetPropertyNames();
-  for (uint32_t i = 0; i < names.Length(); i++) {
-    std::string name = names.Get(i).ToString().Utf8Value();
-    std::string at = where + "." + name;
-    enum sy_field_id id = sy_field_by_name(name.c_str());
-    if (id == SY_F_NONE) ThrowType(env, at, "unknown match field");
+  napi_valuetype t = TypeOf(env, v);
+  if (IsNullish(t)) return;
+  if (!IsPlainObject(env, v, t))
+    ThrowType(env, where, "expected an object of field: { value, mask? }, got " + Describe(env, v));
+  napi_value names;
+  SY_NAPI(env, napi_get_all_property_names(env, v, napi_key_own_only,
+                                           (napi_key_filter)(napi_key_enumerable | napi_key_skip_symbols),
+                                           napi_key_numbers_to_strings, &names));
+  uint32_t n;
+  SY_NAPI(env, napi_get_array_length(env, names, &n));
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value nv;
+    SY_NAPI(env, napi_get_element(env, names, i, &nv));
+    char name[64];
+    size_t len;
+    SY_NAPI(env, napi_get_value_string_utf8(env, nv, name, sizeof(name), &len));
+    int id = len + 1 < sizeof(name) ? FieldNames().Find(name, len) : -1;
+    if (id < 0) {
+      std::string full = FullString(env, nv);
+      ThrowType(env, Path(where, full.c_str()), "unknown match field");
+    }
+    Path at(where, name);
     const sy_field_info& f = sy_fields[id];
-    Napi::Value mv = o.Get(name);
-    if (!IsPlainObject(mv)) ThrowType(env, at, "expected { value, mask? }, got " + Describe(mv));
-    Napi::Object m = mv.As<Napi::Object>();
-    Napi::Value value = m.Get("value");
-    if (value.IsUndefined()) ThrowType(env, at + ".value", "missing");
+    napi_value mv;
+    SY_NAPI(env, napi_get_property(env, v, nv, &mv));
+    if (!IsPlainObject(env, mv, TypeOf(env, mv)))
+      ThrowType(env, at, "expected { value, mask? }, got " + Describe(env, mv));
+    napi_value value = Get(c, mv, K_value);
+    if (TypeOf(env, value) == napi_undefined) ThrowType(env, Path(at, "value"), "missing");
     uint8_t vb[16], mb[16];
-    ParseField(env, at + ".value", f, value, vb);
-    Napi::Value mk = m.Get("mask");
-    if (mk.IsUndefined() || mk.IsNull())
+    ParseField(env, Path(at, "value"), f, value, vb);
+    napi_value mk = Get(c, mv, K_mask);
+    if (IsNullish(TypeOf(env, mk)))
       memset(mb, 0xff, sizeof(mb));
     else
-      ParseField(env, at + ".mask", f, mk, mb);
+      ParseField(env, Path(at, "mask"), f, mk, mb);
     memcpy((uint8_t*)key + f.offset, vb, f.width);
     memcpy((uint8_t*)mask + f.offset, mb, f.width);
   }
   sy_flow_key_apply_mask(key, mask);
 }
 
-Napi::Object MatchToJs(Napi::Env env, const sy_flow_key& key, const sy_flow_key& mask) {
-  Napi::Object o = Napi::Object::New(env);
+napi_value MatchToJs(const Ctx& c, const sy_flow_key& key, const sy_flow_key& mask) {
+  napi_env env = c.env;
+  napi_value o = NewObject(env);
   bool ip4 = mask.dl_type == 0xffff && key.dl_type == 0x0800;
   bool ip6 = mask.dl_type == 0xffff && key.dl_type == 0x86dd;
   bool icmp = mask.nw_proto == 0xff && ((ip4 && key.nw_proto == 1) || (ip6 && key.nw_proto == 58));
@@ -325,15 +628,15 @@ Napi::Object MatchToJs(Napi::Env env, const sy_flow_key& key, const sy_flow_key&
     const uint8_t* k = (const uint8_t*)&key + f.offset;
     const uint8_t* m = (const uint8_t*)&mask + f.offset;
     if (MaskIsZero(m, f.width)) continue;
-    const char* name = f.name;
-    if (icmp && id == SY_F_TP_SRC) name = sy_fields[SY_F_ICMP_TYPE].name;
-    if (icmp && id == SY_F_TP_DST) name = sy_fields[SY_F_ICMP_CODE].name;
-    Napi::Object mv = Napi::Object::New(env);
+    int name = id;
+    if (icmp && id == SY_F_TP_SRC) name = SY_F_ICMP_TYPE;
+    if (icmp && id == SY_F_TP_DST) name = SY_F_ICMP_CODE;
+    napi_value mv = NewObject(env);
     uint8_t masked[16];
     for (unsigned i = 0; i < f.width; i++) masked[i] = k[i] & m[i];
-    mv.Set("value", FormatField(env, f, masked));
-    if (!MaskIsFull(m, f.width)) mv.Set("mask", FormatField(env, f, m));
-    o.Set(name, mv);
+    Set(c, mv, K_value, FormatField(env, f, masked));
+    if (!MaskIsFull(m, f.width)) Set(c, mv, K_mask, FormatField(env, f, m));
+    SY_NAPI(env, napi_set_property(env, o, c.field[name], mv));
   }
   return o;
 }
@@ -341,111 +644,112 @@ Napi::Object MatchToJs(Napi::Env env, const sy_flow_key& key, const sy_flow_key&
 // --------------------------------------------------------------------------
 // Actions
 
-void ActionFromJs(Napi::Env env, const std::string& where, Napi::Value v, sy_action* a) {
+void ActionFromJs(const Ctx& c, const Path& where, napi_value v, sy_action* a) {
+  napi_env env = c.env;
   memset(a, 0, sizeof(*a));
-  if (!IsPlainObject(v)) ThrowType(env, where, "expected an action object, got " + Describe(v));
-  Napi::Object o = v.As<Napi::Object>();
-  std::string type = GetString(env, where + ".type", o.Get("type"));
-  int t = SY_ACT_NONE;
-  for (int i = 1; i < SY_ACT__MAX; i++)
-    if (type == sy_action_names[i]) t = i;
-  if (t == SY_ACT_NONE)
-    ThrowType(env, where + ".type",
-              "unknown action '" + type + "' (one of " + Join(sy_action_names, 1, SY_ACT__MAX) + ")");
+  if (!IsPlainObject(env, v, TypeOf(env, v)))
+    ThrowType(env, where, "expected an action object, got " + Describe(env, v));
+  char buf[64];
+  napi_value tv = Get(c, v, K_type);
+  size_t len = StrInto(env, Path(where, "type"), tv, buf, sizeof(buf));
+  int t = len < sizeof(buf) ? ActionNames().Find(buf, len) : -1;
+  if (t <= SY_ACT_NONE)
+    ThrowType(env, Path(where, "type"),
+              "unknown action '" + FullString(env, tv) + "' (one of " +
+                  Join(sy_action_names, 1, SY_ACT__MAX) + ")");
   a->type = (uint16_t)t;
-  auto required = [&](const char* key, uint64_t max) -> uint64_t {
-    Napi::Value x = o.Get(key);
-    if (x.IsUndefined()) ThrowType(env, where + "." + key, "missing");
-    return GetUint(env, where + "." + key, x, max);
+  auto required = [&](JsKey k, uint64_t max) -> uint64_t {
+    return UintOf(env, Path(where, kKeyNames[k]), Need(c, where, v, k), max);
   };
   switch (t) {
     case SY_ACT_OUTPUT:
-      a->arg = (uint32_t)required("port", 0xffffffffu);
+      a->arg = (uint32_t)required(K_port, 0xffffffffu);
       break;
     case SY_ACT_SET_FIELD: {
-      std::string fname = GetString(env, where + ".field", o.Get("field"));
-      enum sy_field_id id = sy_field_by_name(fname.c_str());
-      if (id == SY_F_NONE) ThrowType(env, where + ".field", "unknown field '" + fname + "'");
+      napi_value fv = Get(c, v, K_field);
+      len = StrInto(env, Path(where, "field"), fv, buf, sizeof(buf));
+      int id = len < sizeof(buf) ? FieldNames().Find(buf, len) : -1;
+      if (id <= SY_F_NONE)
+        ThrowType(env, Path(where, "field"), "unknown field '" + FullString(env, fv) + "'");
       const sy_field_info& f = sy_fields[id];
       a->field = (uint16_t)id;
-      Napi::Value value = o.Get("value");
-      if (value.IsUndefined()) ThrowType(env, where + ".value", "missing");
-      ParseField(env, where + ".value", f, value, a->value.bytes);
-      Napi::Value mk = o.Get("mask");
-      if (!mk.IsUndefined() && !mk.IsNull()) {
+      ParseField(env, Path(where, "value"), f, Need(c, where, v, K_value), a->value.bytes);
+      napi_value mk = Get(c, v, K_mask);
+      if (!IsNullish(TypeOf(env, mk))) {
         if (f.width > sizeof(a->mask))
-          ThrowRange(env, where + ".mask", std::string(f.name) + " cannot be set with a mask");
+          ThrowRange(env, Path(where, "mask"), std::string(f.name) + " cannot be set with a mask");
         uint8_t mb[16];
-        ParseField(env, where + ".mask", f, mk, mb);
+        ParseField(env, Path(where, "mask"), f, mk, mb);
         memcpy(&a->mask, mb, f.width);
       }
       break;
     }
     case SY_ACT_PUSH_VLAN:
-      a->arg = (uint32_t)GetUintOpt(env, where, o, "tpid", 0xffff, 0x8100);
+      a->arg = (uint32_t)OptUint(c, where, v, K_tpid, 0xffff, 0x8100);
       break;
     case SY_ACT_GOTO_TABLE:
-      a->arg = (uint32_t)required("table", 0xff);
+      a->arg = (uint32_t)required(K_table, 0xff);
       break;
     case SY_ACT_WRITE_METADATA: {
-      Napi::Value value = o.Get("value");
-      if (value.IsUndefined()) ThrowType(env, where + ".value", "missing");
-      a->value.u64[0] = GetU64(env, where + ".value", value);
-      Napi::Value mk = o.Get("mask");
-      a->mask = mk.IsUndefined() ? kU64Max : GetU64(env, where + ".mask", mk);
+      a->value.u64[0] = U64Of(env, Path(where, "value"), Need(c, where, v, K_value));
+      napi_value mk = Get(c, v, K_mask);
+      a->mask = TypeOf(env, mk) == napi_undefined ? kU64Max : U64Of(env, Path(where, "mask"), mk);
       break;
     }
     case SY_ACT_CONTROLLER:
-      a->arg = (uint32_t)GetUintOpt(env, where, o, "maxLen", 0xffffffffu, 0xffff);
+      a->arg = (uint32_t)OptUint(c, where, v, K_maxLen, 0xffffffffu, 0xffff);
       break;
     case SY_ACT_GROUP:
-      a->arg = (uint32_t)required("group", 0xffffffffu);
+      a->arg = (uint32_t)required(K_group, 0xffffffffu);
       break;
     case SY_ACT_METER:
-      a->arg = (uint32_t)required("meter", 0xffffffffu);
+      a->arg = (uint32_t)required(K_meter, 0xffffffffu);
       break;
     case SY_ACT_SET_QUEUE:
-      a->arg = (uint32_t)required("queue", 0xffffffffu);
+      a->arg = (uint32_t)required(K_queue, 0xffffffffu);
       break;
     default:
       break;  // no arguments
   }
 }
 
-Napi::Object ActionToJs(Napi::Env env, const sy_action& a) {
-  Napi::Object o = Napi::Object::New(env);
+napi_value ActionToJs(const Ctx& c, const sy_action& a) {
+  napi_env env = c.env;
+  napi_value o = NewObject(env);
   if (a.type == SY_ACT_NONE || a.type >= SY_ACT__MAX) {
-    o.Set("type", "action_" + std::to_string(a.type));
-    o.Set("arg", a.arg);
+    std::string name = "action_" + std::to_string(a.type);
+    Set(c, o, K_type, Str(env, name.c_str()));
+    Set(c, o, K_arg, U32(env, a.arg));
     return o;
   }
-  o.Set("type", sy_action_names[a.type]);
+  Set(c, o, K_type, c.action[a.type]);
   switch (a.type) {
-    case SY_ACT_OUTPUT: o.Set("port", a.arg); break;
+    case SY_ACT_OUTPUT: Set(c, o, K_port, U32(env, a.arg)); break;
     case SY_ACT_SET_FIELD:
       if (a.field > SY_F_NONE && a.field < SY_F__MAX) {
         const sy_field_info& f = sy_fields[a.field];
-        o.Set("field", f.name);
-        o.Set("value", FormatField(env, f, a.value.bytes));
+        Set(c, o, K_field, c.field[a.field]);
+        Set(c, o, K_value, FormatField(env, f, a.value.bytes));
         if (a.mask && f.width <= sizeof(a.mask)) {
           uint8_t mb[16] = {0};
           memcpy(mb, &a.mask, f.width);
-          o.Set("mask", FormatField(env, f, mb));
+          Set(c, o, K_mask, FormatField(env, f, mb));
         }
       } else {
-        o.Set("field", "field_" + std::to_string(a.field));
+        std::string name = "field_" + std::to_string(a.field);
+        Set(c, o, K_field, Str(env, name.c_str()));
       }
       break;
-    case SY_ACT_PUSH_VLAN: o.Set("tpid", a.arg); break;
-    case SY_ACT_GOTO_TABLE: o.Set("table", a.arg); break;
+    case SY_ACT_PUSH_VLAN: Set(c, o, K_tpid, U32(env, a.arg)); break;
+    case SY_ACT_GOTO_TABLE: Set(c, o, K_table, U32(env, a.arg)); break;
     case SY_ACT_WRITE_METADATA:
-      o.Set("value", Big(env, a.value.u64[0]));
-      o.Set("mask", Big(env, a.mask));
+      Set(c, o, K_value, U64(env, a.value.u64[0]));
+      Set(c, o, K_mask, U64(env, a.mask));
       break;
-    case SY_ACT_CONTROLLER: o.Set("maxLen", a.arg); break;
-    case SY_ACT_GROUP: o.Set("group", a.arg); break;
-    case SY_ACT_METER: o.Set("meter", a.arg); break;
-    case SY_ACT_SET_QUEUE: o.Set("queue", a.arg); break;
+    case SY_ACT_CONTROLLER: Set(c, o, K_maxLen, U32(env, a.arg)); break;
+    case SY_ACT_GROUP: Set(c, o, K_group, U32(env, a.arg)); break;
+    case SY_ACT_METER: Set(c, o, K_meter, U32(env, a.arg)); break;
+    case SY_ACT_SET_QUEUE: Set(c, o, K_queue, U32(env, a.arg)); break;
     default: break;
   }
   return o;
@@ -454,91 +758,122 @@ Napi::Object ActionToJs(Napi::Env env, const sy_action& a) {
 // --------------------------------------------------------------------------
 // Flows
 
-void FlowModFromJs(Napi::Env env, const std::string& where, Napi::Value v, sy_flow_mod* fm,
+void FlowModFromJs(const Ctx& c, const Path& where, napi_value v, sy_flow_mod* fm,
                    bool filter) {
+  napi_env env = c.env;
   memset(fm, 0, sizeof(*fm));
-  if (filter && (v.IsUndefined() || v.IsNull())) {
+  napi_valuetype vt = TypeOf(env, v);
+  if (filter && IsNullish(vt)) {
     fm->hdr.command = SY_FC_DELETE;
     fm->hdr.table_id = SY_TABLE_ALL;
     fm->hdr.out_port = SY_PORT_ANY;
     return;
   }
-  if (!IsPlainObject(v)) ThrowType(env, where, "expected a flow object, got " + Describe(v));
-  Napi::Object o = v.As<Napi::Object>();
+  if (!IsPlainObject(env, v, vt)) ThrowType(env, where, "expected a flow object, got " + Describe(env, v));
 
   int cmd = SY_FC_DELETE;  // filters: non-strict, as a delete
   if (!filter) {
-    std::string c = GetString(env, where + ".command", o.Get("command"));
+    char buf[32];
+    napi_value cv = Get(c, v, K_command);
+    size_t len = StrInto(env, Path(where, "command"), cv, buf, sizeof(buf));
     cmd = 0;
     for (int i = SY_FC_ADD; i <= SY_FC_DELETE_STRICT; i++)
-      if (c == kCommands[i]) cmd = i;
+      if (len < sizeof(buf) && strlen(kCommands[i]) == len && memcmp(buf, kCommands[i], len) == 0)
+        cmd = i;
     if (!cmd)
-      ThrowType(env, where + ".command",
-                "unknown command '" + c + "' (one of " + Join(kCommands, 1, 6) + ")");
+      ThrowType(env, Path(where, "command"),
+                "unknown command '" + FullString(env, cv) + "' (one of " + Join(kCommands, 1, 6) + ")");
   }
   bool del = cmd == SY_FC_DELETE || cmd == SY_FC_DELETE_STRICT;
   fm->hdr.command = (uint8_t)cmd;
-  fm->hdr.table_id = (uint8_t)GetUintOpt(env, where, o, "table", 0xff, del ? SY_TABLE_ALL : 0);
-  fm->hdr.priority = (uint16_t)GetUintOpt(env, where, o, "priority", 0xffff, 0x8000);
-  fm->hdr.idle_timeout = (uint16_t)GetUintOpt(env, where, o, "idleTimeout", 0xffff, 0);
-  fm->hdr.hard_timeout = (uint16_t)GetUintOpt(env, where, o, "hardTimeout", 0xffff, 0);
-  fm->hdr.flags = (uint16_t)GetUintOpt(env, where, o, "flags", 0xffff, 0);
-  fm->hdr.out_port = (uint32_t)GetUintOpt(env, where, o, "outPort", 0xffffffffu, SY_PORT_ANY);
-  Napi::Value cookie = o.Get("cookie");
-  if (!cookie.IsUndefined()) fm->hdr.cookie = GetU64(env, where + ".cookie", cookie);
-  Napi::Value cmask = o.Get("cookieMask");
-  if (!cmask.IsUndefined()) fm->hdr.cookie_mask = GetU64(env, where + ".cookieMask", cmask);
+  fm->hdr.table_id = (uint8_t)OptUint(c, where, v, K_table, 0xff, del ? SY_TABLE_ALL : 0);
+  fm->hdr.priority = (uint16_t)OptUint(c, where, v, K_priority, 0xffff, 0x8000);
+  fm->hdr.idle_timeout = (uint16_t)OptUint(c, where, v, K_idleTimeout, 0xffff, 0);
+  fm->hdr.hard_timeout = (uint16_t)OptUint(c, where, v, K_hardTimeout, 0xffff, 0);
+  fm->hdr.flags = (uint16_t)OptUint(c, where, v, K_flags, 0xffff, 0);
+  fm->hdr.out_port = (uint32_t)OptUint(c, where, v, K_outPort, 0xffffffffu, SY_PORT_ANY);
+  napi_value cookie = Get(c, v, K_cookie);
+  if (TypeOf(env, cookie) != napi_undefined) fm->hdr.cookie = U64Of(env, Path(where, "cookie"), cookie);
+  napi_value cmask = Get(c, v, K_cookieMask);
+  if (TypeOf(env, cmask) != napi_undefined)
+    fm->hdr.cookie_mask = U64Of(env, Path(where, "cookieMask"), cmask);
 
-  MatchFromJs(env, where + ".match", o.Get("match"), &fm->key, &fm->mask);
+  MatchFromJs(c, Path(where, "match"), Get(c, v, K_match), &fm->key, &fm->mask);
 
-  Napi::Value acts = o.Get("actions");
-  if (acts.IsUndefined() || acts.IsNull()) return;
-  if (!acts.IsArray()) ThrowType(env, where + ".actions", "expected an array, got " + Describe(acts));
-  Napi::Array arr = acts.As<Napi::Array>();
-  if (arr.Length() > SY_MAX_ACTIONS)
-    ThrowRange(env, where + ".actions",
-               std::to_string(arr.Length()) + " actions, at most " + std::to_string(SY_MAX_ACTIONS));
-  for (uint32_t i = 0; i < arr.Length(); i++)
-    ActionFromJs(env, where + ".actions[" + std::to_string(i) + "]", arr.Get(i), &fm->actions[i]);
-  fm->n_actions = (uint16_t)arr.Length();
+  napi_value acts = Get(c, v, K_actions);
+  if (IsNullish(TypeOf(env, acts))) return;
+  Path pa(where, "actions");
+  bool is_array;
+  SY_NAPI(env, napi_is_array(env, acts, &is_array));
+  if (!is_array) ThrowType(env, pa, "expected an array, got " + Describe(env, acts));
+  uint32_t n;
+  SY_NAPI(env, napi_get_array_length(env, acts, &n));
+  if (n > SY_MAX_ACTIONS)
+    ThrowRange(env, pa, std::to_string(n) + " actions, at most " + std::to_string(SY_MAX_ACTIONS));
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value av;
+    SY_NAPI(env, napi_get_element(env, acts, i, &av));
+    ActionFromJs(c, Path(pa, i), av, &fm->actions[i]);
+  }
+  fm->n_actions = (uint16_t)n;
 }
 
-static void FlowCommonToJs(Napi::Env env, Napi::Object o, const sy_flow_mod& fm) {
-  o.Set("table", fm.hdr.table_id);
-  o.Set("priority", fm.hdr.priority);
-  o.Set("cookie", Big(env, fm.hdr.cookie));
-  o.Set("idleTimeout", fm.hdr.idle_timeout);
-  o.Set("hardTimeout", fm.hdr.hard_timeout);
-  o.Set("flags", fm.hdr.flags);
-  o.Set("match", MatchToJs(env, fm.key, fm.mask));
+static void FlowCommonToJs(const Ctx& c, napi_value o, const sy_flow_mod& fm) {
+  napi_env env = c.env;
+  Set(c, o, K_table, U32(env, fm.hdr.table_id));
+  Set(c, o, K_priority, U32(env, fm.hdr.priority));
+  Set(c, o, K_cookie, U64(env, fm.hdr.cookie));
+  Set(c, o, K_idleTimeout, U32(env, fm.hdr.idle_timeout));
+  Set(c, o, K_hardTimeout, U32(env, fm.hdr.hard_timeout));
+  Set(c, o, K_flags, U32(env, fm.hdr.flags));
+  Set(c, o, K_match, MatchToJs(c, fm.key, fm.mask));
   unsigned n = fm.n_actions > SY_MAX_ACTIONS ? SY_MAX_ACTIONS : fm.n_actions;
-  Napi::Array acts = Napi::Array::New(env, n);
-  for (unsigned i = 0; i < n; i++) acts.Set(i, ActionToJs(env, fm.actions[i]));
-  o.Set("actions", acts);
+  napi_value acts;
+  SY_NAPI(env, napi_create_array_with_length(env, n, &acts));
+  for (unsigned i = 0; i < n; i++) SY_NAPI(env, napi_set_element(env, acts, i, ActionToJs(c, fm.actions[i])));
+  Set(c, o, K_actions, acts);
 }
 
-Napi::Object FlowModToJs(Napi::Env env, const sy_flow_mod& fm) {
-  Napi::Object o = Napi::Object::New(env);
+static napi_value StatsToJs(const Ctx& c, const sy_flow_stats& st) {
+  napi_value s = NewObject(c.env);
+  Set(c, s, K_packets, U64(c.env, st.packets));
+  Set(c, s, K_bytes, U64(c.env, st.bytes));
+  Set(c, s, K_durationNs, U64(c.env, st.duration_ns));
+  Set(c, s, K_idleNs, U64(c.env, st.idle_ns));
+  return s;
+}
+
+napi_value FlowModToJs(const Ctx& c, const sy_flow_mod& fm, const sy_flow_stats* st) {
+  napi_env env = c.env;
+  napi_value o = NewObject(env);
   if (fm.hdr.command >= SY_FC_ADD && fm.hdr.command <= SY_FC_DELETE_STRICT)
-    o.Set("command", kCommands[fm.hdr.command]);
+    Set(c, o, K_command, c.cmd[fm.hdr.command]);
   else
-    o.Set("command", std::to_string(fm.hdr.command));
-  FlowCommonToJs(env, o, fm);
-  o.Set("cookieMask", Big(env, fm.hdr.cookie_mask));
-  o.Set("outPort", fm.hdr.out_port);
+    Set(c, o, K_command, Str(env, std::to_string(fm.hdr.command).c_str()));
+  FlowCommonToJs(c, o, fm);
+  Set(c, o, K_cookieMask, U64(env, fm.hdr.cookie_mask));
+  Set(c, o, K_outPort, U32(env, fm.hdr.out_port));
+  if (st) Set(c, o, K_stats, StatsToJs(c, *st));
   return o;
 }
 
-Napi::Object FlowEntryToJs(Napi::Env env, const sy_flow_mod& fm, const sy_flow_stats& st) {
-  Napi::Object o = Napi::Object::New(env);
-  FlowCommonToJs(env, o, fm);
-  Napi::Object s = Napi::Object::New(env);
-  s.Set("packets", Big(env, st.packets));
-  s.Set("bytes", Big(env, st.bytes));
-  s.Set("durationNs", Big(env, st.duration_ns));
-  s.Set("idleNs", Big(env, st.idle_ns));
-  o.Set("stats", s);
+napi_value FlowEntryToJs(const Ctx& c, const sy_flow_mod& fm, const sy_flow_stats& st) {
+  napi_value o = NewObject(c.env);
+  FlowCommonToJs(c, o, fm);
+  Set(c, o, K_stats, StatsToJs(c, st));
   return o;
+}
+
+void PutFlowMods(const Ctx& c, napi_value mods, uint32_t n, sy_msgbuf* b) {
+  std::unique_ptr<sy_flow_mod> fm(new sy_flow_mod());
+  Path root("mods");
+  for (uint32_t i = 0; i < n; i++) {
+    Scope scope(c.env);
+    napi_value v;
+    SY_NAPI(c.env, napi_get_element(c.env, mods, i, &v));
+    FlowModFromJs(c, Path(root, i), v, fm.get(), false);
+    sy_put_flow(b, fm.get(), nullptr);
+  }
 }
 
 // --------------------------------------------------------------------------
@@ -609,30 +944,31 @@ Napi::Object TableDescToJs(Napi::Env env, const sy_table_desc& d) {
   return o;
 }
 
-void TableModFromJs(Napi::Env env, const std::string& where, Napi::Value v, sy_table_desc* d) {
+void TableModFromJs(Napi::Env env, const Path& where, Napi::Value v, sy_table_desc* d) {
   memset(d, 0, sizeof(*d));
   if (!IsPlainObject(v)) ThrowType(env, where, "expected { id, name?, miss?, maxFlows? }, got " + Describe(v));
   Napi::Object o = v.As<Napi::Object>();
   Napi::Value id = o.Get("id");
-  if (id.IsUndefined()) ThrowType(env, where + ".id", "missing");
-  d->id = (uint32_t)GetUint(env, where + ".id", id, SY_MAX_TABLES - 1);
+  if (id.IsUndefined()) ThrowType(env, Path(where, "id"), "missing");
+  d->id = (uint32_t)GetUint(env, Path(where, "id"), id, SY_MAX_TABLES - 1);
   Napi::Value name = o.Get("name");
   if (!name.IsUndefined()) {
-    std::string s = GetString(env, where + ".name", name);
+    Path at(where, "name");
+    std::string s = GetString(env, at, name);
     if (s.size() >= sizeof(d->name))
-      ThrowRange(env, where + ".name",
-                 "'" + s + "' is longer than " + std::to_string(sizeof(d->name) - 1) + " bytes");
-    if (s.find('\0') != std::string::npos) ThrowType(env, where + ".name", "contains a NUL");
+      ThrowRange(env, at, "'" + s + "' is longer than " + std::to_string(sizeof(d->name) - 1) + " bytes");
+    if (s.find('\0') != std::string::npos) ThrowType(env, at, "contains a NUL");
     memcpy(d->name, s.data(), s.size());
   }
   Napi::Value miss = o.Get("miss");
   d->miss = SY_MISS_DROP;
   if (!miss.IsUndefined()) {
-    std::string s = GetString(env, where + ".miss", miss);
+    Path at(where, "miss");
+    std::string s = GetString(env, at, miss);
     if (s == "drop") d->miss = SY_MISS_DROP;
     else if (s == "continue") d->miss = SY_MISS_CONTINUE;
     else if (s == "controller") d->miss = SY_MISS_CONTROLLER;
-    else ThrowType(env, where + ".miss", "'" + s + "' is not one of drop, continue, controller");
+    else ThrowType(env, at, "'" + s + "' is not one of drop, continue, controller");
   }
   d->max_flows = (uint32_t)GetUintOpt(env, where, o, "maxFlows", 0xffffffffu, 0);
 }
@@ -645,6 +981,31 @@ Napi::Object DpStatsToJs(Napi::Env env, const sy_dp_stats& s) {
   o.Set("nPorts", s.n_ports);
   o.Set("nFlows", s.n_flows);
   o.Set("copies", Big(env, s.copies));
+  return o;
+}
+
+Napi::Object PmdStatsToJs(Napi::Env env, const sy_pmd_stats& s) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("slot", s.slot);
+  o.Set("lcoreId", s.lcore_id);
+  o.Set("cpu", s.cpu == UINT32_MAX ? env.Null() : Napi::Number::New(env, s.cpu));
+  o.Set("packets", Big(env, s.packets));
+  o.Set("busyCycles", Big(env, s.busy_cycles));
+  o.Set("idleCycles", Big(env, s.idle_cycles));
+  o.Set("cacheHits", Big(env, s.cache_hits));
+  o.Set("cacheMisses", Big(env, s.cache_misses));
+  o.Set("clsLookups", Big(env, s.cls_lookups));
+  o.Set("clsProbes", Big(env, s.cls_probes));
+  uint32_t n = s.n_rxq < SY_PMD_RXQ_MAX ? s.n_rxq : SY_PMD_RXQ_MAX;
+  Napi::Array rxqs = Napi::Array::New(env, n);
+  for (uint32_t i = 0; i < n; i++) {
+    Napi::Object q = Napi::Object::New(env);
+    q.Set("port", s.rxq[i].port_id);
+    q.Set("queue", s.rxq[i].queue);
+    q.Set("packets", Big(env, s.rxq[i].packets));
+    rxqs.Set(i, q);
+  }
+  o.Set("rxqs", rxqs);
   return o;
 }
 

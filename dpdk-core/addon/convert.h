@@ -11,6 +11,16 @@
 //
 // Field names, kinds and widths come from sy_fields[] (flow.c): nothing
 // here knows a field by name except the tp_src/icmp_type aliasing on output.
+//
+// Speed
+//   Batches and dumps go through bulk.h, which falls back on the flow
+//   conversions here for anything unusual and for every error message:
+//   these are the reference.  They still keep to raw napi_values with
+//   property keys made once per environment (internalized strings: no
+//   string is created or hashed per property), keep no std::string on the
+//   success path (Path builds the "mods[2].match.nw_src" text only when it
+//   throws), and find field and action names in small hash tables.  Callers
+//   open a handle scope per flow so that a batch does not pile up handles.
 #ifndef SWITCHYARD_ADDON_CONVERT_H
 #define SWITCHYARD_ADDON_CONVERT_H
 
@@ -22,41 +32,111 @@
 
 namespace sy {
 
+// Paths ---------------------------------------------------------------------
+
+// Where a value sits in the arguments, for error messages: a root ("mods",
+// "req.name"), then keys (".match") and indexes ("[2]").  A Path refers to
+// its parent and to the strings it was made from, so it lives on the stack
+// of the call that made it; str() is called only to throw.
+class Path {
+ public:
+  Path(const char* root) : parent_(nullptr), key_(root), index_(0) {}  // NOLINT: implicit
+  Path(const std::string& root) : parent_(nullptr), key_(root.c_str()), index_(0) {}  // NOLINT
+  Path(const Path& parent, const char* key) : parent_(&parent), key_(key), index_(0) {}
+  Path(const Path& parent, uint32_t index) : parent_(&parent), key_(nullptr), index_(index) {}
+  std::string str() const;
+
+ private:
+  const Path* parent_;
+  const char* key_;  // nullptr: an index
+  uint32_t index_;
+};
+
+// Keys and constant strings ---------------------------------------------------
+
+// Property names of the flow objects.  X(name)
+#define SY_JS_KEYS(X)                                                                      \
+  X(command) X(table) X(priority) X(cookie) X(cookieMask) X(idleTimeout) X(hardTimeout)    \
+  X(flags) X(outPort) X(match) X(actions) X(stats) X(value) X(mask) X(type) X(port)        \
+  X(field) X(tpid) X(maxLen) X(group) X(meter) X(queue) X(arg) X(packets) X(bytes)         \
+  X(durationNs) X(idleNs)
+
+enum JsKey {
+#define SY_X_ENUM(name) K_##name,
+  SY_JS_KEYS(SY_X_ENUM)
+#undef SY_X_ENUM
+  K__MAX
+};
+
+// Makes the keys of this environment (called once, from the module's init).
+void InitStrings(Napi::Env env);
+
+// The keys and constant strings of env, as napi_values of the current
+// handle scope: one per call that converts many objects.
+struct Ctx {
+  explicit Ctx(Napi::Env env);
+  napi_env env;
+  napi_value key[K__MAX];
+  napi_value field[SY_F__MAX];     // field names (match keys, set_field values)
+  napi_value action[SY_ACT__MAX];  // action type names
+  napi_value cmd[6];               // flow-mod command names by enum sy_flow_cmd
+  napi_value pack;                 // bulk.cc's JS helpers
+  napi_value build;
+};
+
+// One handle scope (a flow of a batch): the handles made in it go when it ends.
+class Scope {
+ public:
+  explicit Scope(napi_env env) : env_(env) { napi_open_handle_scope(env, &scope_); }
+  ~Scope() { napi_close_handle_scope(env_, scope_); }
+  Scope(const Scope&) = delete;
+  Scope& operator=(const Scope&) = delete;
+
+ private:
+  napi_env env_;
+  napi_handle_scope scope_;
+};
+
 // Numbers ------------------------------------------------------------------
 
 // An integer 0..max from a number (integral) or a bigint.
-uint64_t GetUint(Napi::Env env, const std::string& where, Napi::Value v, uint64_t max);
+uint64_t GetUint(Napi::Env env, const Path& where, Napi::Value v, uint64_t max);
 // A 64-bit unsigned value: bigint, decimal or 0x string, or a safe integer.
-uint64_t GetU64(Napi::Env env, const std::string& where, Napi::Value v);
+uint64_t GetU64(Napi::Env env, const Path& where, Napi::Value v);
 // Optional property: def when undefined.
-uint64_t GetUintOpt(Napi::Env env, const std::string& where, Napi::Object o, const char* key,
+uint64_t GetUintOpt(Napi::Env env, const Path& where, Napi::Object o, const char* key,
                     uint64_t max, uint64_t def);
-std::string GetString(Napi::Env env, const std::string& where, Napi::Value v);
+std::string GetString(Napi::Env env, const Path& where, Napi::Value v);
 
 // Fields -------------------------------------------------------------------
 
 // Parses a value of field f into out (laid out as in the key, width bytes).
-void ParseField(Napi::Env env, const std::string& where, const sy_field_info& f, Napi::Value v,
+void ParseField(napi_env env, const Path& where, const sy_field_info& f, napi_value v,
                 uint8_t out[16]);
-Napi::Value FormatField(Napi::Env env, const sy_field_info& f, const uint8_t* p);
+napi_value FormatField(napi_env env, const sy_field_info& f, const uint8_t* p);
 
 // Match: { nw_src: { value, mask? }, ... } -> key (masked) and mask.
-void MatchFromJs(Napi::Env env, const std::string& where, Napi::Value v, sy_flow_key* key,
+void MatchFromJs(const Ctx& c, const Path& where, napi_value v, sy_flow_key* key,
                  sy_flow_key* mask);
-Napi::Object MatchToJs(Napi::Env env, const sy_flow_key& key, const sy_flow_key& mask);
+napi_value MatchToJs(const Ctx& c, const sy_flow_key& key, const sy_flow_key& mask);
 
 // Actions ------------------------------------------------------------------
 
-void ActionFromJs(Napi::Env env, const std::string& where, Napi::Value v, sy_action* a);
-Napi::Object ActionToJs(Napi::Env env, const sy_action& a);
+void ActionFromJs(const Ctx& c, const Path& where, napi_value v, sy_action* a);
+napi_value ActionToJs(const Ctx& c, const sy_action& a);
 
 // Flows --------------------------------------------------------------------
 
 // A FlowMod (filter: a Partial<FlowMod> for dumps, command ignored).
-void FlowModFromJs(Napi::Env env, const std::string& where, Napi::Value v, sy_flow_mod* fm,
+void FlowModFromJs(const Ctx& c, const Path& where, napi_value v, sy_flow_mod* fm,
                    bool filter);
-Napi::Object FlowModToJs(Napi::Env env, const sy_flow_mod& fm);  // with command, cookieMask, outPort
-Napi::Object FlowEntryToJs(Napi::Env env, const sy_flow_mod& fm, const sy_flow_stats& st);
+// With command, cookieMask, outPort; and stats when st is not null.
+napi_value FlowModToJs(const Ctx& c, const sy_flow_mod& fm, const sy_flow_stats* st = nullptr);
+// A dumped entry: table, priority, cookie, timeouts, flags, match, actions, stats.
+napi_value FlowEntryToJs(const Ctx& c, const sy_flow_mod& fm, const sy_flow_stats& st);
+// Appends a FLOW nest to b for each of the n flow-mods of the array mods
+// (errors name "mods[i]..."), one handle scope per flow-mod.
+void PutFlowMods(const Ctx& c, napi_value mods, uint32_t n, sy_msgbuf* b);
 
 // Ports, tables, counters --------------------------------------------------
 
@@ -66,11 +146,28 @@ Napi::Object PortStatsToJs(Napi::Env env, const sy_port_stats& s);
 Napi::Object TableDescToJs(Napi::Env env, const sy_table_desc& d);
 Napi::Object DpStatsToJs(Napi::Env env, const sy_dp_stats& s);
 Napi::Object DpInfoToJs(Napi::Env env, const sy_dp_info& i);
+// cpu UINT32_MAX -> null; rxqs: the first n_rxq (at most SY_PMD_RXQ_MAX) entries.
+Napi::Object PmdStatsToJs(Napi::Env env, const sy_pmd_stats& s);
 // { id, name?, miss?, maxFlows? } -> struct (absent: "", drop, 0)
-void TableModFromJs(Napi::Env env, const std::string& where, Napi::Value v, sy_table_desc* d);
+void TableModFromJs(Napi::Env env, const Path& where, Napi::Value v, sy_table_desc* d);
 
 const char* TableMissName(uint32_t miss);
 const char* ErrorName(int code);
+
+// Names and text, for bulk.cc ----------------------------------------------
+
+extern const char* const kKeyNames[K__MAX];
+extern const char* const kCommands[6];  // by enum sy_flow_cmd; [0] is null
+int FieldIdByName(const char* s, size_t len);   // SY_F_*, or -1
+int ActionIdByName(const char* s, size_t len);  // SY_ACT_*, or -1
+// Six groups of one or two hex digits, separated by ':'.
+bool ParseMac(const char* s, size_t len, uint8_t mac[6]);
+// Strict decimal or 0x; false on junk or overflow (*overflow says which).
+bool ParseU64String(const std::string& s, uint64_t* out, bool* overflow);
+bool MaskIsFull(const uint8_t* m, unsigned width);
+bool MaskIsZero(const uint8_t* m, unsigned width);
+// The text of an address field (MAC, IPv4, IPv6) into buf (64 bytes): its length.
+size_t FormatAddress(const sy_field_info& f, const uint8_t* p, char* buf);
 
 }  // namespace sy
 

@@ -13,7 +13,9 @@ import type { DeleteFlowsRequest } from '../gen/switchyard/v1/DeleteFlowsRequest
 import type { DumpFlowsRequest } from '../gen/switchyard/v1/DumpFlowsRequest';
 import type { DumpFlowsResponse__Output } from '../gen/switchyard/v1/DumpFlowsResponse';
 import type { Flow } from '../gen/switchyard/v1/Flow';
+import type { FlowEntry__Output } from '../gen/switchyard/v1/FlowEntry';
 import type { FlowModResponse__Output } from '../gen/switchyard/v1/FlowModResponse';
+import type { GetPmdStatsResponse__Output } from '../gen/switchyard/v1/GetPmdStatsResponse';
 import type { GetPortStatsResponse__Output } from '../gen/switchyard/v1/GetPortStatsResponse';
 import type { ListPortsResponse__Output } from '../gen/switchyard/v1/ListPortsResponse';
 import type { ListTablesResponse__Output } from '../gen/switchyard/v1/ListTablesResponse';
@@ -87,11 +89,16 @@ export class Api {
     return new Promise<Res>((resolve, reject) => {
       fn.call(client, req, { deadline: Date.now() + timeoutMs }, (err: ServiceError | null, res: Res) => {
         if (!err) return resolve(res);
-        if (isUnreachable(err)) {
-          reject(new CliError(`cannot reach switchyardd at ${this.address} (is it running? 'switchyard start' starts it): ${err.details}`, err.code));
-        } else reject(new CliError(err.details || err.message, err.code));
+        reject(this.cliError(err));
       });
     });
+  }
+
+  private cliError(err: ServiceError): CliError {
+    if (isUnreachable(err)) {
+      return new CliError(`cannot reach switchyardd at ${this.address} (is it running? 'switchyard start' starts it): ${err.details}`, err.code);
+    }
+    return new CliError(err.details || err.message, err.code);
   }
 
   addPort(req: AddPortRequest): Promise<Port__Output> {
@@ -128,6 +135,16 @@ export class Api {
   dumpFlows(req: DumpFlowsRequest): Promise<DumpFlowsResponse__Output> {
     return this.call(this.flow, 'DumpFlows', req);
   }
+  /** StreamFlows: onChunk gets each message's entries as they arrive; resolves after the last. */
+  streamFlows(req: DumpFlowsRequest, onChunk: (flows: FlowEntry__Output[]) => void): Promise<void> {
+    const fn = (this.flow as unknown as Record<string, (...a: unknown[]) => NodeJS.ReadableStream>).StreamFlows;
+    return new Promise<void>((resolve, reject) => {
+      const stream = fn.call(this.flow, req);
+      stream.on('data', (m: DumpFlowsResponse__Output) => onChunk(m.flows));
+      stream.on('end', () => resolve());
+      stream.on('error', (err: ServiceError) => reject(this.cliError(err)));
+    });
+  }
 
   listTables(): Promise<ListTablesResponse__Output> {
     return this.call(this.table, 'ListTables', {});
@@ -138,6 +155,12 @@ export class Api {
 
   datapathStats(): Promise<DatapathStats__Output> {
     return this.call(this.stats, 'GetDatapathStats', {});
+  }
+  pmdStats(): Promise<GetPmdStatsResponse__Output> {
+    return this.call(this.stats, 'GetPmdStats', {});
+  }
+  clearPmdStats(): Promise<object> {
+    return this.call(this.stats, 'ClearPmdStats', {});
   }
 
   status(timeoutMs?: number): Promise<Status__Output> {

@@ -4,6 +4,8 @@
  */
 import type { DatapathStats__Output } from '../gen/switchyard/v1/DatapathStats';
 import type { FlowEntry__Output } from '../gen/switchyard/v1/FlowEntry';
+import type { GetPmdStatsResponse__Output } from '../gen/switchyard/v1/GetPmdStatsResponse';
+import type { PmdStats__Output } from '../gen/switchyard/v1/PmdStats';
 import type { Port__Output } from '../gen/switchyard/v1/Port';
 import type { PortStats__Output } from '../gen/switchyard/v1/PortStats';
 import type { Status__Output } from '../gen/switchyard/v1/Status';
@@ -200,4 +202,174 @@ export function statusText(s: Status__Output): string {
   if (s.lastError) rows.push(['last error', s.lastError]);
   const w = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n') + '\n';
+}
+
+// ---------------------------------------------------------------- PMD lcores
+
+/** The CPU of a PMD lcore, or null when it may run on several. */
+export function pmdCpu(p: PmdStats__Output): number | null {
+  return p._cpu === 'cpu' ? (p.cpu ?? null) : null; // proto3 optional: oneofs name a set field in _cpu
+}
+
+function ratio(num: bigint, den: bigint): number | null {
+  return den > 0n ? Number(num) / Number(den) : null;
+}
+
+function pct(r: number | null): string {
+  return r === null ? '-' : (100 * r).toFixed(1);
+}
+
+function fixed(r: number | null, digits: number): string {
+  return r === null ? '-' : r.toFixed(digits);
+}
+
+/** "p1:0 p2:1": the rx queues of one lcore, ports by name (by number if the daemon has no name). */
+export function rxqText(p: PmdStats__Output): string {
+  return p.rxQueues.length ? p.rxQueues.map((q) => `${q.port || q.portId}:${q.queue}`).join(' ') : '-';
+}
+
+export interface PmdJson {
+  slot: number;
+  lcore: number;
+  cpu: number | null;
+  packets: string;
+  busyCycles: string;
+  idleCycles: string;
+  busyPct: number | null;
+  cyclesPerPacket: number | null;
+  cacheHits: string;
+  cacheMisses: string;
+  cacheHitPct: number | null;
+  lookups: string;
+  probes: string;
+  probesPerLookup: number | null;
+  rxQueues: { port: string; portId: number; queue: number; packets: string }[];
+}
+
+const round = (v: number | null, digits = 2): number | null => (v === null ? null : Math.round(v * 10 ** digits) / 10 ** digits);
+
+export function pmdJson(p: PmdStats__Output): PmdJson {
+  const busy = BigInt(p.busyCycles || '0');
+  const idle = BigInt(p.idleCycles || '0');
+  const hits = BigInt(p.cacheHits || '0');
+  const misses = BigInt(p.cacheMisses || '0');
+  const lookups = BigInt(p.classifierLookups || '0');
+  const r = ratio(busy, busy + idle);
+  const h = ratio(hits, hits + misses);
+  return {
+    slot: p.slot,
+    lcore: p.lcoreId,
+    cpu: pmdCpu(p),
+    packets: p.packets,
+    busyCycles: p.busyCycles,
+    idleCycles: p.idleCycles,
+    busyPct: r === null ? null : round(100 * r),
+    cyclesPerPacket: round(ratio(busy, BigInt(p.packets || '0')), 1),
+    cacheHits: p.cacheHits,
+    cacheMisses: p.cacheMisses,
+    cacheHitPct: h === null ? null : round(100 * h),
+    lookups: p.classifierLookups,
+    probes: p.classifierProbes,
+    probesPerLookup: round(ratio(BigInt(p.classifierProbes || '0'), lookups)),
+    rxQueues: p.rxQueues.map((q) => ({ port: q.port, portId: q.portId, queue: q.queue, packets: q.packets })),
+  };
+}
+
+/** One row per PMD lcore, counters since start or the last `pmd clear` (ovs-appctl dpif-netdev/pmd-stats-show). */
+export function pmdTable(pmds: PmdStats__Output[]): string {
+  if (pmds.length === 0) return 'no PMD lcores\n';
+  return table(
+    ['LCORE', 'CPU', 'PACKETS', 'BUSY%', 'CYCLES/PKT', 'HIT%', 'LOOKUPS', 'PROBES/LOOKUP', 'RX QUEUES (PORT:QUEUE)'],
+    pmds.map((p) => {
+      const j = pmdJson(p);
+      return [
+        p.lcoreId,
+        j.cpu ?? 'any',
+        p.packets,
+        j.busyPct === null ? '-' : j.busyPct.toFixed(1),
+        fixed(j.cyclesPerPacket, 0),
+        j.cacheHitPct === null ? '-' : j.cacheHitPct.toFixed(1),
+        p.classifierLookups,
+        fixed(j.probesPerLookup, 2),
+        rxqText(p),
+      ];
+    }),
+  );
+}
+
+export interface PmdRateJson {
+  slot: number;
+  lcore: number;
+  cpu: number | null;
+  /** Packets per second received over the interval. */
+  pps: number;
+  busyPct: number | null;
+  cyclesPerPacket: number | null;
+  cacheHitPct: number | null;
+  lookupsPerSec: number;
+  probesPerLookup: number | null;
+  rxQueues: { port: string; portId: number; queue: number; pps: number }[];
+}
+
+/**
+ * Rates of each lcore between two samples `seconds` apart. A counter that
+ * went down was cleared meanwhile: its rate counts from zero.
+ */
+export function pmdRates(prev: GetPmdStatsResponse__Output, cur: GetPmdStatsResponse__Output, seconds: number): PmdRateJson[] {
+  const before = new Map(prev.pmds.map((p) => [p.slot, p]));
+  const dt = seconds > 0 ? seconds : 1;
+  return cur.pmds.map((p) => {
+    const b = before.get(p.slot);
+    const d = (now: string, was: string | undefined) => {
+      const n = BigInt(now || '0');
+      const w = BigInt(was || '0');
+      return n >= w ? n - w : n;
+    };
+    const packets = d(p.packets, b?.packets);
+    const busy = d(p.busyCycles, b?.busyCycles);
+    const idle = d(p.idleCycles, b?.idleCycles);
+    const hits = d(p.cacheHits, b?.cacheHits);
+    const misses = d(p.cacheMisses, b?.cacheMisses);
+    const lookups = d(p.classifierLookups, b?.classifierLookups);
+    const probes = d(p.classifierProbes, b?.classifierProbes);
+    const oldQ = new Map((b?.rxQueues ?? []).map((q) => [`${q.portId}:${q.queue}`, q.packets]));
+    const r = ratio(busy, busy + idle);
+    const h = ratio(hits, hits + misses);
+    return {
+      slot: p.slot,
+      lcore: p.lcoreId,
+      cpu: pmdCpu(p),
+      pps: Math.round(Number(packets) / dt),
+      busyPct: r === null ? null : round(100 * r),
+      cyclesPerPacket: round(ratio(busy, packets), 1),
+      cacheHitPct: h === null ? null : round(100 * h),
+      lookupsPerSec: Math.round(Number(lookups) / dt),
+      probesPerLookup: round(ratio(probes, lookups)),
+      rxQueues: p.rxQueues.map((q) => ({
+        port: q.port,
+        portId: q.portId,
+        queue: q.queue,
+        pps: Math.round(Number(d(q.packets, oldQ.get(`${q.portId}:${q.queue}`))) / dt),
+      })),
+    };
+  });
+}
+
+/** The rates table of `pmd stats --watch`. */
+export function pmdRatesTable(rates: PmdRateJson[]): string {
+  if (rates.length === 0) return 'no PMD lcores\n';
+  return table(
+    ['LCORE', 'CPU', 'PPS', 'BUSY%', 'CYCLES/PKT', 'HIT%', 'LOOKUPS/S', 'PROBES/LOOKUP', 'RX QUEUES (PORT:QUEUE PPS)'],
+    rates.map((r) => [
+      r.lcore,
+      r.cpu ?? 'any',
+      r.pps,
+      pct(r.busyPct === null ? null : r.busyPct / 100),
+      fixed(r.cyclesPerPacket, 0),
+      pct(r.cacheHitPct === null ? null : r.cacheHitPct / 100),
+      r.lookupsPerSec,
+      fixed(r.probesPerLookup, 2),
+      r.rxQueues.length ? r.rxQueues.map((q) => `${q.port || q.portId}:${q.queue} ${q.pps}`).join(', ') : '-',
+    ]),
+  );
 }

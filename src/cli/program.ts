@@ -5,6 +5,7 @@
  *   start | stop | status
  *   port add|set|del|list|stats     flow add|mod|del|dump
  *   table list|set                  stats
+ *   pmd stats|clear (pmd.ts)
  *
  * Human tables by default, --json for scripts (shapes in output.ts). On
  * failure: one line `switchyard: <message>` on stderr, exit status 1; the
@@ -14,6 +15,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { readFileSync } from 'node:fs';
 import { splitFlowFile, splitFlowText } from '../flowspec';
 import type { Flow } from '../gen/switchyard/v1/Flow';
+import type { FlowEntry__Output } from '../gen/switchyard/v1/FlowEntry';
 import { packageVersion } from '../mgmt/version';
 import { Api, CliError, DEFAULT_SERVER } from './client';
 import {
@@ -30,6 +32,7 @@ import {
   tableJson,
   tablesTable,
 } from './output';
+import { addPmdCommands } from './pmd';
 import { Io, startDaemon, StartOptions, stopDaemon } from './start';
 
 interface Globals {
@@ -142,8 +145,9 @@ export function buildProgram(io: Io, state: { code: number; api: Api | null }): 
     .option('--id <n>', 'port number (default: the lowest free)', intArg('a port number', 1, 0xffffff00))
     .option('--mtu <n>', 'MTU', intArg('an MTU', 64, 65535))
     .option('--down', 'leave it administratively down')
-    .action(async (name: string, devargs: string, o: { id?: number; mtu?: number; down?: boolean }, cmd: Command) => {
-      const p = await api(cmd).addPort({ name, devargs, id: o.id, mtu: o.mtu, adminUp: o.down ? false : undefined });
+    .option('--rxq <n>', 'rx queues, spread over the PMD lcores (RSS; net_af_packet: its qpairs=)', intArg('a queue count', 1, 16))
+    .action(async (name: string, devargs: string, o: { id?: number; mtu?: number; down?: boolean; rxq?: number }, cmd: Command) => {
+      const p = await api(cmd).addPort({ name, devargs, id: o.id, mtu: o.mtu, adminUp: o.down ? false : undefined, nRxq: o.rxq });
       print(cmd, portJson(p), () => portsTable([p]));
     });
   port
@@ -153,10 +157,11 @@ export function buildProgram(io: Io, state: { code: number; api: Api | null }): 
     .option('--mtu <n>', 'MTU', intArg('an MTU', 64, 65535))
     .option('--up', 'administratively up')
     .option('--down', 'administratively down')
-    .action(async (ref: string, o: { mtu?: number; up?: boolean; down?: boolean }, cmd: Command) => {
+    .option('--rxq <n>', 'rx queues, spread over the PMD lcores (the port restarts)', intArg('a queue count', 1, 16))
+    .action(async (ref: string, o: { mtu?: number; up?: boolean; down?: boolean; rxq?: number }, cmd: Command) => {
       if (o.up && o.down) throw new CliError('--up and --down exclude each other');
-      if (o.mtu === undefined && !o.up && !o.down) throw new CliError('port set: nothing to change (--mtu, --up or --down)');
-      const p = await api(cmd).updatePort({ port: ref, mtu: o.mtu, adminUp: o.up ? true : o.down ? false : undefined });
+      if (o.mtu === undefined && !o.up && !o.down && o.rxq === undefined) throw new CliError('port set: nothing to change (--mtu, --up, --down or --rxq)');
+      const p = await api(cmd).updatePort({ port: ref, mtu: o.mtu, adminUp: o.up ? true : o.down ? false : undefined, nRxq: o.rxq });
       print(cmd, portJson(p), () => portsTable([p]));
     });
   port
@@ -254,9 +259,16 @@ export function buildProgram(io: Io, state: { code: number; api: Api | null }): 
     .option('--table <n>', 'only this table', intArg('a table', 0, 254))
     .option('--export', 'print in the add-flows form (for flow add --file)')
     .action(async (match: string | undefined, o: { table?: number; export?: boolean }, cmd: Command) => {
-      const { flows } = await api(cmd).dumpFlows({ match: match ?? '', tableId: o.table });
-      if (o.export && !globals(cmd).json) io.out(flows.map((f) => flowExportLine(f) + '\n').join(''));
-      else print(cmd, flows.map(flowJson), () => flows.map((f) => f.text + '\n').join(''));
+      const req = { match: match ?? '', tableId: o.table };
+      if (globals(cmd).json) {
+        const flows: FlowEntry__Output[] = [];
+        await api(cmd).streamFlows(req, (chunk) => flows.push(...chunk));
+        print(cmd, flows.map(flowJson), () => '');
+      } else {
+        // printed as the messages arrive: a million entries never sit in memory at once
+        const line = o.export ? flowExportLine : (f: FlowEntry__Output) => f.text;
+        await api(cmd).streamFlows(req, (chunk) => io.out(chunk.map((f) => line(f) + '\n').join('')));
+      }
     });
 
   // ---------------------------------------------------------------- tables, statistics
@@ -297,6 +309,8 @@ export function buildProgram(io: Io, state: { code: number; api: Api | null }): 
       const s = await api(cmd).datapathStats();
       print(cmd, statsJson(s), () => statsText(s));
     });
+
+  addPmdCommands({ program, noun, api, print, globals, io, state });
 
   return program;
 }

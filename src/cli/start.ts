@@ -18,7 +18,7 @@ import { spawn, ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { loadConfigFile, parsePortOption } from '../mgmt/config';
+import { checkLcores, loadConfigFile, parsePortOption } from '../mgmt/config';
 import { isAlive, tailFile } from '../mgmt/supervisor';
 import { Api, CliError } from './client';
 import { statusJson, statusText } from './output';
@@ -104,6 +104,8 @@ export function daemonArgs(o: StartOptions, listen: string, extra: { ports?: str
 }
 
 function checkLocalInputs(o: StartOptions): void {
+  const badLcores = o.lcores !== undefined ? checkLcores(o.lcores) : undefined;
+  if (badLcores) throw new CliError(badLcores);
   try {
     if (o.config) loadConfigFile(o.config);
     for (const p of o.port) parsePortOption(p);

@@ -2,7 +2,7 @@
  * The start-up configuration file (switchyard start --config, switchyardd
  * --config): JSON or YAML,
  *
- *   ports:  [{ name: p1, devargs: "net_tap0,iface=sy0", id: 1, mtu: 1500, adminUp: true }]
+ *   ports:  [{ name: p1, devargs: "net_tap0,iface=sy0", id: 1, mtu: 1500, adminUp: true, nRxq: 1 }]
  *   tables: [{ id: 0, name: classify, miss: drop }]
  *   flows:  ["table=0,priority=100,in_port=p1,actions=output:p2", ...]
  *
@@ -58,8 +58,10 @@ export function parseConfig(text: string, source: string): StartupConfig {
     const req: PortRequest = { name: o.name as string, devargs: o.devargs as string };
     const id = optInt(o.id, `${w}.id`, 1, 0xffffff00);
     const mtu = optInt(o.mtu, `${w}.mtu`, 64, 65535);
+    const nRxq = optInt(o.nRxq, `${w}.nRxq`, 1, 16);
     if (id !== undefined) req.id = id;
     if (mtu !== undefined) req.mtu = mtu;
+    if (nRxq !== undefined) req.nRxq = nRxq;
     if (o.adminUp !== undefined) req.adminUp = o.adminUp as boolean;
     out.ports.push(req);
   });
@@ -97,3 +99,30 @@ export function parsePortOption(s: string): PortRequest {
   if (eq <= 0 || eq === s.length - 1) throw new ConfigError(`--port '${s}': expected NAME=DEVARGS, e.g. p1=net_tap0,iface=sy0`);
   return { name: s.slice(0, eq), devargs: s.slice(eq + 1) };
 }
+
+/** The data plane's lcores when --lcores is not given: EAL `-l 0,1` (main lcore 0, one PMD lcore on CPU 1). */
+export const DEFAULT_LCORES = '0,1';
+
+const CORE_SET = String.raw`(?:\d+(?:-\d+)?|\(\d+(?:-\d+)?(?:,\d+(?:-\d+)?)*\))`;
+const LCORE_ITEM = `${CORE_SET}(?:@${CORE_SET})?`;
+const LCORES_RE = new RegExp(`^${LCORE_ITEM}(?:,${LCORE_ITEM})*$`);
+
+/**
+ * Why an EAL --lcores list is refused, or undefined if it reads well:
+ * LCORES[@CPUS] items separated by commas, each side a number, a range
+ * (1-3) or a group in parentheses ((1,2) or (0-2)@1). The first lcore is
+ * the main one; every other one is a poll-mode (PMD) lcore. EAL checks the
+ * rest (CPUs that exist) when the data plane starts.
+ */
+export function checkLcores(list: string): string | undefined {
+  const usage = `expected an EAL lcore list such as 0,1 or 0-2 or 0@0,1@1,2@1 (LCORES[@CPUS],...; groups in parentheses: (1,2)@1)`;
+  if (!LCORES_RE.test(list)) return `--lcores '${list}': ${usage}`;
+  for (const m of list.matchAll(/(\d+)-(\d+)/g)) {
+    if (Number(m[1]) > Number(m[2])) return `--lcores '${list}': the range ${m[0]} runs backwards`;
+  }
+  for (const n of list.match(/\d+/g) ?? []) {
+    if (Number(n) > 1023) return `--lcores '${list}': ${n} is beyond the highest lcore or CPU number (1023)`;
+  }
+  return undefined;
+}
+

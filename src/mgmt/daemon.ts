@@ -16,7 +16,7 @@ import { fstatSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'n
 import { join, resolve } from 'node:path';
 import type { DataplaneClient, FieldInfo } from './addon-types';
 import { compareFieldTables, FlowSpecError, parseFlowLine } from '../flowspec';
-import { ConfigError, loadConfigFile, parsePortOption } from './config';
+import { checkLcores, ConfigError, DEFAULT_LCORES, loadConfigFile, parsePortOption } from './config';
 import { createLogger, Level, Logger } from './log';
 import { checkListen, RunningServer, startServer } from './server';
 import { StateFileError, StateStore } from './state';
@@ -91,7 +91,11 @@ export function daemonCommand(): Command {
     .addOption(new Option('--dp-binary <path>', 'switchyard-dp to launch').env('SWITCHYARD_DP_BINARY').default(join(REPO_ROOT, 'build/dpdk-core/src/switchyard-dp')))
     .addOption(new Option('--dp-socket <path>', 'data-plane control socket (default RUN_DIR/dp.sock)').env('SWITCHYARD_DP_SOCKET'))
     .option('--no-launch', 'never launch switchyard-dp: connect to a running one (env SWITCHYARD_NO_LAUNCH=1)')
-    .addOption(new Option('--lcores <list>', 'EAL -l for switchyard-dp').env('SWITCHYARD_LCORES').default('0,1'))
+    .addOption(
+      new Option('--lcores <list>', 'EAL --lcores of switchyard-dp: the main lcore, then its poll-mode lcores, e.g. 0@0,1@1,2@1 (default: -l 0,1)')
+        .env('SWITCHYARD_LCORES')
+        .default(DEFAULT_LCORES),
+    )
     .addOption(new Option('--file-prefix <name>', 'EAL --file-prefix').env('SWITCHYARD_FILE_PREFIX').default('switchyard'))
     .addOption(new Option('--eal-args <args>', 'more EAL arguments for switchyard-dp').env('SWITCHYARD_EAL_ARGS').default(''))
     .addOption(
@@ -125,7 +129,8 @@ export function parseDaemonArgs(argv: string[], env: NodeJS.ProcessEnv = process
   const o = cmd.opts();
   const sleep = Number(o.pmdSleepMax);
   if (!Number.isInteger(sleep) || sleep < 0 || sleep > 1_000_000) throw new Error(`--pmd-sleep-max '${o.pmdSleepMax}': expected microseconds 0..1000000`);
-  if (!/^[0-9,\-@()]+$/.test(o.lcores)) throw new Error(`--lcores '${o.lcores}': expected an EAL core list such as 0,1 or 0-3`);
+  const badLcores = checkLcores(o.lcores);
+  if (badLcores) throw new Error(badLcores);
   let maxFlows: number | undefined;
   if (o.maxFlows !== undefined) {
     maxFlows = Number(o.maxFlows);

@@ -13,6 +13,7 @@ export function portService(sw: Switch): PortServiceHandlers {
         id: has(req, 'id') ? req.id : undefined,
         mtu: has(req, 'mtu') ? req.mtu : undefined,
         adminUp: has(req, 'adminUp') ? req.adminUp : undefined,
+        nRxq: has(req, 'nRxq') ? req.nRxq : undefined,
       });
       return toWirePort(desc);
     }),
@@ -26,6 +27,7 @@ export function portService(sw: Switch): PortServiceHandlers {
       const desc = await sw.updatePort(req.port, {
         mtu: has(req, 'mtu') ? req.mtu : undefined,
         adminUp: has(req, 'adminUp') ? req.adminUp : undefined,
+        nRxq: has(req, 'nRxq') ? req.nRxq : undefined,
       });
       return toWirePort(desc);
     }),

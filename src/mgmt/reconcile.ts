@@ -32,7 +32,7 @@ export interface ReconcilePlan {
   tableMods: TableChange[];
   portDeletes: number[];
   portAdds: PortAddRequest[];
-  portMods: { id: number; change: { mtu?: number; adminUp?: boolean } }[];
+  portMods: { id: number; change: { mtu?: number; adminUp?: boolean; nRxq?: number } }[];
   flowMods: FlowMod[];
   /** After the flows: bring these newly added ports up. */
   portUps: number[];
@@ -81,8 +81,10 @@ export function planPorts(desired: readonly PortConfig[], actual: readonly PortD
       continue;
     }
     keep.add(a.name);
-    const change: { mtu?: number; adminUp?: boolean } = {};
+    const change: { mtu?: number; adminUp?: boolean; nRxq?: number } = {};
     if (d.mtu !== undefined && d.mtu !== a.mtu) change.mtu = d.mtu;
+    // Unset: the device's default (1; every qpair of net_af_packet).
+    if (d.nRxq !== undefined && d.nRxq !== a.nRxq) change.nRxq = d.nRxq;
     if (d.adminUp !== a.adminUp) change.adminUp = d.adminUp;
     if (Object.keys(change).length) plan.portMods.push({ id: a.id, change });
   }
@@ -90,6 +92,7 @@ export function planPorts(desired: readonly PortConfig[], actual: readonly PortD
     if (keep.has(d.name)) continue;
     const req: PortAddRequest = { name: d.name, devargs: d.devargs, id: d.id, adminUp: false };
     if (d.mtu !== undefined) req.mtu = d.mtu;
+    if (d.nRxq !== undefined) req.nRxq = d.nRxq;
     plan.portAdds.push(req);
     if (d.adminUp) plan.portUps.push(d.id);
   }

@@ -1,10 +1,10 @@
-/** switchyard.v1.StatsService: datapath totals and drops by reason, once or as a stream. */
+/** switchyard.v1.StatsService: datapath totals and drops by reason, once or as a stream; PMD lcores. */
 import { status as Status } from '@grpc/grpc-js';
 import type { StatsServiceHandlers } from '../gen/switchyard/v1/StatsService';
 import { toServiceError } from './errors';
 import { unary } from './rpc';
 import type { Switch } from './switch';
-import { toWireDpStats } from './wire';
+import { toWireDpStats, toWirePmdStats, u64 } from './wire';
 
 export interface DropReasonInfo {
   name: string;
@@ -14,6 +14,17 @@ export interface DropReasonInfo {
 export function statsService(sw: Switch, reasons: readonly DropReasonInfo[]): StatsServiceHandlers {
   return {
     GetDatapathStats: unary(async () => toWireDpStats(await sw.dpStats(), reasons)),
+
+    GetPmdStats: unary(async () => {
+      const { pmds, tscHz } = await sw.pmdStats();
+      const names = sw.portNames();
+      return { pmds: pmds.map((p) => toWirePmdStats(p, names.portName)), tscHz: u64(tscHz) };
+    }),
+
+    ClearPmdStats: unary(async () => {
+      await sw.clearPmdStats();
+      return {};
+    }),
 
     WatchDatapathStats: (call) => {
       const interval = Math.max(100, call.request.intervalMs || 1000);

@@ -19,6 +19,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, unlinkSync, w
 import { connect as netConnect } from 'node:net';
 import { join } from 'node:path';
 import type { DataplaneClient } from './addon-types';
+import { DEFAULT_LCORES } from './config';
 import type { Logger } from './log';
 import type { Switch } from './switch';
 
@@ -28,6 +29,7 @@ export interface SupervisorOptions {
   /** Launch switchyard-dp when nothing answers on the socket (not with --no-launch). */
   launch: boolean;
   dpBinary: string;
+  /** EAL --lcores list: the main lcore, then the poll-mode lcores (DEFAULT_LCORES: -l 0,1). */
   lcores: string;
   filePrefix: string;
   ealArgs: string[];
@@ -91,11 +93,13 @@ export function isAlive(pid: number): boolean {
  * memfd, so vhost-user and memif guests can map it without hugepages;
  * `--single-file-segments` is what memif zero-copy (zero-copy=yes) asks of
  * EAL, and what vhost-user needs under hugepages (one fd per memory region).
+ * The lcores go to EAL as `--lcores LIST` (lcore N may run on CPU M:
+ * 0@0,1@1,2@1 puts two poll-mode lcores on CPU 1); the default stays
+ * `-l 0,1`, which places them the same way as `--lcores 0,1`.
  */
 export function dataplaneArgs(o: Pick<SupervisorOptions, 'lcores' | 'filePrefix' | 'ealArgs' | 'socketPath' | 'pmdSleepMax' | 'maxFlows'>): string[] {
   return [
-    '-l',
-    o.lcores,
+    ...(o.lcores === DEFAULT_LCORES ? ['-l', o.lcores] : ['--lcores', o.lcores]),
     '--no-huge',
     '-m',
     '1024',

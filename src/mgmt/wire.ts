@@ -2,12 +2,13 @@
  * Conversions between the domain (the addon's types, bigint counters) and
  * the wire (generated message types, uint64 as decimal strings).
  */
-import type { DpStats, FlowEntry, PortDesc, TableDesc, TableMiss } from './addon-types';
+import type { DpStats, FlowEntry, PmdStats, PortDesc, TableDesc, TableMiss } from './addon-types';
 import { formatActions, formatFlowEntry, formatMatch, FlowParts, PortNames } from '../flowspec';
 import type { DatapathStats } from '../gen/switchyard/v1/DatapathStats';
 import type { DataplaneState } from '../gen/switchyard/v1/DataplaneState';
 import type { Flow__Output } from '../gen/switchyard/v1/Flow';
 import type { FlowEntry as WireFlowEntry } from '../gen/switchyard/v1/FlowEntry';
+import type { PmdStats as WirePmdStats } from '../gen/switchyard/v1/PmdStats';
 import type { Port } from '../gen/switchyard/v1/Port';
 import type { PortStats as WirePortStats } from '../gen/switchyard/v1/PortStats';
 import type { Table } from '../gen/switchyard/v1/Table';
@@ -78,6 +79,27 @@ export function toWireFlowEntry(e: FlowEntry, ports: PortNames): WireFlowEntry {
     idleSec: Number(e.stats.idleNs) / 1e9,
     text: formatFlowEntry(e, ports),
   };
+}
+
+/** One PMD lcore, its rx queues' ports named by portName (unknown: ""). */
+export function toWirePmdStats(p: PmdStats, portName: (id: number) => string | undefined): WirePmdStats {
+  const lookups = p.cacheHits + p.cacheMisses;
+  const out: WirePmdStats = {
+    slot: p.slot,
+    lcoreId: p.lcoreId,
+    packets: u64(p.packets),
+    busyCycles: u64(p.busyCycles),
+    idleCycles: u64(p.idleCycles),
+    cyclesPerPacket: p.packets > 0n ? Number(p.busyCycles) / Number(p.packets) : 0,
+    cacheHits: u64(p.cacheHits),
+    cacheMisses: u64(p.cacheMisses),
+    cacheHitRate: lookups > 0n ? Number(p.cacheHits) / Number(lookups) : 0,
+    classifierLookups: u64(p.clsLookups),
+    classifierProbes: u64(p.clsProbes),
+    rxQueues: p.rxqs.map((q) => ({ portId: q.port, port: portName(q.port) ?? '', queue: q.queue, packets: u64(q.packets) })),
+  };
+  if (p.cpu !== null) out.cpu = p.cpu;
+  return out;
 }
 
 const MISS_TO_WIRE: Record<TableMiss, TableMiss__Output> = {

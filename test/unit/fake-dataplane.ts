@@ -11,6 +11,7 @@ import type {
   DpStats,
   FlowEntry,
   FlowMod,
+  PmdStats,
   PortAddRequest,
   PortDesc,
   PortStats,
@@ -108,7 +109,7 @@ export class FakeDataplane implements DataplaneClient {
       linkUp: req.adminUp ?? true,
       linkSpeed: 10000,
       mac: `02:00:00:00:00:${id.toString(16).padStart(2, '0')}`,
-      nRxq: 1,
+      nRxq: req.nRxq ?? 1,
       nTxq: 1,
     };
     this.ports.push(d);
@@ -122,7 +123,7 @@ export class FakeDataplane implements DataplaneClient {
     this.ports = this.ports.filter((p) => p.id !== id);
   }
 
-  async portMod(id: number, change: { mtu?: number; adminUp?: boolean }): Promise<PortDesc> {
+  async portMod(id: number, change: { mtu?: number; adminUp?: boolean; nRxq?: number }): Promise<PortDesc> {
     this.enter('portMod');
     const p = this.ports.find((q) => q.id === id);
     if (!p) throw dpError('NOENT', `port ${id} does not exist`);
@@ -131,6 +132,10 @@ export class FakeDataplane implements DataplaneClient {
       p.mtu = change.mtu;
     }
     if (change.adminUp !== undefined) p.adminUp = p.linkUp = change.adminUp;
+    if (change.nRxq !== undefined) {
+      if (change.nRxq < 1 || change.nRxq > 16) throw dpError('INVAL', `${change.nRxq} rx queues is out of range 1..16`);
+      p.nRxq = change.nRxq;
+    }
     return { ...p };
   }
 
@@ -208,6 +213,20 @@ export class FakeDataplane implements DataplaneClient {
     const t = { ...this.table(desc.id), name: desc.name ?? '', miss: desc.miss ?? 'drop', maxFlows: desc.maxFlows ?? 0 };
     this.tables.set(desc.id, t);
     return this.table(desc.id);
+  }
+
+  /** PMD counters pmdStats() answers (one lcore polling every port's queues by default). */
+  pmd: PmdStats[] | null = null;
+
+  async pmdStats(): Promise<PmdStats[]> {
+    this.enter('pmdStats');
+    if (this.pmd) return this.pmd.map((p) => ({ ...p, rxqs: p.rxqs.map((q) => ({ ...q })) }));
+    const rxqs = this.ports.flatMap((p) => Array.from({ length: p.nRxq }, (_, queue) => ({ port: p.id, queue, packets: 0n })));
+    return [{ slot: 0, lcoreId: 1, cpu: 1, packets: 0n, busyCycles: 0n, idleCycles: 0n, cacheHits: 0n, cacheMisses: 0n, clsLookups: 0n, clsProbes: 0n, rxqs }];
+  }
+
+  async pmdStatsClear(): Promise<void> {
+    this.enter('pmdStatsClear');
   }
 
   async dpStats(): Promise<DpStats> {
