@@ -7,10 +7,21 @@
 # scenario runs. Needs root (namespaces, vhost-user sockets, DPDK) and a
 # built tree (scripts/bootstrap.sh). Not part of npm test.
 #
-#   guests   guest-to-guest over vhost-user: testpmd txonly -> switch ->
-#            testpmd rxonly, beside testpmd --forward-mode=io on the same
-#            sockets and cores (the ceiling), at 64 and 9000 bytes; and
-#            one flowgen guest on both sockets, both ways, at 64 bytes
+#   fastpath  one forwarding lcore: a generated pcap replayed for ever
+#             (net_pcap infinite_rx) -> switch -> net_null, beside testpmd
+#             --forward-mode=io on the same file and cores (and Open vSwitch
+#             with DPDK when installed): one flow, 1,000 dl_dst flows, a
+#             two-table ACL of 1K/100K/1M rules at 64 and 1518 bytes; flow
+#             load time and resident memory (about 6 minutes; traffic files
+#             are made once in build/bench/*.pcap; BENCH_FP_* in the file)
+#   guests    guest-to-guest over vhost-user: testpmd txonly -> switch ->
+#             testpmd rxonly, beside testpmd --forward-mode=io on the same
+#             sockets and cores (the ceiling), at 64 and 9000 bytes; and
+#             one flowgen guest on both sockets, both ways, at 64 bytes
+#
+# Shared pieces are in bench/lib: report.ts (tables), measure.ts (ceiling
+# vs switch rounds, testpmd rate samples, medians), dp.ts (switchyard-dp
+# with the addon), testpmd.ts, ovs.ts, pcap.ts, rules.ts, traffic.ts.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 

@@ -28,9 +28,10 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { ceilingVersusSwitch, median, rangeText, testpmdRxPps, waitUntil } from '../lib/measure';
 import { report, type Row } from '../lib/report';
-import { rxPpsSamples, startGuest, waitForwarding, type Guest } from '../../test/helpers/guests';
-import { sleep, startSwitch, waitUntil } from '../../test/helpers/switch';
+import { startGuest, waitForwarding, type Guest } from '../../test/helpers/guests';
+import { startSwitch } from '../../test/helpers/switch';
 
 const WARMUP_S = Number(process.env.BENCH_WARMUP ?? 3);
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 8);
@@ -43,21 +44,8 @@ const RX_LCORES = process.env.BENCH_RX_LCORES ?? '0,1';
 const MIDDLE_MAIN = MIDDLE_LCORES.split(',')[1];
 
 /** The rx guest's Rx-pps over the next SAMPLES seconds, after WARMUP. */
-async function measure(rx: Guest, ports = 1): Promise<number[]> {
-  await sleep(WARMUP_S * 1000);
-  const n = SAMPLES * ports;
-  let from = rxPpsSamples(rx.output()).length;
-  from -= from % ports; // start at a sample of port 0
-  await waitUntil('rate samples', async () => rxPpsSamples(rx.output()).length >= from + n, (SAMPLES + 10) * 1000, 200);
-  const all = rxPpsSamples(rx.output()).slice(from, from + n);
-  const out: number[] = [];
-  for (let i = 0; i < all.length; i += ports) out.push(all.slice(i, i + ports).reduce((a, b) => a + b, 0));
-  return out;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+function measure(rx: Guest, ports = 1): Promise<number[]> {
+  return testpmdRxPps(rx.output, { warmupS: WARMUP_S, samples: SAMPLES, ports });
 }
 
 function row(pathName: string, size: number, pps: number, note?: string): Row {
@@ -94,56 +82,58 @@ describe('guests: vhost-user guest to guest', () => {
         try {
           await waitUntil('the guests to listen', async () => (await fs.readdir(dir)).filter((f) => f.includes(`${size}.sock`)).length === 2, 20_000);
 
-          const samples: Record<'ceiling' | 'switch', number[]> = { ceiling: [], switch: [] };
           let stats: any;
-          for (let round = 0; round < ROUNDS; round++) {
+          const samples = await ceilingVersusSwitch(ROUNDS, {
             // The ceiling: testpmd io between the same two sockets, forwarding on CPU 0.
-            const io = startGuest({
-              prefix: `sy-bench-${tag}-io${size}`,
-              vdev: `net_vhost0,iface=${sa},client=1,queues=1`,
-              vdev2: `net_vhost1,iface=${sb},client=1,queues=1`,
-              mode: 'io',
-              lcores: MIDDLE_LCORES,
-              eal: ['--main-lcore', MIDDLE_MAIN],
-              memMb: 512,
-              args: ['--total-num-mbufs=16384'],
-            });
-            try {
-              await waitForwarding(io);
-              await waitForwarding(tx);
-              samples.ceiling.push(...(await measure(rx)));
-            } finally {
-              await io.stop();
-            }
-
-            // The switch on the same sockets, its forwarding lcore on CPU 0.
-            const sw = await startSwitch({
-              lcores: MIDDLE_LCORES,
-              ealArgs: `--main-lcore ${MIDDLE_MAIN}`,
-              ports: [
-                { name: 'vm1', devargs: `net_vhost0,iface=${sa}` },
-                { name: 'vm2', devargs: `net_vhost1,iface=${sb}` },
-              ],
-              flows: ['table=0,priority=10,in_port=vm1,actions=output:vm2'],
-            });
-            try {
-              if (size > 1500) {
-                for (const p of ['vm1', 'vm2']) expect((await sw.cli(['port', 'set', p, '--mtu', '9000'])).code).toBe(0);
+            ceiling: async () => {
+              const io = startGuest({
+                prefix: `sy-bench-${tag}-io${size}`,
+                vdev: `net_vhost0,iface=${sa},client=1,queues=1`,
+                vdev2: `net_vhost1,iface=${sb},client=1,queues=1`,
+                mode: 'io',
+                lcores: MIDDLE_LCORES,
+                eal: ['--main-lcore', MIDDLE_MAIN],
+                memMb: 512,
+                args: ['--total-num-mbufs=16384'],
+              });
+              try {
+                await waitForwarding(io);
+                await waitForwarding(tx);
+                return await measure(rx);
+              } finally {
+                await io.stop();
               }
-              samples.switch.push(...(await measure(rx)));
-              stats = await sw.cliJson(['stats']);
-            } finally {
-              await sw.stop(); // the guests wait for the next one to connect
-            }
-          }
+            },
+            // The switch on the same sockets, its forwarding lcore on CPU 0.
+            switch: async () => {
+              const sw = await startSwitch({
+                lcores: MIDDLE_LCORES,
+                ealArgs: `--main-lcore ${MIDDLE_MAIN}`,
+                ports: [
+                  { name: 'vm1', devargs: `net_vhost0,iface=${sa}` },
+                  { name: 'vm2', devargs: `net_vhost1,iface=${sb}` },
+                ],
+                flows: ['table=0,priority=10,in_port=vm1,actions=output:vm2'],
+              });
+              try {
+                if (size > 1500) {
+                  for (const p of ['vm1', 'vm2']) expect((await sw.cli(['port', 'set', p, '--mtu', '9000'])).code).toBe(0);
+                }
+                const xs = await measure(rx);
+                stats = await sw.cliJson(['stats']);
+                return xs;
+              } finally {
+                await sw.stop(); // the guests wait for the next one to connect
+              }
+            },
+          });
           await tx.stop();
           await rx.stop();
           const ceiling = median(samples.ceiling);
           const through = median(samples.switch);
-          const range = (xs: number[]) => `${(Math.min(...xs) / 1e6).toFixed(2)}..${(Math.max(...xs) / 1e6).toFixed(2)} Mpps`;
-          rows.push(row('txonly -> rxonly: testpmd io (ceiling)', size, ceiling, `samples ${range(samples.ceiling)}`));
+          rows.push(row('txonly -> rxonly: testpmd io (ceiling)', size, ceiling, `samples ${rangeText(samples.ceiling)}`));
           const pct = (100 * through) / ceiling;
-          rows.push(row('txonly -> rxonly: switchyard', size, through, `${pct.toFixed(0)}% of the ceiling; samples ${range(samples.switch)}; copies ${stats.copies}`));
+          rows.push(row('txonly -> rxonly: switchyard', size, through, `${pct.toFixed(0)}% of the ceiling; samples ${rangeText(samples.switch)}; copies ${stats.copies}`));
           details[`${size}`] = { ceilingSamples: samples.ceiling, switchSamples: samples.switch, switchStats: stats };
         } finally {
           await tx.kill();
@@ -182,54 +172,57 @@ describe('guests: vhost-user guest to guest', () => {
           // virtio-user server=1 waits in its probe for the first port's client
           // before it makes the second socket; vhost clients retry until it exists.
           await waitUntil('the guest to listen', async () => (await fs.readdir(dir)).includes(`fa${size}.sock`), 20_000);
-          const samples: Record<'ceiling' | 'switch', number[]> = { ceiling: [], switch: [] };
           let stats: any;
-          for (let round = 0; round < ROUNDS; round++) {
-            const io = startGuest({
-              prefix: `sy-bench-${tag}-fio${size}`,
-              vdev: `net_vhost0,iface=${sa},client=1,queues=1`,
-              vdev2: `net_vhost1,iface=${sb},client=1,queues=1`,
-              mode: 'io',
-              lcores: MIDDLE_LCORES,
-              eal: ['--main-lcore', MIDDLE_MAIN],
-              memMb: 512,
-              args: ['--total-num-mbufs=16384'],
-            });
-            try {
-              await waitForwarding(io);
-              await waitForwarding(g);
-              samples.ceiling.push(...(await measure(g, 2)));
-            } finally {
-              await io.stop();
-            }
-            const sw = await startSwitch({
-              lcores: MIDDLE_LCORES,
-              ealArgs: `--main-lcore ${MIDDLE_MAIN}`,
-              ports: [
-                { name: 'vm1', devargs: `net_vhost0,iface=${sa}` },
-                { name: 'vm2', devargs: `net_vhost1,iface=${sb}` },
-              ],
-              flows: ['table=0,priority=10,in_port=vm1,actions=output:vm2', 'table=0,priority=10,in_port=vm2,actions=output:vm1'],
-            });
-            try {
-              if (size > 1500) {
-                for (const p of ['vm1', 'vm2']) expect((await sw.cli(['port', 'set', p, '--mtu', '9000'])).code).toBe(0);
+          const samples = await ceilingVersusSwitch(ROUNDS, {
+            ceiling: async () => {
+              const io = startGuest({
+                prefix: `sy-bench-${tag}-fio${size}`,
+                vdev: `net_vhost0,iface=${sa},client=1,queues=1`,
+                vdev2: `net_vhost1,iface=${sb},client=1,queues=1`,
+                mode: 'io',
+                lcores: MIDDLE_LCORES,
+                eal: ['--main-lcore', MIDDLE_MAIN],
+                memMb: 512,
+                args: ['--total-num-mbufs=16384'],
+              });
+              try {
+                await waitForwarding(io);
+                await waitForwarding(g);
+                return await measure(g, 2);
+              } finally {
+                await io.stop();
               }
-              samples.switch.push(...(await measure(g, 2)));
-              stats = await sw.cliJson(['stats']);
-              const p1 = await sw.cliJson<any[]>(['port', 'stats', 'vm1']);
-              stats.frameBytes = Number(p1[0].rxBytes) / Number(p1[0].rxPackets); // the frames really are `size` bytes
-            } finally {
-              await sw.stop();
-            }
-          }
+            },
+            switch: async () => {
+              const sw = await startSwitch({
+                lcores: MIDDLE_LCORES,
+                ealArgs: `--main-lcore ${MIDDLE_MAIN}`,
+                ports: [
+                  { name: 'vm1', devargs: `net_vhost0,iface=${sa}` },
+                  { name: 'vm2', devargs: `net_vhost1,iface=${sb}` },
+                ],
+                flows: ['table=0,priority=10,in_port=vm1,actions=output:vm2', 'table=0,priority=10,in_port=vm2,actions=output:vm1'],
+              });
+              try {
+                if (size > 1500) {
+                  for (const p of ['vm1', 'vm2']) expect((await sw.cli(['port', 'set', p, '--mtu', '9000'])).code).toBe(0);
+                }
+                const xs = await measure(g, 2);
+                stats = await sw.cliJson(['stats']);
+                const p1 = await sw.cliJson<any[]>(['port', 'stats', 'vm1']);
+                stats.frameBytes = Number(p1[0].rxBytes) / Number(p1[0].rxPackets); // the frames really are `size` bytes
+                return xs;
+              } finally {
+                await sw.stop();
+              }
+            },
+          });
           await g.stop();
           const ceiling = median(samples.ceiling);
           const through = median(samples.switch);
-          const range = (xs: number[]) => `${(Math.min(...xs) / 1e6).toFixed(2)}..${(Math.max(...xs) / 1e6).toFixed(2)} Mpps`;
-          rows.push(row('flowgen guest, both ways: testpmd io (ceiling)', size, ceiling, `samples ${range(samples.ceiling)}`));
+          rows.push(row('flowgen guest, both ways: testpmd io (ceiling)', size, ceiling, `samples ${rangeText(samples.ceiling)}`));
           rows.push(
-            row('flowgen guest, both ways: switchyard', size, through, `${((100 * through) / ceiling).toFixed(0)}% of the ceiling; samples ${range(samples.switch)}; frames ${stats.frameBytes.toFixed(0)} B; copies ${stats.copies}`),
+            row('flowgen guest, both ways: switchyard', size, through, `${((100 * through) / ceiling).toFixed(0)}% of the ceiling; samples ${rangeText(samples.switch)}; frames ${stats.frameBytes.toFixed(0)} B; copies ${stats.copies}`),
           );
           details[`flowgen-${size}`] = { ceilingSamples: samples.ceiling, switchSamples: samples.switch, switchStats: stats };
         } finally {
