@@ -94,6 +94,7 @@ describe('loading flows end to end: CLI -> gRPC -> daemon -> addon -> data plane
         { name: 'p2', devargs: 'net_null1,no-rx=1' },
       ],
       daemonArgs: ['--max-flows', String(2_000_000)],
+      startTimeoutMs: 300_000, // a restart with a million flows reads and reconciles them all
     });
     return sw;
   };

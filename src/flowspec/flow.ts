@@ -456,10 +456,30 @@ export function flowKey(f: { table: number; priority: number; match: Match }): s
   return `${f.table}/${f.priority}/${bitsKey(matchToBits(f.match))}`;
 }
 
+/** The parts of an entry that sameFlow() compares. */
+export type FlowBody = Pick<FlowMod, 'actions' | 'cookie' | 'idleTimeout' | 'hardTimeout' | 'flags'>;
+
+/** Whether two action lists mean the same: equal field by field, or failing that, in text. */
+export function sameActions(a: readonly Action[], b: readonly Action[]): boolean {
+  if (a === b) return true;
+  if (a.length === b.length) {
+    let equal = true;
+    for (let i = 0; i < a.length && equal; i++) {
+      const x = a[i] as unknown as Record<string, unknown>;
+      const y = b[i] as unknown as Record<string, unknown>;
+      const keys = Object.keys(x);
+      equal = keys.length === Object.keys(y).length && keys.every((k) => x[k] === y[k]);
+    }
+    if (equal) return true;
+  }
+  // value forms may differ (a MAC as text or a number): compare what they say
+  return formatActions(a) === formatActions(b);
+}
+
 /** Whether two entries of the same key are the same (actions, cookie, timeouts, flags). */
-export function sameFlow(a: FlowMod, b: FlowMod): boolean {
+export function sameFlow(a: FlowBody, b: FlowBody): boolean {
   return (
-    formatActions(a.actions) === formatActions(b.actions) &&
+    sameActions(a.actions, b.actions) &&
     (a.cookie ?? 0n) === (b.cookie ?? 0n) &&
     (a.idleTimeout ?? 0) === (b.idleTimeout ?? 0) &&
     (a.hardTimeout ?? 0) === (b.hardTimeout ?? 0) &&
@@ -506,7 +526,12 @@ function seconds(ns: bigint): string {
  * A dumped entry as ovs-ofctl dump-flows prints it:
  * `cookie=0x0, duration=1.234s, table=0, n_packets=5, n_bytes=490, priority=100,ip,in_port=p1 actions=drop`.
  */
-export function formatFlowEntry(e: FlowEntry, ports: PortNames = {}): string {
+export function formatFlowEntry(
+  e: FlowEntry,
+  ports: PortNames = {},
+  /** the entry's match and actions already formatted with these ports, if the caller has them */
+  formatted?: { match: string; actions: string },
+): string {
   const head = [
     `cookie=${hex(BigInt(e.cookie ?? 0n))}`,
     `duration=${seconds(e.stats.durationNs)}s`,
@@ -517,6 +542,7 @@ export function formatFlowEntry(e: FlowEntry, ports: PortNames = {}): string {
   if (e.idleTimeout) head.push(`idle_timeout=${e.idleTimeout}`);
   if (e.hardTimeout) head.push(`hard_timeout=${e.hardTimeout}`);
   head.push(...flagWords(e.flags ?? 0));
-  const m = formatMatch(e.match, ports);
-  return `${head.join(', ')}, priority=${e.priority}${m ? ',' + m : ''} actions=${formatActions(e.actions, ports)}`;
+  const m = formatted ? formatted.match : formatMatch(e.match, ports);
+  const actions = formatted ? formatted.actions : formatActions(e.actions, ports);
+  return `${head.join(', ')}, priority=${e.priority}${m ? ',' + m : ''} actions=${actions}`;
 }

@@ -33,7 +33,9 @@ export {
   parseFlowLine,
   parseFlowLineKeyed,
   parseFlowParts,
+  sameActions,
   sameFlow,
+  type FlowBody,
   splitFlowFile,
   splitFlowText,
 } from './flow';

@@ -88,6 +88,11 @@ export class FlowSet {
     return this.listed;
   }
 
+  /** Every entry by its key (read only). */
+  byKey(): ReadonlyMap<string, FlowMod> {
+    return this.map;
+  }
+
   has(key: string): boolean {
     return this.map.has(key);
   }

@@ -11,14 +11,17 @@
  * new port carries traffic.
  */
 import type { FlowMod, PortAddRequest, PortDesc, TableDesc, TableMiss } from './addon-types';
-import { formatActions, flowKey, sameFlow } from '../flowspec';
+import { flowKey, sameActions, sameFlow, type FlowBody } from '../flowspec';
 import type { DesiredState, PortConfig, TableConfig } from './state';
+
+/** What reconciliation reads of an entry in the data plane. */
+export type ActualFlow = Pick<FlowMod, 'table' | 'priority' | 'match'> & FlowBody;
 
 export interface ActualState {
   ports: PortDesc[];
   tables: TableDesc[];
-  /** Canonical add FlowMods (entryToFlowMod of the dump). */
-  flows: FlowMod[];
+  /** The entries of a dump (any value forms the addon gives), or already by flowKey(). */
+  flows: readonly ActualFlow[] | ReadonlyMap<string, ActualFlow>;
 }
 
 export interface TableChange {
@@ -99,6 +102,10 @@ export function planPorts(desired: readonly PortConfig[], actual: readonly PortD
   return plan;
 }
 
+function isKeyed(a: readonly ActualFlow[] | ReadonlyMap<string, ActualFlow>): a is ReadonlyMap<string, ActualFlow> {
+  return a instanceof Map;
+}
+
 /**
  * The flow-mods that turn `actual` into `desired`: strict deletes of extra
  * entries, strict modifies where only the actions differ, adds of missing or
@@ -107,18 +114,18 @@ export function planPorts(desired: readonly PortConfig[], actual: readonly PortD
  * lacks are reported as expired instead of added back.
  */
 export function diffFlows(
-  desired: readonly FlowMod[],
-  actual: readonly FlowMod[],
+  desired: readonly FlowMod[] | ReadonlyMap<string, FlowMod>,
+  actual: readonly ActualFlow[] | ReadonlyMap<string, ActualFlow>,
   expireTimed = false,
 ): { mods: FlowMod[]; expired: string[] } {
-  const have = new Map(actual.map((f) => [flowKey(f), f]));
+  const have: ReadonlyMap<string, ActualFlow> = isKeyed(actual) ? actual : new Map(actual.map((f) => [flowKey(f), f]));
   const want = new Set<string>();
   const deletes: FlowMod[] = [];
   const modifies: FlowMod[] = [];
   const adds: FlowMod[] = [];
   const expired: string[] = [];
-  for (const d of desired) {
-    const k = flowKey(d);
+  const wanted = desired instanceof Map ? desired.entries() : (desired as readonly FlowMod[]).map((d): [string, FlowMod] => [flowKey(d), d]);
+  for (const [k, d] of wanted) {
     want.add(k);
     const a = have.get(k);
     if (!a) {
@@ -127,7 +134,7 @@ export function diffFlows(
       continue;
     }
     if (sameFlow(d, a)) continue;
-    const onlyActions = sameFlow({ ...d, actions: a.actions }, a) && formatActions(d.actions) !== formatActions(a.actions);
+    const onlyActions = sameFlow({ ...d, actions: a.actions }, a) && !sameActions(d.actions, a.actions);
     if (onlyActions) {
       modifies.push({ command: 'modify_strict', table: d.table, priority: d.priority, match: d.match, actions: d.actions });
     } else adds.push({ ...d, command: 'add' });
@@ -140,8 +147,14 @@ export function diffFlows(
 }
 
 /** The whole plan; `fresh` says the data plane has just started empty (a full replay, nothing expires). */
-export function planReconcile(desired: DesiredState, actual: ActualState, fresh: boolean): ReconcilePlan {
-  const { mods, expired } = diffFlows(desired.flows, actual.flows, !fresh);
+export function planReconcile(
+  desired: DesiredState,
+  actual: ActualState,
+  fresh: boolean,
+  /** desired.flows by flowKey(), when the caller keeps them so */
+  desiredByKey?: ReadonlyMap<string, FlowMod>,
+): ReconcilePlan {
+  const { mods, expired } = diffFlows(desiredByKey ?? desired.flows, actual.flows, !fresh);
   return {
     tableMods: planTables(desired.tables, actual.tables),
     ...planPorts(desired.ports, actual.ports),

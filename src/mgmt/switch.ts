@@ -292,16 +292,18 @@ export class Switch extends EventEmitter {
   private async reconcile(dp: DataplaneClient): Promise<void> {
     this.replayWarnings = [];
     const [ports, tables, entries] = await Promise.all([dp.portList(), dp.tableList(), dp.flowDump()]);
-    const flows: FlowMod[] = [];
+    // The dump as it is: diffing reads only identities and bodies, which
+    // tolerate the addon's value forms (no canonical copy of a million entries).
+    const flows = new Map<string, FlowEntry>();
     for (const e of entries) {
       try {
-        flows.push(entryToFlowMod(e));
+        flows.set(flowKey(e), e);
       } catch (err) {
         this.warn(`replay: cannot read a flow of the data plane (table ${e.table}, priority ${e.priority}): ${errText(err)}`);
       }
     }
     const fresh = ports.length === 0 && entries.length === 0;
-    const plan = planReconcile(this.state, { ports, tables, flows }, fresh);
+    const plan = planReconcile(this.state, { ports, tables, flows }, fresh, this.flows.byKey());
     if (isEmptyPlan(plan)) {
       this.log.info('data plane matches the desired state');
       return;

@@ -64,12 +64,13 @@ export function toWirePortStats(s: NamedPortStats): WirePortStats {
 }
 
 export function toWireFlowEntry(e: FlowEntry, ports: PortNames): WireFlowEntry {
+  const formatted = { match: formatMatch(e.match, ports), actions: formatActions(e.actions, ports) };
   return {
     tableId: e.table,
     priority: e.priority,
     cookie: u64(e.cookie),
-    match: formatMatch(e.match, ports),
-    actions: formatActions(e.actions, ports),
+    match: formatted.match,
+    actions: formatted.actions,
     idleTimeout: e.idleTimeout ?? 0,
     hardTimeout: e.hardTimeout ?? 0,
     flags: e.flags ?? 0,
@@ -77,7 +78,7 @@ export function toWireFlowEntry(e: FlowEntry, ports: PortNames): WireFlowEntry {
     bytes: u64(e.stats.bytes),
     durationSec: Number(e.stats.durationNs) / 1e9,
     idleSec: Number(e.stats.idleNs) / 1e9,
-    text: formatFlowEntry(e, ports),
+    text: formatFlowEntry(e, ports, formatted),
   };
 }
 
