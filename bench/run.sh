@@ -12,8 +12,12 @@
 #             --forward-mode=io on the same file and cores (and Open vSwitch
 #             with DPDK when installed): one flow, 1,000 dl_dst flows, a
 #             two-table ACL of 1K/100K/1M rules at 64 and 1518 bytes; flow
-#             load time and resident memory (about 6 minutes; traffic files
+#             load time and resident memory (about 8 minutes; traffic files
 #             are made once in build/bench/*.pcap; BENCH_FP_* in the file)
+#   load      the operator's path: the fastpath ACL as 100,000-line flow
+#             files through switchyard flow add --file (CLI -> gRPC ->
+#             daemon -> addon -> data plane), 100K and 1M flows, then one
+#             flow more, a full dump and a daemon restart (about 3 minutes)
 #   guests    guest-to-guest over vhost-user: testpmd txonly -> switch ->
 #             testpmd rxonly, beside testpmd --forward-mode=io on the same
 #             sockets and cores (the ceiling), at 64 and 9000 bytes; and

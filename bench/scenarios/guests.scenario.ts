@@ -44,6 +44,20 @@ const RX_LCORES = process.env.BENCH_RX_LCORES ?? '0,1';
 const MIDDLE_MAIN = MIDDLE_LCORES.split(',')[1];
 
 /** The rx guest's Rx-pps over the next SAMPLES seconds, after WARMUP. */
+/** The ceiling: testpmd io between the two vhost-user sockets, forwarding on the switch's CPU. */
+function ioBetween(prefix: string, sa: string, sb: string): Guest {
+  return startGuest({
+    prefix,
+    vdev: `net_vhost0,iface=${sa},client=1,queues=1`,
+    vdev2: `net_vhost1,iface=${sb},client=1,queues=1`,
+    mode: 'io',
+    lcores: MIDDLE_LCORES,
+    eal: ['--main-lcore', MIDDLE_MAIN],
+    memMb: 512,
+    args: ['--total-num-mbufs=16384'],
+  });
+}
+
 function measure(rx: Guest, ports = 1): Promise<number[]> {
   return testpmdRxPps(rx.output, { warmupS: WARMUP_S, samples: SAMPLES, ports });
 }
@@ -86,16 +100,7 @@ describe('guests: vhost-user guest to guest', () => {
           const samples = await ceilingVersusSwitch(ROUNDS, {
             // The ceiling: testpmd io between the same two sockets, forwarding on CPU 0.
             ceiling: async () => {
-              const io = startGuest({
-                prefix: `sy-bench-${tag}-io${size}`,
-                vdev: `net_vhost0,iface=${sa},client=1,queues=1`,
-                vdev2: `net_vhost1,iface=${sb},client=1,queues=1`,
-                mode: 'io',
-                lcores: MIDDLE_LCORES,
-                eal: ['--main-lcore', MIDDLE_MAIN],
-                memMb: 512,
-                args: ['--total-num-mbufs=16384'],
-              });
+              const io = ioBetween(`sy-bench-${tag}-io${size}`, sa, sb);
               try {
                 await waitForwarding(io);
                 await waitForwarding(tx);
@@ -175,16 +180,7 @@ describe('guests: vhost-user guest to guest', () => {
           let stats: any;
           const samples = await ceilingVersusSwitch(ROUNDS, {
             ceiling: async () => {
-              const io = startGuest({
-                prefix: `sy-bench-${tag}-fio${size}`,
-                vdev: `net_vhost0,iface=${sa},client=1,queues=1`,
-                vdev2: `net_vhost1,iface=${sb},client=1,queues=1`,
-                mode: 'io',
-                lcores: MIDDLE_LCORES,
-                eal: ['--main-lcore', MIDDLE_MAIN],
-                memMb: 512,
-                args: ['--total-num-mbufs=16384'],
-              });
+              const io = ioBetween(`sy-bench-${tag}-fio${size}`, sa, sb);
               try {
                 await waitForwarding(io);
                 await waitForwarding(g);

@@ -60,25 +60,6 @@ bytes(struct parser *ps, uint32_t off, uint32_t len)
 	return rte_pktmbuf_read(ps->m, off, len, ps->buf);
 }
 
-/* Clears the 128-byte key with plain vector stores: a memset of this size
- * becomes "rep stos", which costs more than the rest of a UDP parse. */
-static inline void
-key_zero(struct sy_flow_key *key)
-{
-	typedef uint64_t v2u64 __attribute__((vector_size(16), aligned(8)));
-	v2u64 *v = (v2u64 *)key;
-
-	/* spelled out: gcc turns the loop back into a memset */
-	v[0] = (v2u64){ 0, 0 };
-	v[1] = (v2u64){ 0, 0 };
-	v[2] = (v2u64){ 0, 0 };
-	v[3] = (v2u64){ 0, 0 };
-	v[4] = (v2u64){ 0, 0 };
-	v[5] = (v2u64){ 0, 0 };
-	v[6] = (v2u64){ 0, 0 };
-	v[7] = (v2u64){ 0, 0 };
-}
-static_assert(sizeof(struct sy_flow_key) == 8 * 16, "key_zero clears 8 x 16 bytes");
 
 static inline bool
 refuse(struct parser *ps, enum sy_drop_reason why)
@@ -259,7 +240,7 @@ parse_slow(const struct rte_mbuf *m, uint32_t in_port, struct sy_flow_key *key,
 	ps.key = key;
 	ps.lay = lay;
 	ps.why = why;
-	key_zero(key);
+	parse_key_zero(key);
 	memset(lay, 0, sizeof(*lay));
 	key->in_port = in_port;
 	if (ps.len < ETH_HLEN)

@@ -83,22 +83,15 @@ parse_rd32(const uint8_t *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-/* An untagged frame of an EtherType the parser does not look into (ARP,
- * LLDP, an 802.3 length...): the key is its Ethernet header.  False for
- * the types parse_slow() goes into. */
-static inline bool
-parse_fast_l2(const struct rte_mbuf *m, uint32_t in_port, struct sy_flow_key *k,
-	      struct parse_layout *lay)
+/* Clears the 128-byte key with plain vector stores: a memset of this size
+ * becomes "rep stos", which costs more than the rest of a UDP parse. */
+static inline void
+parse_key_zero(struct sy_flow_key *key)
 {
 	typedef uint64_t v2u64 __attribute__((vector_size(16), aligned(8)));
-	const uint8_t *d = rte_pktmbuf_mtod(m, const uint8_t *);
-	uint16_t type = parse_rd16(d + 12);
-	v2u64 *v = (v2u64 *)k;
+	v2u64 *v = (v2u64 *)key;
 
-	if (type == 0x0800 || type == 0x86dd || type == 0x8100 || type == 0x88a8 ||
-	    type == 0x9100)
-		return false;
-	/* spelled out: gcc turns a loop into "rep stos", slower than the rest */
+	/* spelled out: gcc turns the loop back into a memset */
 	v[0] = (v2u64){ 0, 0 };
 	v[1] = (v2u64){ 0, 0 };
 	v[2] = (v2u64){ 0, 0 };
@@ -107,6 +100,23 @@ parse_fast_l2(const struct rte_mbuf *m, uint32_t in_port, struct sy_flow_key *k,
 	v[5] = (v2u64){ 0, 0 };
 	v[6] = (v2u64){ 0, 0 };
 	v[7] = (v2u64){ 0, 0 };
+}
+static_assert(sizeof(struct sy_flow_key) == 8 * 16, "parse_key_zero clears 8 x 16 bytes");
+
+/* An untagged frame of an EtherType the parser does not look into (ARP,
+ * LLDP, an 802.3 length...): the key is its Ethernet header.  False for
+ * the types parse_slow() goes into. */
+static inline bool
+parse_fast_l2(const struct rte_mbuf *m, uint32_t in_port, struct sy_flow_key *k,
+	      struct parse_layout *lay)
+{
+	const uint8_t *d = rte_pktmbuf_mtod(m, const uint8_t *);
+	uint16_t type = parse_rd16(d + 12);
+
+	if (type == 0x0800 || type == 0x86dd || type == 0x8100 || type == 0x88a8 ||
+	    type == 0x9100)
+		return false;
+	parse_key_zero(k);
 	k->in_port = in_port;
 	k->dl_type = type < 0x600 ? 0x05ff : type;
 	memcpy(k->dl_dst, d, 12); /* dl_dst, dl_src */

@@ -28,6 +28,7 @@
 #include "parse.h"
 #include "pipeline.h"
 #include "sy_pkt.h"
+#include "sy_flowmod.h"
 #include "sy_test.h"
 
 enum { A = 1, B = 2, C = 3 };
@@ -37,51 +38,12 @@ static struct flow_cache *cache; /* lc's, kept while a test turns it off */
 
 /* --- flow-mods --- */
 
-static struct sy_flow_mod *
-fm_new(uint8_t cmd, uint8_t table, uint16_t prio)
-{
-	static struct sy_flow_mod pool[64];
-	static unsigned int next;
-	struct sy_flow_mod *fm = &pool[next++ % 64];
-
-	memset(fm, 0, sizeof(*fm));
-	fm->hdr.command = cmd;
-	fm->hdr.table_id = table;
-	fm->hdr.priority = prio;
-	fm->hdr.out_port = SY_PORT_ANY;
-	return fm;
-}
-
-#define MATCH(fm, field, v, m)                                                 \
-	do {                                                                   \
-		(fm)->mask.field = (m);                                        \
-		(fm)->key.field = (v) & (m);                                   \
-	} while (0)
-
 static void
 m_ip(struct sy_flow_mod *fm, uint8_t proto)
 {
 	MATCH(fm, dl_type, 0x0800, 0xffff);
 	if (proto)
 		MATCH(fm, nw_proto, proto, 0xff);
-}
-
-static void
-act(struct sy_flow_mod *fm, struct sy_action a)
-{
-	fm->actions[fm->n_actions++] = a;
-}
-
-static struct sy_action
-output(uint32_t port)
-{
-	return (struct sy_action){ .type = SY_ACT_OUTPUT, .arg = port };
-}
-
-static struct sy_action
-goto_table(uint32_t t)
-{
-	return (struct sy_action){ .type = SY_ACT_GOTO_TABLE, .arg = t };
 }
 
 static struct sy_action

@@ -14,6 +14,7 @@
 #include "parse.h"
 #include "pipeline.h"
 #include "sy_pkt.h"
+#include "sy_flowmod.h"
 #include "sy_test.h"
 
 enum { A = 1, B = 2, C = 3 };
@@ -22,21 +23,6 @@ static uint16_t dpdk[4];
 static struct pl_lcore *lc;
 
 /* --- flow-mod building --- */
-
-static struct sy_flow_mod *
-fm_new(uint8_t cmd, uint8_t table, uint16_t prio)
-{
-	static struct sy_flow_mod pool[64];
-	static unsigned int next;
-	struct sy_flow_mod *fm = &pool[next++ % 64];
-
-	memset(fm, 0, sizeof(*fm));
-	fm->hdr.command = cmd;
-	fm->hdr.table_id = table;
-	fm->hdr.priority = prio;
-	fm->hdr.out_port = SY_PORT_ANY;
-	return fm;
-}
 
 static void
 m_udp(struct sy_flow_mod *fm)
@@ -54,24 +40,6 @@ m_nw_dst(struct sy_flow_mod *fm, uint32_t addr, int prefix)
 	fm->mask.dl_type = 0xffff;
 	fm->mask.nw_dst = prefix ? ~0u << (32 - prefix) : 0;
 	fm->key.nw_dst = addr & fm->mask.nw_dst;
-}
-
-static void
-act(struct sy_flow_mod *fm, struct sy_action a)
-{
-	fm->actions[fm->n_actions++] = a;
-}
-
-static struct sy_action
-output(uint32_t port)
-{
-	return (struct sy_action){ .type = SY_ACT_OUTPUT, .arg = port };
-}
-
-static struct sy_action
-goto_table(uint32_t t)
-{
-	return (struct sy_action){ .type = SY_ACT_GOTO_TABLE, .arg = t };
 }
 
 static int
