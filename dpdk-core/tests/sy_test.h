@@ -8,7 +8,8 @@
  * "N passed, N failed" (what CI reads).  Tests that need DPDK call
  * sy_test_eal_init(), which starts EAL without hugepages or PCI under a file
  * prefix of its own, and end with sy_test_eal_fini(), which stops it and
- * removes the runtime directory EAL leaves under /var/run/dpdk.
+ * removes the runtime directory EAL leaves under /var/run/dpdk;
+ * sy_test_dp_start() adds the data plane (dp_init) on top.
  */
 #ifndef SY_TEST_H
 #define SY_TEST_H
@@ -81,6 +82,8 @@ sy_test_summary(void)
 
 #include <rte_eal.h>
 
+#include "datapath.h"
+
 /* Starts EAL for a unit test: no hugepages, no PCI, a file prefix of its own,
  * and the vdevs given (may be NULL). */
 static inline int
@@ -104,6 +107,25 @@ sy_test_eal_init(const char *name, const char *const *vdevs)
 		argv[argc++] = (char *)vdevs[i];
 	}
 	return rte_eal_init(argc, argv);
+}
+
+/* EAL (sy_test_eal_init) and the data plane (dp_init) of a test, whose one
+ * lcore slot the test drives by hand (pl_run_once, pl_input).  Returns that
+ * slot's lcore, or NULL after saying what failed. */
+static inline struct pl_lcore *
+sy_test_dp_start(const char *name, const struct dp_config *cfg)
+{
+	struct sy_error err;
+
+	if (sy_test_eal_init(name, NULL) < 0) {
+		fprintf(stderr, "cannot start EAL\n");
+		return NULL;
+	}
+	if (dp_init(cfg, &err) < 0) {
+		fprintf(stderr, "dp_init: %s\n", err.msg);
+		return NULL;
+	}
+	return dp.lcore[0];
 }
 
 /* Stops EAL and removes its runtime directory (/var/run/dpdk/<prefix>). */

@@ -752,17 +752,10 @@ int
 main(void)
 {
 	struct dp_config cfg = { .n_mbufs = 4096, .max_flows = 1000 };
-	struct sy_error err;
 
-	if (sy_test_eal_init("actions", NULL) < 0) {
-		fprintf(stderr, "cannot start EAL\n");
+	lc = sy_test_dp_start("actions", &cfg);
+	if (lc == NULL)
 		return 1;
-	}
-	if (dp_init(&cfg, &err) < 0) {
-		fprintf(stderr, "dp_init: %s\n", err.msg);
-		return 1;
-	}
-	lc = dp.lcore[0];
 	add_port("a", "net_ring0", A, 0, 1);
 	add_port("b", "net_ring1", B, 0, 1);
 	add_port("c", "net_ring2", C, 0, 1);

@@ -885,17 +885,10 @@ int
 main(void)
 {
 	struct dp_config cfg = { .n_mbufs = 8192, .max_flows = 200000 };
-	struct sy_error err;
 
-	if (sy_test_eal_init("flow_cache", NULL) < 0) {
-		fprintf(stderr, "cannot start EAL\n");
+	lc = sy_test_dp_start("flow_cache", &cfg);
+	if (lc == NULL)
 		return 1;
-	}
-	if (dp_init(&cfg, &err) < 0) {
-		fprintf(stderr, "dp_init: %s\n", err.msg);
-		return 1;
-	}
-	lc = dp.lcore[0];
 	cache = lc->fc;
 	if (cache == NULL) {
 		fprintf(stderr, "no flow cache\n");

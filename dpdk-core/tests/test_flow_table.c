@@ -841,17 +841,10 @@ int
 main(void)
 {
 	struct dp_config cfg = { .n_mbufs = 4096, .max_flows = MAX_FLOWS };
-	struct sy_error err;
 
-	if (sy_test_eal_init("flow_table", NULL) < 0) {
-		fprintf(stderr, "cannot start EAL\n");
+	lc = sy_test_dp_start("flow_table", &cfg);
+	if (lc == NULL)
 		return 1;
-	}
-	if (dp_init(&cfg, &err) < 0) {
-		fprintf(stderr, "dp_init: %s\n", err.msg);
-		return 1;
-	}
-	lc = dp.lcore[0];
 	add_port("a", "net_ring0", A);
 	add_port("b", "net_ring1", B);
 	add_port("c", "net_ring2", C);

@@ -331,7 +331,6 @@ int
 main(void)
 {
 	struct dp_config cfg = { .n_mbufs = 4096, .max_flows = 64 };
-	struct sy_error err;
 
 	poll_buf = calloc(3, sizeof(*poll_buf));
 	RUN(assign_round_robin_over_lcores);
@@ -339,15 +338,9 @@ main(void)
 	RUN(assign_leaves_spare_lcores_empty);
 	RUN(assign_balances_many_queues);
 
-	if (sy_test_eal_init("ports_rxq", NULL) < 0) {
-		fprintf(stderr, "cannot start EAL\n");
+	lc = sy_test_dp_start("ports_rxq", &cfg);
+	if (lc == NULL)
 		return 1;
-	}
-	if (dp_init(&cfg, &err) < 0) {
-		fprintf(stderr, "dp_init: %s\n", err.msg);
-		return 1;
-	}
-	lc = dp.lcore[0];
 	RUN(default_is_one_queue);
 	RUN(port_with_four_queues);
 	RUN(too_many_queues_refused);

@@ -24,6 +24,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { constants, createDataplaneClient, loadAddon } from '../../src/mgmt/addon';
 import type { DpError, FlowMod } from '../../src/mgmt/addon-types';
 import { DP_BINARY } from '../helpers/paths';
+import { attrs, bodyOf, message, split, u32, type RawMsg } from '../helpers/raw-proto';
 
 const native = loadAddon();
 
@@ -31,64 +32,6 @@ const MSG = { ERROR: 1, HELLO: 2, ECHO: 3, PORT_ADD: 10, PORT_MOD: 12, PORT_LIST
 const ATTR = { ERR_CODE: 1, ERR_MSG: 2, VERSION: 4, DP_INFO: 5, PORT_ID: 10, PORT_DESC: 15, PORT_RXQ: 18, DP_STATS: 40, PMD_STATS: 41, PACKET: 50 } as const;
 const REPLY = 1;
 const MORE = 4;
-
-function u32(v: number): Buffer {
-  const b = Buffer.alloc(4);
-  b.writeUInt32LE(v);
-  return b;
-}
-
-function attrs(list: [number, Buffer][]): Buffer {
-  return Buffer.concat(
-    list.map(([t, payload]) => {
-      const len = 8 + payload.length;
-      const a = Buffer.alloc((len + 7) & ~7);
-      a.writeUInt16LE(t, 0);
-      a.writeUInt32LE(len, 4);
-      payload.copy(a, 8);
-      return a;
-    }),
-  );
-}
-
-function message(type: number, flags: number, xid: number, body: Buffer = Buffer.alloc(0)): Buffer {
-  const h = Buffer.alloc(16);
-  h[0] = 1;
-  h[1] = flags;
-  h.writeUInt16LE(type, 2);
-  h.writeUInt32LE(16 + body.length, 4);
-  h.writeUInt32LE(xid, 8);
-  return Buffer.concat([h, body]);
-}
-
-/** The attributes of a message (what follows its 16-byte header). */
-const bodyOf = (msg: Buffer) => msg.subarray(16);
-
-interface RawMsg {
-  type: number;
-  xid: number;
-  attrs: Map<number, Buffer>;
-}
-
-function split(buf: Buffer): [RawMsg[], Buffer] {
-  const out: RawMsg[] = [];
-  let off = 0;
-  while (buf.length - off >= 16) {
-    const len = buf.readUInt32LE(off + 4);
-    if (len < 16 || buf.length - off < len) break;
-    const m = buf.subarray(off, off + len);
-    const a = new Map<number, Buffer>();
-    for (let p = 16; p + 8 <= len; ) {
-      const alen = m.readUInt32LE(p + 4);
-      if (alen < 8) break;
-      a.set(m.readUInt16LE(p), m.subarray(p + 8, p + alen));
-      p += (alen + 7) & ~7;
-    }
-    out.push({ type: m.readUInt16LE(2), xid: m.readUInt32LE(8), attrs: a });
-    off += len;
-  }
-  return [out, buf.subarray(off)];
-}
 
 function fakeDataplane(sockPath: string, onRequest: (m: RawMsg, sock: net.Socket) => void): Promise<net.Server> {
   const srv = net.createServer((sock) => {

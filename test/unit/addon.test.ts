@@ -37,68 +37,18 @@ import {
 } from '../../src/mgmt/addon';
 import type { DpError, DpEvent, FlowMod, Match } from '../../src/mgmt/addon-types';
 import { DP_BINARY } from '../helpers/paths';
+import { attrs, message, split, u32, type RawMsg } from '../helpers/raw-proto';
 
 const native = loadAddon();
 
 // ---------------------------------------------------------------------------
 // Raw protocol helpers (for the fake data plane and the garbage test)
 
+/** A message with its attributes. */
+const encode = (type: number, flags: number, xid: number, list: [number, Buffer][] = []): Buffer => message(type, flags, xid, attrs(list));
+
 const MSG = { ERROR: 1, HELLO: 2, ECHO: 3, PORT_STATUS: 100 } as const;
 const ATTR = { ERR_CODE: 1, ERR_MSG: 2, VERSION: 4, DP_INFO: 5, PORT_DESC: 15, PORT_REASON: 17, PACKET: 50 } as const;
-
-function u32(v: number): Buffer {
-  const b = Buffer.alloc(4);
-  b.writeUInt32LE(v);
-  return b;
-}
-
-function encode(type: number, flags: number, xid: number, attrs: [number, Buffer][] = []): Buffer {
-  const body = Buffer.concat(
-    attrs.map(([t, payload]) => {
-      const len = 8 + payload.length;
-      const a = Buffer.alloc((len + 7) & ~7);
-      a.writeUInt16LE(t, 0);
-      a.writeUInt32LE(len, 4);
-      payload.copy(a, 8);
-      return a;
-    }),
-  );
-  const h = Buffer.alloc(16);
-  h[0] = 1;
-  h[1] = flags;
-  h.writeUInt16LE(type, 2);
-  h.writeUInt32LE(16 + body.length, 4);
-  h.writeUInt32LE(xid, 8);
-  return Buffer.concat([h, body]);
-}
-
-interface RawMsg {
-  type: number;
-  flags: number;
-  xid: number;
-  attrs: Map<number, Buffer>;
-}
-
-/** Splits whole messages off the front of buf; returns them and the rest. */
-function split(buf: Buffer): [RawMsg[], Buffer] {
-  const out: RawMsg[] = [];
-  let off = 0;
-  while (buf.length - off >= 16) {
-    const len = buf.readUInt32LE(off + 4);
-    if (len < 16 || buf.length - off < len) break;
-    const m = buf.subarray(off, off + len);
-    const attrs = new Map<number, Buffer>();
-    for (let p = 16; p + 8 <= len; ) {
-      const alen = m.readUInt32LE(p + 4);
-      if (alen < 8) break;
-      attrs.set(m.readUInt16LE(p), m.subarray(p + 8, p + alen));
-      p += (alen + 7) & ~7;
-    }
-    out.push({ type: m.readUInt16LE(2), flags: m[1], xid: m.readUInt32LE(8), attrs });
-    off += len;
-  }
-  return [out, buf.subarray(off)];
-}
 
 function portDescBytes(id: number, name: string): Buffer {
   const d = Buffer.alloc(constants.PORT_DESC_SIZE);
