@@ -18,6 +18,7 @@
 import type { Action, FlowCommand, FlowEntry, FlowMod, Match } from '../mgmt/addon-types';
 import { TABLE_ALL } from '../mgmt/addon-types';
 import { canonicalAction, formatActions, parseActions, splitTokens } from './actions';
+import { parseSimpleAdd } from './fast';
 import { fail, FlowSpecError, Site } from './errors';
 import {
   bitsKey,
@@ -253,6 +254,15 @@ export function parseFlowKeyed(text: string, opts: ParseOptions = {}): { mod: Fl
 }
 
 function parseFlowText(text: string, opts: ParseOptions, keyed?: { key: string }): FlowMod {
+  if ((opts.command ?? 'add') === 'add') {
+    const simple = parseSimpleAdd(text, opts, keyed);
+    if (simple) return simple;
+  }
+  return parseFlowGeneral(text, opts, keyed);
+}
+
+/** The general parser alone (parseFlow() tries fast.ts's first): for tests that hold the two to agreement. */
+export function parseFlowGeneral(text: string, opts: ParseOptions = {}, keyed?: { key: string }): FlowMod {
   return guard(text, () => {
     const cmd = opts.command ?? 'add';
     const { at, listAt } = findActions(text);

@@ -24,6 +24,8 @@ import {
 } from '../../src/flowspec';
 import type { FlowMod, Match } from '../../src/mgmt/addon-types';
 import { PORT_ALL, PORT_CONTROLLER, PORT_FLOOD, PORT_IN_PORT, PORT_LOCAL, TABLE_ALL } from '../../src/mgmt/addon-types';
+import { parseSimpleAdd } from '../../src/flowspec/fast';
+import { parseFlowGeneral } from '../../src/flowspec/flow';
 
 const PORTS = new Map([
   ['p1', 1],
@@ -728,5 +730,68 @@ describe('the field table', () => {
       'field tun_id is missing from the addon',
       'field frob is unknown here',
     ]);
+  });
+});
+
+describe('the simple-line parser (fast.ts) agrees with the general one', () => {
+  // Tokens the simple parser takes, and near misses it must leave to the general parser.
+  const pick = <T,>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
+  const octet = (r: () => number) => pick(r, ['0', '1', '10', '010', '127', '255', '256', String(Math.floor(r() * 256))]);
+  const addr = (r: () => number) => `${octet(r)}.${octet(r)}.${octet(r)}.${octet(r)}`;
+  const tokens: ((r: () => number) => string)[] = [
+    (r) => `table=${pick(r, ['0', '1', '7', '254', '255', 'x', '01'])}`,
+    (r) => `priority=${pick(r, ['0', '100', '65535', '65536', '32768', ''])}`,
+    (r) => pick(r, ['ip', 'tcp', 'udp', 'icmp', 'sctp', 'arp', 'ipv6', 'tcp6', 'udp6', 'icmp6', 'ip,ip']),
+    (r) => `nw_src=${addr(r)}${pick(r, ['', '', '/24', '/16', '/0', '/32', '/33', '/8', '/255.255.0.0', '/024'])}`,
+    (r) => `${pick(r, ['nw_dst', 'ip_dst'])}=${addr(r)}${pick(r, ['', '/24', '/1', '/31'])}`,
+    (r) => `${pick(r, ['tp_src', 'tp_dst'])}=${pick(r, ['0', '80', '65535', '65536', '0x50', '0X1f', '-1', '1/0xff'])}`,
+    (r) => `${pick(r, ['dl_dst', 'dl_src', 'eth_src'])}=${pick(r, ['02:00:00:00:00:01', '02:00:00:00:00:0A', '2:0:0:0:0:1', 'ff:ff:ff:ff:ff:ff', '00:00:00:00:00:00'])}`,
+    (r) => `${pick(r, ['dl_type', 'eth_type'])}=${pick(r, ['0x0800', '0x86dd', '2048', '0x894f', '0x10000'])}`,
+    (r) => `${pick(r, ['nw_proto', 'ip_proto'])}=${pick(r, ['6', '17', '1', '256', '0x11'])}`,
+    (r) => `in_port=${pick(r, ['1', '2', '0', '4294967040', '4294967041', 'p1', 'local'])}`,
+    (r) => `cookie=${pick(r, ['0', '0x10', '123', '0xffffffffffffffff', '0x1/0xf', '18446744073709551616'])}`,
+    (r) => `${pick(r, ['idle_timeout', 'hard_timeout'])}=${pick(r, ['0', '10', '65535', '65536'])}`,
+    (r) => pick(r, ['send_flow_rem', 'dl_vlan=5', 'nw_tos=4', 'tcp_flags=+syn', 'metadata=0x1', 'vlan_pcp=3']),
+  ];
+  const actions = ['drop', 'output:2', 'goto_table:3', 'output:1,output:2', 'mod_nw_dst:10.0.0.1,output:2', 'goto_table:0', 'output:p2', 'controller'];
+
+  it('on 40,000 random add lines: the same flow-mod and identity key, or it declines', () => {
+    let seed = 0x5eed;
+    const r = () => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed / 0x80000000;
+    };
+    const ports = { resolvePort: (n: string) => (n === 'p1' ? 1 : n === 'p2' ? 2 : undefined) };
+    let taken = 0;
+    for (let i = 0; i < 40_000; i++) {
+      const parts = Array.from({ length: 1 + Math.floor(r() * 6) }, () => pick(r, tokens)(r));
+      const text = `${parts.join(r() < 0.05 ? ' ' : ',')},actions=${pick(r, actions)}`;
+      const fastKey = { key: '' };
+      const fast = parseSimpleAdd(text, ports, fastKey);
+      let general: FlowMod | Error;
+      const generalKey = { key: '' };
+      try {
+        general = parseFlowGeneral(text, ports, generalKey);
+      } catch (e) {
+        general = e as Error;
+      }
+      if (!fast) continue;
+      taken++;
+      expect(general, text).not.toBeInstanceOf(Error);
+      expect(fast, text).toEqual(general);
+      expect(fastKey.key, text).toBe(generalKey.key);
+      expect(fastKey.key, text).toBe(flowKey(general as FlowMod));
+    }
+    // it must take a good share of them, or this test proves nothing
+    expect(taken).toBeGreaterThan(2_500);
+  });
+
+  it('takes the lines of an ACL file, and declines what it does not know', () => {
+    expect(parseSimpleAdd('table=0,priority=300,tcp,nw_src=10.1.2.0/24,nw_dst=172.16.0.9,tp_dst=80,actions=goto_table:1', {})).toBeDefined();
+    expect(parseSimpleAdd('priority=5,in_port=1,dl_dst=02:00:00:00:00:01,actions=output:2', {})).toBeDefined();
+    expect(parseSimpleAdd('in_port=p1,actions=drop', {})).toBeUndefined(); // a port name
+    expect(parseSimpleAdd('ip,nw_src=10.0.0.0/255.0.0.0,actions=drop', {})).toBeUndefined(); // a dotted mask
+    expect(parseSimpleAdd('tp_dst=80,actions=drop', {})).toBeUndefined(); // an unmet prerequisite: the general parser says so
+    expect(() => parseFlow('tp_dst=80,actions=drop')).toThrow(/tp_dst needs tcp, udp, sctp, icmp or icmp6/);
   });
 });
