@@ -314,16 +314,7 @@ bool FieldVal(const sy_field_info& f, const Val& v, uint8_t out[16]) {
     case SY_KIND_U32: {
       uint64_t x;
       if (!UintVal(v, (1ull << (8 * f.width)) - 1, &x)) return false;
-      if (f.width == 1) {
-        uint8_t y = (uint8_t)x;
-        memcpy(out, &y, 1);
-      } else if (f.width == 2) {
-        uint16_t y = (uint16_t)x;
-        memcpy(out, &y, 2);
-      } else {
-        uint32_t y = (uint32_t)x;
-        memcpy(out, &y, 4);
-      }
+      StoreUint(out, f.width, x);
       return true;
     }
     case SY_KIND_U64: {

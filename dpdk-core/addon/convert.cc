@@ -460,16 +460,7 @@ void ParseField(napi_env env, const Path& where, const sy_field_info& f, napi_va
     case SY_KIND_U32: {
       uint64_t max = f.width >= 8 ? kU64Max : (1ull << (8 * f.width)) - 1;
       uint64_t x = UintOf(env, where, v, max);
-      if (f.width == 1) {
-        uint8_t y = (uint8_t)x;
-        memcpy(out, &y, 1);
-      } else if (f.width == 2) {
-        uint16_t y = (uint16_t)x;
-        memcpy(out, &y, 2);
-      } else {
-        uint32_t y = (uint32_t)x;
-        memcpy(out, &y, 4);
-      }
+      StoreUint(out, f.width, x);
       return;
     }
     case SY_KIND_U64: {

@@ -26,11 +26,27 @@
 
 #include <napi.h>
 
+#include <cstring>
 #include <string>
 
 #include <switchyard/codec.h>
 
 namespace sy {
+
+// Stores x as a host-order integer of width 1, 2 or 4 bytes at out (a key
+// or set_field value of a u8/u16/u32 field).
+inline void StoreUint(uint8_t* out, unsigned width, uint64_t x) {
+  if (width == 1) {
+    uint8_t y = (uint8_t)x;
+    memcpy(out, &y, 1);
+  } else if (width == 2) {
+    uint16_t y = (uint16_t)x;
+    memcpy(out, &y, 2);
+  } else {
+    uint32_t y = (uint32_t)x;
+    memcpy(out, &y, 4);
+  }
+}
 
 // Paths ---------------------------------------------------------------------
 

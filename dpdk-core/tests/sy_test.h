@@ -16,6 +16,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -126,6 +127,23 @@ sy_test_dp_start(const char *name, const struct dp_config *cfg)
 		return NULL;
 	}
 	return dp.lcore[0];
+}
+
+/* Attaches a port (dp_port_add) or ends the test run; returns its DPDK
+ * port id.  mtu 0: the device's default. */
+static inline uint16_t
+sy_test_port_add(const char *name, const char *devargs, uint32_t id, uint16_t mtu, int up)
+{
+	struct dp_port_add_req req = { .name = name, .devargs = devargs, .id = id,
+				       .mtu = mtu, .admin_up = up };
+	struct sy_port_desc d;
+	struct sy_error err;
+
+	if (dp_port_add(&req, &d, &err) < 0) {
+		fprintf(stderr, "dp_port_add %s: %s\n", devargs, err.msg);
+		exit(1);
+	}
+	return d.dpdk_port;
 }
 
 /* Stops EAL and removes its runtime directory (/var/run/dpdk/<prefix>). */

@@ -28,16 +28,7 @@ static struct pl_lcore *lc;
 static void
 add_port(const char *name, const char *devargs, uint32_t id, uint16_t mtu, int up)
 {
-	struct dp_port_add_req req = { .name = name, .devargs = devargs, .id = id,
-				       .mtu = mtu, .admin_up = up };
-	struct sy_port_desc d;
-	struct sy_error err;
-
-	if (dp_port_add(&req, &d, &err) < 0) {
-		fprintf(stderr, "dp_port_add %s: %s\n", devargs, err.msg);
-		exit(1);
-	}
-	dpdk[id] = d.dpdk_port;
+	dpdk[id] = sy_test_port_add(name, devargs, id, mtu, up);
 }
 
 static uint16_t

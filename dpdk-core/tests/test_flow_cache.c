@@ -113,16 +113,7 @@ delete_all(void)
 static void
 add_port(const char *name, const char *devargs, uint32_t id)
 {
-	struct dp_port_add_req req = { .name = name, .devargs = devargs, .id = id,
-				       .admin_up = 1 };
-	struct sy_port_desc d;
-	struct sy_error err;
-
-	if (dp_port_add(&req, &d, &err) < 0) {
-		fprintf(stderr, "dp_port_add %s: %s\n", devargs, err.msg);
-		exit(1);
-	}
-	dpdk[id] = d.dpdk_port;
+	dpdk[id] = sy_test_port_add(name, devargs, id, 0, 1);
 }
 
 static void
