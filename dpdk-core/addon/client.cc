@@ -104,6 +104,13 @@ uint32_t Client::NextXid() {
   }
 }
 
+Napi::Value Client::BareRequest(Napi::Env env, uint16_t type, Op op) {
+  sy_msgbuf b = {};
+  uint32_t xid = NextXid();
+  sy_msg_begin(&b, type, 0, xid);
+  return Request(env, &b, xid, type, op);
+}
+
 Napi::Value Client::Request(Napi::Env env, sy_msgbuf* b, uint32_t xid, uint16_t type, Op op) {
   if (sy_msg_finish(b) < 0) {
     int e = b->error;
@@ -854,10 +861,7 @@ Napi::Value Client::PortMod(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value Client::PortList(const Napi::CallbackInfo& info) {
-  sy_msgbuf b = {};
-  uint32_t xid = NextXid();
-  sy_msg_begin(&b, SY_MSG_PORT_LIST, 0, xid);
-  return Request(info.Env(), &b, xid, SY_MSG_PORT_LIST, Op::kPortList);
+  return BareRequest(info.Env(), SY_MSG_PORT_LIST, Op::kPortList);
 }
 
 Napi::Value Client::PortStats(const Napi::CallbackInfo& info) {
@@ -918,10 +922,7 @@ Napi::Value Client::FlowDump(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value Client::TableList(const Napi::CallbackInfo& info) {
-  sy_msgbuf b = {};
-  uint32_t xid = NextXid();
-  sy_msg_begin(&b, SY_MSG_TABLE_LIST, 0, xid);
-  return Request(info.Env(), &b, xid, SY_MSG_TABLE_LIST, Op::kTableList);
+  return BareRequest(info.Env(), SY_MSG_TABLE_LIST, Op::kTableList);
 }
 
 Napi::Value Client::TableMod(const Napi::CallbackInfo& info) {
@@ -936,31 +937,19 @@ Napi::Value Client::TableMod(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value Client::DpStats(const Napi::CallbackInfo& info) {
-  sy_msgbuf b = {};
-  uint32_t xid = NextXid();
-  sy_msg_begin(&b, SY_MSG_DP_STATS, 0, xid);
-  return Request(info.Env(), &b, xid, SY_MSG_DP_STATS, Op::kDpStats);
+  return BareRequest(info.Env(), SY_MSG_DP_STATS, Op::kDpStats);
 }
 
 Napi::Value Client::PmdStats(const Napi::CallbackInfo& info) {
-  sy_msgbuf b = {};
-  uint32_t xid = NextXid();
-  sy_msg_begin(&b, SY_MSG_PMD_STATS, 0, xid);
-  return Request(info.Env(), &b, xid, SY_MSG_PMD_STATS, Op::kPmdStats);
+  return BareRequest(info.Env(), SY_MSG_PMD_STATS, Op::kPmdStats);
 }
 
 Napi::Value Client::PmdStatsClear(const Napi::CallbackInfo& info) {
-  sy_msgbuf b = {};
-  uint32_t xid = NextXid();
-  sy_msg_begin(&b, SY_MSG_PMD_STATS_CLEAR, 0, xid);
-  return Request(info.Env(), &b, xid, SY_MSG_PMD_STATS_CLEAR, Op::kVoid);
+  return BareRequest(info.Env(), SY_MSG_PMD_STATS_CLEAR, Op::kVoid);
 }
 
 Napi::Value Client::Barrier(const Napi::CallbackInfo& info) {
-  sy_msgbuf b = {};
-  uint32_t xid = NextXid();
-  sy_msg_begin(&b, SY_MSG_BARRIER, 0, xid);
-  return Request(info.Env(), &b, xid, SY_MSG_BARRIER, Op::kVoid);
+  return BareRequest(info.Env(), SY_MSG_BARRIER, Op::kVoid);
 }
 
 Napi::Value Client::Echo(const Napi::CallbackInfo& info) {

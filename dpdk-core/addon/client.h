@@ -115,6 +115,8 @@ class Client : public Napi::ObjectWrap<Client> {
 
   // Sends the message built in b (begun with xid) and returns its promise.
   Napi::Value Request(Napi::Env env, sy_msgbuf* b, uint32_t xid, uint16_t type, Op op);
+  // A request of no attributes (PORT_LIST, DP_STATS, BARRIER...).
+  Napi::Value BareRequest(Napi::Env env, uint16_t type, Op op);
   uint32_t NextXid();
   Napi::Value Rejected(Napi::Env env, const char* code, const std::string& msg);
   Napi::Error MakeError(Napi::Env env, const char* code, int index, const std::string& msg);

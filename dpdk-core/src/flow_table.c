@@ -13,7 +13,6 @@
 
 #include "dataplane.h"
 #include "datapath.h"
-#include "flow_cache.h"
 #include "flow_table.h"
 #include "ports.h"
 #include "stats.h"

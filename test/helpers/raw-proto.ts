@@ -5,6 +5,8 @@
  * decoder are the addon's; this is deliberately separate, so that a test can
  * say exactly what goes on the wire (see dpdk-core/include/switchyard/proto.h).
  */
+import * as net from 'node:net';
+import { constants } from '../../src/mgmt/addon';
 
 export interface RawMsg {
   type: number;
@@ -67,4 +69,45 @@ export function split(buf: Buffer): [RawMsg[], Buffer] {
     off += len;
   }
   return [out, buf.subarray(off)];
+}
+
+/** A struct sy_port_desc: id, MTU 1500, admin up, MAC 02:00:00:00:00:<id>, nRxq rx queues, name. */
+export function portDescBytes(id: number, name: string, nRxq = 1): Buffer {
+  const d = Buffer.alloc(constants.PORT_DESC_SIZE);
+  d.writeUInt32LE(id, 0);
+  d.writeUInt16LE(1500, 6);
+  d[8] = 1; // admin up
+  Buffer.from([2, 0, 0, 0, 0, id]).copy(d, 10);
+  d.writeUInt16LE(nRxq, 20);
+  d.write(name, 28);
+  return d;
+}
+
+const HELLO = 2;
+const REPLY = 1;
+const A_VERSION = 4;
+const A_DP_INFO = 5;
+
+/**
+ * A fake data plane on a unix socket: answers HELLO (pid 4242, version
+ * "fake") and hands every other request to onRequest.
+ */
+export function fakeDataplane(sockPath: string, onRequest: (m: RawMsg, sock: net.Socket) => void): Promise<net.Server> {
+  const srv = net.createServer((sock) => {
+    let acc: Buffer = Buffer.alloc(0);
+    sock.on('error', () => undefined);
+    sock.on('data', (d) => {
+      let msgs: RawMsg[];
+      [msgs, acc] = split(Buffer.concat([acc, d]));
+      for (const m of msgs) {
+        if (m.type === HELLO) {
+          const info = Buffer.alloc(constants.DP_INFO_SIZE);
+          info.writeUInt32LE(4242, 0);
+          info.write('fake', 32); // struct sy_dp_info: version[] after six 32/64-bit fields
+          sock.write(message(HELLO, REPLY, m.xid, attrs([[A_VERSION, u32(1)], [A_DP_INFO, info]])));
+        } else onRequest(m, sock);
+      }
+    });
+  });
+  return new Promise((resolve) => srv.listen(sockPath, () => resolve(srv)));
 }

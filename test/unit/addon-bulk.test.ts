@@ -24,7 +24,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { constants, createDataplaneClient, loadAddon } from '../../src/mgmt/addon';
 import type { DpError, FlowMod } from '../../src/mgmt/addon-types';
 import { DP_BINARY } from '../helpers/paths';
-import { attrs, bodyOf, message, split, u32, type RawMsg } from '../helpers/raw-proto';
+import { attrs, bodyOf, fakeDataplane, message, portDescBytes, u32, type RawMsg } from '../helpers/raw-proto';
 
 const native = loadAddon();
 
@@ -32,35 +32,6 @@ const MSG = { ERROR: 1, HELLO: 2, ECHO: 3, PORT_ADD: 10, PORT_MOD: 12, PORT_LIST
 const ATTR = { ERR_CODE: 1, ERR_MSG: 2, VERSION: 4, DP_INFO: 5, PORT_ID: 10, PORT_DESC: 15, PORT_RXQ: 18, DP_STATS: 40, PMD_STATS: 41, PACKET: 50 } as const;
 const REPLY = 1;
 const MORE = 4;
-
-function fakeDataplane(sockPath: string, onRequest: (m: RawMsg, sock: net.Socket) => void): Promise<net.Server> {
-  const srv = net.createServer((sock) => {
-    let acc: Buffer = Buffer.alloc(0);
-    sock.on('error', () => undefined);
-    sock.on('data', (d) => {
-      let msgs: RawMsg[];
-      [msgs, acc] = split(Buffer.concat([acc, d]));
-      for (const m of msgs) {
-        if (m.type === MSG.HELLO) {
-          const info = Buffer.alloc(constants.DP_INFO_SIZE);
-          info.writeUInt32LE(4242, 0);
-          sock.write(message(MSG.HELLO, REPLY, m.xid, attrs([[ATTR.VERSION, u32(1)], [ATTR.DP_INFO, info]])));
-        } else onRequest(m, sock);
-      }
-    });
-  });
-  return new Promise((resolve) => srv.listen(sockPath, () => resolve(srv)));
-}
-
-function portDescBytes(id: number, name: string, nRxq = 1): Buffer {
-  const d = Buffer.alloc(constants.PORT_DESC_SIZE);
-  d.writeUInt32LE(id, 0);
-  d.writeUInt16LE(1500, 6);
-  d[8] = 1;
-  d.writeUInt16LE(nRxq, 20);
-  d.write(name, 28);
-  return d;
-}
 
 /** struct sy_pmd_stats: slot, lcore, cpu, n_rxq, 7 counters, then rxq[64] of { port u32, queue u16, pad, packets u64 }. */
 function pmdBytes(s: { slot: number; lcore: number; cpu: number; counters: bigint[]; rxqs: [number, number, bigint][]; nRxq?: number }): Buffer {

@@ -37,7 +37,7 @@ import {
 } from '../../src/mgmt/addon';
 import type { DpError, DpEvent, FlowMod, Match } from '../../src/mgmt/addon-types';
 import { DP_BINARY } from '../helpers/paths';
-import { attrs, message, split, u32, type RawMsg } from '../helpers/raw-proto';
+import { attrs, fakeDataplane, message, portDescBytes, split, u32, type RawMsg } from '../helpers/raw-proto';
 
 const native = loadAddon();
 
@@ -50,44 +50,8 @@ const encode = (type: number, flags: number, xid: number, list: [number, Buffer]
 const MSG = { ERROR: 1, HELLO: 2, ECHO: 3, PORT_STATUS: 100 } as const;
 const ATTR = { ERR_CODE: 1, ERR_MSG: 2, VERSION: 4, DP_INFO: 5, PORT_DESC: 15, PORT_REASON: 17, PACKET: 50 } as const;
 
-function portDescBytes(id: number, name: string): Buffer {
-  const d = Buffer.alloc(constants.PORT_DESC_SIZE);
-  d.writeUInt32LE(id, 0);
-  d.writeUInt16LE(1500, 6);
-  d[8] = 1; // admin up
-  Buffer.from([2, 0, 0, 0, 0, id]).copy(d, 10);
-  d.write(name, 28);
-  return d;
-}
-
 const REPLY = 1;
 const EVENT = 2;
-
-/** A fake data plane on a unix socket: answers HELLO, hands other requests to onRequest. */
-function fakeDataplane(
-  sockPath: string,
-  onRequest: (m: RawMsg, sock: net.Socket) => void,
-): Promise<net.Server> {
-  const srv = net.createServer((sock) => {
-    let acc: Buffer = Buffer.alloc(0);
-    sock.on('error', () => undefined);
-    sock.on('data', (d) => {
-      let msgs: RawMsg[];
-      [msgs, acc] = split(Buffer.concat([acc, d]));
-      for (const m of msgs) {
-        if (m.type === MSG.HELLO) {
-          const info = Buffer.alloc(constants.DP_INFO_SIZE);
-          info.writeUInt32LE(4242, 0);
-          info.write('fake', 32); // struct sy_dp_info: version[] after six 32/64-bit fields
-          sock.write(encode(MSG.HELLO, REPLY, m.xid, [[ATTR.VERSION, u32(1)], [ATTR.DP_INFO, info]]));
-        } else {
-          onRequest(m, sock);
-        }
-      }
-    });
-  });
-  return new Promise((resolve) => srv.listen(sockPath, () => resolve(srv)));
-}
 
 // ---------------------------------------------------------------------------
 // Values of every field kind, as sent and as the data plane gives them back
