@@ -93,10 +93,6 @@ export class FlowSet {
     return this.map;
   }
 
-  has(key: string): boolean {
-    return this.map.has(key);
-  }
-
   get(key: string): FlowMod | undefined {
     return this.map.get(key);
   }

@@ -45,7 +45,7 @@ import { closeSync, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, re
 import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { FlowMod, TableMiss } from './addon-types';
-import { formatFlowMod, FlowSpecError, parseFlow, parseFlowLine } from '../flowspec';
+import { formatFlowMod, FlowSpecError, parseFlow, parseFlowKeyed, parseFlowLineKeyed } from '../flowspec';
 import { FlowChange, FlowSet } from './flowtable';
 
 export interface PortConfig {
@@ -462,18 +462,21 @@ export class StateStore implements StateSaver {
         for (const k of ['apply', 'del', 'put'] as const) {
           const list = rec[k] ?? [];
           if (!Array.isArray(list)) throw new StateFileError(path, `${where}: ${k}: expected an array`, at, lineNo, 1);
-          const mods = list.map((t: unknown, i: number): FlowMod => {
+          // the parser gives each flow's identity key: FlowSet need not work it out again
+          const mods: FlowMod[] = [];
+          const keys: string[] = [];
+          list.forEach((t: unknown, i: number) => {
             try {
               if (typeof t !== 'string') throw new FlowSpecError('expected a string', '', 0, '');
-              if (k === 'apply') return parseFlowLine(t, names);
-              const f = parseFlow(t);
-              return k === 'put' ? f : { command: 'delete_strict', table: f.table, priority: f.priority, match: f.match, actions: [] };
+              const { mod: f, key } = k === 'apply' ? parseFlowLineKeyed(t, names) : parseFlowKeyed(t);
+              mods.push(k === 'del' ? { command: 'delete_strict', table: f.table, priority: f.priority, match: f.match, actions: [] } : f);
+              keys.push(key);
             } catch (e) {
               if (e instanceof FlowSpecError) throw new StateFileError(path, `${where}: ${k}[${i}]: ${e.message}`, at, lineNo, 1);
               throw e;
             }
           });
-          flows.apply(mods);
+          flows.apply(mods, keys);
         }
         this.seq = seq;
       }

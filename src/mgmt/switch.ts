@@ -422,7 +422,7 @@ export class Switch extends EventEmitter {
     if (ev.type === 'flow_removed' && ev.reason !== 'delete') {
       let key: string;
       try {
-        key = flowKey(entryToFlowMod(ev.flow));
+        key = flowKey(ev.flow);
       } catch {
         return;
       }
