@@ -31,7 +31,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ceilingVersusSwitch, median, rangeText, testpmdRxPps, waitUntil } from '../lib/measure';
 import { report, type Row } from '../lib/report';
 import { startGuest, waitForwarding, type Guest } from '../../test/helpers/guests';
-import { startSwitch } from '../../test/helpers/switch';
+import { startSwitch, type Switch } from '../../test/helpers/switch';
 
 const WARMUP_S = Number(process.env.BENCH_WARMUP ?? 3);
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 8);
@@ -56,6 +56,28 @@ function ioBetween(prefix: string, sa: string, sb: string): Guest {
     memMb: 512,
     args: ['--total-num-mbufs=16384'],
   });
+}
+
+/** The switch on the same sockets (ports vm1, vm2), its forwarding lcore where the ceiling's was; MTU 9000 for jumbo sizes. */
+async function switchBetween(sa: string, sb: string, size: number, flows: string[]): Promise<Switch> {
+  const sw = await startSwitch({
+    lcores: MIDDLE_LCORES,
+    ealArgs: `--main-lcore ${MIDDLE_MAIN}`,
+    ports: [
+      { name: 'vm1', devargs: `net_vhost0,iface=${sa}` },
+      { name: 'vm2', devargs: `net_vhost1,iface=${sb}` },
+    ],
+    flows,
+  });
+  try {
+    if (size > 1500) {
+      for (const p of ['vm1', 'vm2']) expect((await sw.cli(['port', 'set', p, '--mtu', '9000'])).code).toBe(0);
+    }
+  } catch (e) {
+    await sw.stop();
+    throw e;
+  }
+  return sw;
 }
 
 function measure(rx: Guest, ports = 1): Promise<number[]> {
@@ -111,19 +133,8 @@ describe('guests: vhost-user guest to guest', () => {
             },
             // The switch on the same sockets, its forwarding lcore on CPU 0.
             switch: async () => {
-              const sw = await startSwitch({
-                lcores: MIDDLE_LCORES,
-                ealArgs: `--main-lcore ${MIDDLE_MAIN}`,
-                ports: [
-                  { name: 'vm1', devargs: `net_vhost0,iface=${sa}` },
-                  { name: 'vm2', devargs: `net_vhost1,iface=${sb}` },
-                ],
-                flows: ['table=0,priority=10,in_port=vm1,actions=output:vm2'],
-              });
+              const sw = await switchBetween(sa, sb, size, ['table=0,priority=10,in_port=vm1,actions=output:vm2']);
               try {
-                if (size > 1500) {
-                  for (const p of ['vm1', 'vm2']) expect((await sw.cli(['port', 'set', p, '--mtu', '9000'])).code).toBe(0);
-                }
                 const xs = await measure(rx);
                 stats = await sw.cliJson(['stats']);
                 return xs;
@@ -190,19 +201,11 @@ describe('guests: vhost-user guest to guest', () => {
               }
             },
             switch: async () => {
-              const sw = await startSwitch({
-                lcores: MIDDLE_LCORES,
-                ealArgs: `--main-lcore ${MIDDLE_MAIN}`,
-                ports: [
-                  { name: 'vm1', devargs: `net_vhost0,iface=${sa}` },
-                  { name: 'vm2', devargs: `net_vhost1,iface=${sb}` },
-                ],
-                flows: ['table=0,priority=10,in_port=vm1,actions=output:vm2', 'table=0,priority=10,in_port=vm2,actions=output:vm1'],
-              });
+              const sw = await switchBetween(sa, sb, size, [
+                'table=0,priority=10,in_port=vm1,actions=output:vm2',
+                'table=0,priority=10,in_port=vm2,actions=output:vm1',
+              ]);
               try {
-                if (size > 1500) {
-                  for (const p of ['vm1', 'vm2']) expect((await sw.cli(['port', 'set', p, '--mtu', '9000'])).code).toBe(0);
-                }
                 const xs = await measure(g, 2);
                 stats = await sw.cliJson(['stats']);
                 const p1 = await sw.cliJson<any[]>(['port', 'stats', 'vm1']);
