@@ -705,12 +705,12 @@ void Client::HandleEvent(const sy_msg& m) {
   // An event we cannot decode is dropped: there is no one to tell.
   switch (m.hdr.type) {
     case SY_MSG_PORT_STATUS: {
-      static const char* const reasons[] = {"add", "delete", "modify"};
+      static const char* const reasons[] = {"add", "delete", "modify", "link"};
       const sy_attr* d = sy_msg_find(&m, SY_A_PORT_DESC);
       const sy_attr* r = sy_msg_find(&m, SY_A_PORT_REASON);
       sy_port_desc desc;
       if (!d || !r || sy_get_port_desc(d, &desc, err, sizeof(err)) < 0 ||
-          sy_attr_get_u32(r, &reason, err, sizeof(err)) < 0 || reason > 2)
+          sy_attr_get_u32(r, &reason, err, sizeof(err)) < 0 || reason > SY_PR_LINK)
         return;
       ev.Set("type", "port_status");
       ev.Set("reason", reasons[reason]);

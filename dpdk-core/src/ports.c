@@ -1008,7 +1008,7 @@ ports_poll_links(uint64_t now)
 			struct sy_port_desc d;
 
 			describe(p, &d);
-			ctl_event_port_status(&d, SY_PR_MODIFY);
+			ctl_event_port_status(&d, SY_PR_LINK);
 		}
 	}
 }

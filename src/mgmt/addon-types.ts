@@ -143,6 +143,59 @@ export interface PmdStats {
   rxqs: { port: number; queue: number; packets: bigint }[];
 }
 
+/**
+ * Every counter of the data plane at one instant, as published in its stats
+ * segment (shared memory; see dpdk-core/include/switchyard/stats_segment.h)
+ * or, failing that, gathered with messages.
+ */
+export interface StatsSnapshot {
+  /** The data plane's monotonic clock when the counters were read (ns). */
+  timeNs: bigint;
+  rxPackets: bigint;
+  txPackets: bigint;
+  /** By drop reason name, every reason present. */
+  drops: Record<string, bigint>;
+  ports: (PortStats & { linkUp: boolean })[];
+  tables: { id: number; nFlows: number; lookups: bigint; matched: bigint }[];
+  pmds: PmdStats[];
+}
+
+/** Flows summed by cookie (one walk of the tables in the data plane). */
+export interface CookieStats {
+  cookie: bigint;
+  flows: number;
+  packets: bigint;
+  bytes: bigint;
+}
+
+/** A field a traced action rewrote; values in the field's value form. */
+export interface TraceChange {
+  field: string;
+  before: FieldValue;
+  after: FieldValue;
+}
+
+export interface TraceStepResult {
+  table: number;
+  /** The entry matched (stats zero), or null on a miss. */
+  entry: FlowEntry | null;
+  /** On a miss, what the table does. */
+  miss?: TableMiss;
+  /** The actions run, in order, each with the fields it rewrote. */
+  actions: { action: Action; changes: TraceChange[] }[];
+}
+
+/** What the data plane would do with one frame (SY_MSG_TRACE). */
+export interface TraceResult {
+  /** The frame's fields as the data plane parsed them (in_port included). */
+  packet: Match;
+  steps: TraceStepResult[];
+  /** Where copies would be sent, each frame as it would leave. */
+  outputs: { port: number; frame: Buffer }[];
+  /** The drop reason name, or null if it would be sent somewhere. */
+  drop: string | null;
+}
+
 export interface DpInfo {
   pid: number;
   nWorkers: number;
@@ -156,7 +209,7 @@ export interface DpInfo {
 }
 
 export type DpEvent =
-  | { type: 'port_status'; reason: 'add' | 'delete' | 'modify'; port: PortDesc }
+  | { type: 'port_status'; reason: 'add' | 'delete' | 'modify' | 'link'; port: PortDesc }
   | { type: 'flow_removed'; reason: 'idle_timeout' | 'hard_timeout' | 'delete'; flow: FlowEntry }
   | { type: 'packet_in'; port: number; table: number; cookie: bigint; packet: Buffer };
 
@@ -204,6 +257,17 @@ export interface DataplaneClient {
   pmdStats(): Promise<PmdStats[]>;
   pmdStatsClear(): Promise<void>;
   barrier(): Promise<void>;
+  /**
+   * Reads the stats segment (shared memory) without a message to the data
+   * plane; null if the segment cannot be read (not mapped, or a data plane
+   * that does not publish one). Synchronous and cheap: call it as often as
+   * needed.
+   */
+  readStats(): StatsSnapshot | null;
+  /** Flows summed by cookie, at most `limit` cookies (the busiest by packets). */
+  flowCookieStats(limit?: number): Promise<CookieStats[]>;
+  /** Runs a frame through the tables as if it arrived on inPort, without forwarding it. */
+  trace(inPort: number, frame: Buffer): Promise<TraceResult>;
 }
 
 /** Reserved port numbers (OpenFlow's). */

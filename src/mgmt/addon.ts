@@ -36,6 +36,7 @@ import { existsSync } from 'fs';
 import { resolve } from 'path';
 
 import type {
+  CookieStats,
   DataplaneClient,
   DpEvent,
   DpInfo,
@@ -50,6 +51,8 @@ import type {
   PortStats,
   TableDesc,
   TableMiss,
+  StatsSnapshot,
+  TraceResult,
 } from './addon-types';
 
 export type { DpError } from './addon-types';
@@ -285,6 +288,18 @@ export class AddonDataplaneClient implements DataplaneClient {
 
   async barrier(): Promise<void> {
     return this.native.barrier();
+  }
+
+  readStats(): StatsSnapshot | null {
+    return null; // the stats segment reader is not built yet
+  }
+
+  async flowCookieStats(_limit?: number): Promise<CookieStats[]> {
+    throw Object.assign(new Error('flow statistics by cookie are not built yet'), { code: 'UNSUPP', index: -1 });
+  }
+
+  async trace(_inPort: number, _frame: Buffer): Promise<TraceResult> {
+    throw Object.assign(new Error('trace is not built yet'), { code: 'UNSUPP', index: -1 });
   }
 
   /** ECHO: the data plane sends data back (a liveness check). */

@@ -1,7 +1,8 @@
 /** switchyard.v1.FlowService: flows as ovs-ofctl text, parsed by flowspec in Switch. */
 import type { DumpFlowsRequest__Output } from '../gen/switchyard/v1/DumpFlowsRequest';
 import type { FlowServiceHandlers } from '../gen/switchyard/v1/FlowService';
-import { toServiceError } from './errors';
+import { status as Status } from '@grpc/grpc-js';
+import { ApiError, toServiceError } from './errors';
 import { unary } from './rpc';
 import type { Switch } from './switch';
 import { flowPartsFromWire, fromU64, has, toWireFlowEntry } from './wire';
@@ -63,5 +64,9 @@ export function flowService(sw: Switch): FlowServiceHandlers {
         }
       })();
     },
+
+    Trace: unary(async () => {
+      throw new ApiError(Status.UNIMPLEMENTED, 'trace is not built yet');
+    }),
   };
 }

@@ -39,6 +39,8 @@ export const SERVICE_NAMES = [
   'switchyard.v1.TableService',
   'switchyard.v1.StatsService',
   'switchyard.v1.SystemService',
+  'switchyard.v1.ConfigService',
+  'switchyard.v1.EventService',
 ] as const;
 
 let cached: { def: PackageDefinition; proto: ProtoGrpcType } | null = null;

@@ -51,5 +51,9 @@ export function statsService(sw: Switch, reasons: readonly DropReasonInfo[]): St
       call.on('close', finish);
       void tick();
     },
+
+    WatchStats: (call) => {
+      call.emit('error', { code: Status.UNIMPLEMENTED, details: 'WatchStats is not built yet' });
+    },
   };
 }

@@ -19,6 +19,7 @@
 import { EventEmitter } from 'node:events';
 import { status as Status } from '@grpc/grpc-js';
 import type {
+  CookieStats,
   DataplaneClient,
   DpEvent,
   DpInfo,
@@ -30,6 +31,7 @@ import type {
   PortStats,
   TableDesc,
   TableMiss,
+  StatsSnapshot,
 } from './addon-types';
 import { TABLE_ALL } from './addon-types';
 import {
@@ -417,8 +419,12 @@ export class Switch extends EventEmitter {
     }
   }
 
-  /** A data-plane event: flows that expired leave the desired state. */
+  /**
+   * A data-plane event: flows that expired leave the desired state. Every
+   * event is re-emitted as 'dpevent' (EventService, metrics).
+   */
   handleEvent(ev: DpEvent): void {
+    this.emit('dpevent', ev);
     if (ev.type === 'flow_removed' && ev.reason !== 'delete') {
       let key: string;
       try {
@@ -689,5 +695,32 @@ export class Switch extends EventEmitter {
 
   async clearPmdStats(): Promise<void> {
     await this.requireDp().pmdStatsClear();
+  }
+
+  /**
+   * Every counter at one instant: read from the data plane's stats segment
+   * (shared memory, no message) when it publishes one, else gathered with
+   * messages (timed by this process's monotonic clock).
+   */
+  async statsSnapshot(): Promise<StatsSnapshot> {
+    const dp = this.requireDp();
+    const seg = dp.readStats();
+    if (seg) return seg;
+    const [ports, descs, dps, tables, pmds] = await Promise.all([dp.portStats(), dp.portList(), dp.dpStats(), dp.tableList(), dp.pmdStats()]);
+    const link = new Map(descs.map((d) => [d.id, d.linkUp]));
+    return {
+      timeNs: process.hrtime.bigint(),
+      rxPackets: dps.rxPackets,
+      txPackets: dps.txPackets,
+      drops: dps.drops,
+      ports: ports.map((p) => ({ ...p, linkUp: link.get(p.id) ?? false })),
+      tables: tables.map((t) => ({ id: t.id, nFlows: t.nFlows, lookups: t.lookups, matched: t.matched })),
+      pmds,
+    };
+  }
+
+  /** Flows summed by cookie (the busiest `limit` cookies). */
+  async flowCookieStats(limit?: number): Promise<CookieStats[]> {
+    return this.requireDp().flowCookieStats(limit);
   }
 }

@@ -5,6 +5,7 @@
  * shaped as the addon's; `failNext` makes the next call of a method reject.
  */
 import type {
+  CookieStats,
   DataplaneClient,
   DpEvent,
   DpInfo,
@@ -17,6 +18,8 @@ import type {
   PortStats,
   TableDesc,
   TableMiss,
+  StatsSnapshot,
+  TraceResult,
 } from '../../src/mgmt/addon-types';
 import { applyFlowMods, selects } from '../../src/mgmt/flowtable';
 import { flowKey } from '../../src/flowspec';
@@ -243,5 +246,27 @@ export class FakeDataplane implements DataplaneClient {
 
   async barrier(): Promise<void> {
     this.enter('barrier');
+  }
+
+  /** No stats segment: the daemon falls back to messages. */
+  readStats(): StatsSnapshot | null {
+    return null;
+  }
+
+  async flowCookieStats(limit = 1024): Promise<CookieStats[]> {
+    this.enter('flowCookieStats');
+    const by = new Map<bigint, CookieStats>();
+    for (const f of this.flows) {
+      const c = f.cookie ?? 0n;
+      const s = by.get(c) ?? { cookie: c, flows: 0, packets: 0n, bytes: 0n };
+      s.flows++;
+      by.set(c, s);
+    }
+    return [...by.values()].slice(0, limit);
+  }
+
+  async trace(_inPort: number, _frame: Buffer): Promise<TraceResult> {
+    this.enter('trace');
+    throw dpError('UNSUPP', 'the fake data plane does not trace');
   }
 }

@@ -198,7 +198,7 @@ enum sy_table_miss {
 	SY_MISS_CONTROLLER = 2, /* send to the controller */
 };
 
-enum sy_port_reason { SY_PR_ADD = 0, SY_PR_DELETE = 1, SY_PR_MODIFY = 2 };
+enum sy_port_reason { SY_PR_ADD = 0, SY_PR_DELETE = 1, SY_PR_MODIFY = 2, SY_PR_LINK = 3 /* link went up or down, or its speed changed */ };
 
 enum sy_flow_removed_reason {
 	SY_FR_IDLE_TIMEOUT = 0,
