@@ -38,11 +38,11 @@ import {
   entryToFlowMod,
   flowKey,
   FlowParts,
-  parseFlowLine,
   parseFlowLineKeyed,
   parseFlowParts,
   PortNames,
   RESERVED_PORTS,
+  sameFlow,
 } from '../flowspec';
 import { ApiError, inBatch, isDpError } from './errors';
 import { FlowSet } from './flowtable';
@@ -407,15 +407,29 @@ export class Switch extends EventEmitter {
     }
     if (s.flows.length) {
       const names = this.portNames();
-      const mods = s.flows.map((text, i) => {
+      const parsed = s.flows.map((text, i) => {
         try {
-          return parseFlowLine(text, names);
+          return parseFlowLineKeyed(text, names);
         } catch (e) {
           throw inBatch(e, i, s.flows.length);
         }
       });
-      const n = await this.doApplyMods(mods);
-      this.log.info(`startup flows applied: ${n} entries changed`);
+      // The same --flow/--config flows come with every start of the daemon.
+      // An add the desired state already holds as it is changes nothing, and
+      // is left out: replacing the entry would restart its age and timeouts.
+      const todo = parsed.filter(({ mod, key }) => {
+        const have = mod.command === 'add' ? this.flows.get(key) : undefined;
+        return !(have && sameFlow(have, mod));
+      });
+      if (!todo.length) {
+        this.log.info(`startup flows: all ${parsed.length} already in place`);
+        return;
+      }
+      const n = await this.doApplyMods(
+        todo.map((t) => t.mod),
+        todo.map((t) => t.key),
+      );
+      this.log.info(`startup flows applied: ${n} entries changed` + (todo.length < parsed.length ? ` (${parsed.length - todo.length} already in place)` : ''));
     }
   }
 

@@ -55,10 +55,11 @@ export interface Switch {
   cliJson<T = any>(args: string[]): Promise<T>;
   /**
    * Kills the daemon with SIGKILL and starts it again with the same
-   * arguments; resolves once it serves with the data plane connected (it
-   * adopts the running data plane, which forwards on meanwhile).
+   * arguments (after downMs without one); resolves once it serves with the
+   * data plane connected (it adopts the running data plane, which forwards
+   * on meanwhile).
    */
-  restartDaemon(): Promise<void>;
+  restartDaemon(downMs?: number): Promise<void>;
   /** The daemon's log so far (stdout and stderr). */
   log(): Promise<string>;
   stop(): Promise<void>;
@@ -239,10 +240,11 @@ export async function startSwitch(opts: SwitchOptions = {}): Promise<Switch> {
     return st.dataplane === 'DATAPLANE_STATE_CONNECTED';
   };
 
-  const restartDaemon = async () => {
+  const restartDaemon = async (downMs = 0) => {
     const gone = daemonGone;
     daemon.kill('SIGKILL');
     await gone;
+    if (downMs) await sleep(downMs);
     launchDaemon();
     sw.daemon = daemon;
     await waitUntil('the restarted daemon to serve', connected, opts.startTimeoutMs ?? 30_000, 100);

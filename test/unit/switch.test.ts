@@ -257,6 +257,27 @@ describe('attach: reconcile and replay', () => {
     expect(dp.calls.filter((c) => c === 'portAdd' || c === 'flowMod')).toEqual([]);
   });
 
+  it('a restarted daemon given the same startup flows leaves the entries alone, adding only what is new', async () => {
+    const dp = new FakeDataplane();
+    await dp.connect();
+    const startup = {
+      ports: [{ name: 'a', devargs: 'net_null0' }, { name: 'b', devargs: 'net_null1' }],
+      tables: [],
+      flows: ['in_port=a,actions=output:b', 'in_port=b,actions=output:a'],
+    };
+    const saver = new FlakySaver();
+    const sw = new Switch(emptyState(), saver, silentLogger, startup);
+    await sw.attach(dp, dp.info);
+    const stamps = new Map(dp.added);
+    // the next daemon: the state it saved, the same --flow options and one more
+    dp.calls = [];
+    const sw2 = new Switch(saver.saved.at(-1)!, new FlakySaver(), silentLogger, { ...startup, flows: [...startup.flows, 'in_port=a,udp,actions=drop'] });
+    await sw2.attach(dp, dp.info);
+    expect(dp.calls.filter((c) => c === 'portAdd' || c === 'flowMod')).toEqual(['flowMod']);
+    expect(dp.flows).toHaveLength(3);
+    for (const [k, t] of stamps) expect(dp.added.get(k)).toBe(t);
+  });
+
   it('a flow that expired in the data plane leaves the desired state', async () => {
     const saver = new FlakySaver();
     const state = emptyState();
