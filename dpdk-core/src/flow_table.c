@@ -242,13 +242,18 @@ flow_describe(const struct ft_flow *f, struct sy_flow_mod *fm, struct sy_flow_st
 	st->idle_ns = now > last ? tsc_to_ns(now - last) : 0;
 }
 
-/* Removes f from its table; it is freed after a grace period. */
+/*
+ * Removes f from its table; it is freed after a grace period.  An entry that
+ * expired is always announced (FLOW_REMOVED): the daemon keeps the desired
+ * state and must forget it.  One deleted by request is announced only with
+ * send_flow_rem, as OpenFlow does, since the requester already knows.
+ */
 static void
 flow_remove(struct ft_flow *f, int reason, bool event)
 {
 	struct ft_table *t = &ft_tables[f->table_id];
 
-	if (event && (f->flags & SY_FF_SEND_FLOW_REM)) {
+	if (event && (reason != SY_FR_DELETE || (f->flags & SY_FF_SEND_FLOW_REM))) {
 		struct sy_flow_mod fm;
 		struct sy_flow_stats st;
 

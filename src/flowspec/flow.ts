@@ -90,6 +90,10 @@ function isAddLike(cmd: FlowCommand): boolean {
   return cmd === 'add' || cmd === 'modify' || cmd === 'modify_strict';
 }
 
+function isDelete(cmd: FlowCommand): boolean {
+  return cmd === 'delete' || cmd === 'delete_strict';
+}
+
 function intValue(key: string, value: string | undefined, max: number, site: Site): number {
   if (value === undefined || value === '') fail(`${key} needs a value (${key}=...)`, site);
   const v = parseUint(value);
@@ -155,11 +159,16 @@ function parseClauses(
         if (c === undefined || c > 0xffffffffffffffffn) fail(`cookie: '${value}' is not a 64-bit number`, site);
         if (slash >= 0) {
           if (cmd === 'add') fail('cookie: a mask is for modify and delete, not add', site);
-          const m = parseUint(value.slice(slash + 1));
+          // -1: every bit, as ovs-ofctl reads it
+          const m = value.slice(slash + 1) === '-1' ? 0xffffffffffffffffn : parseUint(value.slice(slash + 1));
           if (m === undefined || m > 0xffffffffffffffffn) fail(`cookie: bad mask '${value.slice(slash + 1)}'`, site);
           setOnce(h, 'cookieMask', m, key, site);
           setOnce(h, 'cookie', c & m, key, site);
-        } else setOnce(h, 'cookie', c, key, site);
+        } else {
+          // Without a mask a delete would select every entry, whatever its cookie.
+          if (isDelete(cmd)) fail(`cookie: a delete selects by cookie=VALUE/MASK (cookie=${value}/-1 for exactly ${value})`, site);
+          setOnce(h, 'cookie', c, key, site);
+        }
         continue;
       }
       case 'out_port': {
@@ -338,6 +347,9 @@ export function parseFlowParts(parts: FlowParts, opts: ParseOptions = {}, keyed?
       setOnce(h, 'cookieMask', parts.cookieMask, 'cookie mask', site('cookie'));
     }
     // cookie 0 is proto3's "not given", unless a mask comes with it
+    if (parts.cookie !== undefined && parts.cookie !== 0n && (parts.cookieMask ?? 0n) === 0n && isDelete(cmd)) {
+      fail(`cookie: a delete selects by cookie with cookie_mask (0xffffffffffffffff for exactly ${hex(parts.cookie)})`, site('cookie'));
+    }
     if (parts.cookie !== undefined && (parts.cookie !== 0n || (parts.cookieMask ?? 0n) !== 0n)) {
       const c = h.cookieMask !== undefined ? parts.cookie & h.cookieMask : parts.cookie;
       setOnce(h, 'cookie', c, 'cookie', site('cookie'));

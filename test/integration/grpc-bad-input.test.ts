@@ -55,6 +55,7 @@ const CASES: Case[] = [
   { what: 'AddFlows at priority 65536', service: 'FlowService', method: 'AddFlows', req: { flows: [{ priority: 65536, actions: 'drop' }] }, code: 'INVALID_ARGUMENT', names: /priority/ },
   { what: 'AddFlows with idle_timeout 2^32-1', service: 'FlowService', method: 'AddFlows', req: { flows: [{ idleTimeout: 0xffffffff, actions: 'drop' }] }, code: 'INVALID_ARGUMENT', names: /idle_timeout/ },
   { what: 'AddFlows with hard_timeout 65536', service: 'FlowService', method: 'AddFlows', req: { flows: [{ hardTimeout: 65536, actions: 'drop' }] }, code: 'INVALID_ARGUMENT', names: /hard_timeout/ },
+  { what: 'DeleteFlows with a cookie but no mask (it would select every cookie)', service: 'FlowService', method: 'DeleteFlows', req: { cookie: '5' }, code: 'INVALID_ARGUMENT', names: /cookie_mask/ },
   { what: 'AddFlows with unknown flag bits', service: 'FlowService', method: 'AddFlows', req: { flows: [{ flags: 0x80000000, actions: 'drop' }] }, code: 'INVALID_ARGUMENT', names: /flags/ },
   { what: 'AddFlows matching an unknown port', service: 'FlowService', method: 'AddFlows', req: { flows: [{ match: 'in_port=nosuch', actions: 'drop' }] }, code: 'NOT_FOUND', names: /nosuch/ },
   { what: 'AddFlows with a 65-bit metadata', service: 'FlowService', method: 'AddFlows', req: { flows: [{ match: 'metadata=0x1ffffffffffffffff', actions: 'drop' }] }, code: 'INVALID_ARGUMENT', names: /metadata/ },

@@ -104,6 +104,11 @@ describe('flow keywords', () => {
     expect(parseFlow('cookie=0x1f/0xf0', { command: 'delete' })).toMatchObject({ cookie: 0x10n, cookieMask: 0xf0n, table: TABLE_ALL });
     expect(parseFlow('cookie=0x1/0xff,actions=drop', { command: 'modify' })).toMatchObject({ cookie: 1n, cookieMask: 0xffn });
     refuses('cookie=0x1/0xff,actions=drop', 'cookie', /mask is for modify and delete/);
+    // -1 is every bit (ovs-ofctl); a delete without a mask would select every cookie, so it is refused
+    expect(parseFlow('cookie=0x5/-1', { command: 'delete' })).toMatchObject({ cookie: 5n, cookieMask: 0xffffffffffffffffn });
+    refuses('cookie=0x5', 'cookie', /cookie=0x5\/-1 for exactly 0x5/, { command: 'delete' });
+    refuses('cookie=0x5,ip', 'cookie', /cookie=VALUE\/MASK/, { command: 'delete_strict' });
+    expect(parseFlow('cookie=0x5,actions=drop', { command: 'modify' })).toMatchObject({ cookie: 5n });
   });
 
   it('the counters of a dump are ignored, so a dump line parses back', () => {
@@ -677,6 +682,7 @@ describe('gRPC parts and files', () => {
     expect(() => parseFlowParts({ match: '', flags: 8 })).toThrow(/unknown bits/);
     expect(parseFlowParts({ match: '', cookie: 5n, idleTimeout: 3, flags: 1 })).toMatchObject({ cookie: 5n, idleTimeout: 3, flags: 1 });
     expect(parseFlowParts({ match: 'ip', cookie: 1n, cookieMask: 0xffn }, { command: 'delete' })).toMatchObject({ cookie: 1n, cookieMask: 0xffn });
+    expect(() => parseFlowParts({ match: 'ip', cookie: 1n }, { command: 'delete' })).toThrow(/cookie_mask/);
     expect(parseFlowParts({ match: 'cookie=0x2/0xf', cookie: 0n, cookieMask: 0n }, { command: 'delete' })).toMatchObject({ cookie: 2n, cookieMask: 0xfn });
     expect(parseFlowParts({ match: '', outPort: 'p2' }, { ...names, command: 'delete' })).toMatchObject({ outPort: 2 });
     expect(() => parseFlowParts({ match: '', actions: 'drop' }, { command: 'delete' })).not.toThrow();

@@ -104,7 +104,7 @@ enum sy_msg_type {
 	SY_MSG_PMD_STATS = 41,  /* -> PMD_STATS* (one per forwarding lcore, by slot) */
 	SY_MSG_PMD_STATS_CLEAR = 42, /* -> (none) */
 	SY_MSG_PORT_STATUS = 100, /* event: PORT_DESC, PORT_REASON */
-	SY_MSG_FLOW_REMOVED = 101, /* event: FLOW (with FLOW_STATS), FLOW_REASON */
+	SY_MSG_FLOW_REMOVED = 101, /* event: FLOW (with FLOW_STATS), FLOW_REASON; every expiry, deletions only with send_flow_rem */
 	SY_MSG_PACKET_IN = 102,    /* event: PORT_ID, TABLE_ID, FLOW_HDR, PACKET */
 };
 
