@@ -156,6 +156,7 @@ Napi::Object Constants(Napi::Env env) {
   o.Set("FLOW_HDR_SIZE", sizeof(sy_flow_hdr));
   o.Set("FLOW_KEY_SIZE", sizeof(sy_flow_key));
   o.Set("ACTION_SIZE", sizeof(sy_action));
+  o.Set("TRACE_FRAME_MAX", SY_TRACE_FRAME_MAX);
   return o;
 }
 

@@ -67,6 +67,10 @@ Napi::Function Client::Init(Napi::Env env) {
                          InstanceMethod<&Client::PmdStatsClear>("pmdStatsClear"),
                          InstanceMethod<&Client::Barrier>("barrier"),
                          InstanceMethod<&Client::Echo>("echo"),
+                         InstanceMethod<&Client::Trace>("trace"),
+                         InstanceMethod<&Client::ReadStats>("readStats"),
+                         InstanceAccessor<&Client::GetStatsError>("statsError"),
+                         InstanceMethod<&Client::FlowCookieStats>("flowCookieStats"),
                      });
 }
 
@@ -267,6 +271,8 @@ void Client::Disconnect(const std::string& reason, bool call_js) {
   generation_++;
   CloseConn();
   Reset();
+  segment_.Close();
+  stats_error_ = "not connected to the data plane";
   std::unordered_map<uint32_t, Pending> pend;
   pend.swap(pending_);
   if (!call_js) return;  // env teardown: nothing to call into
@@ -534,6 +540,37 @@ void Collect(Napi::Env env, Napi::Array arr, uint32_t* n, const sy_msg& m, uint1
   }
 }
 
+// PORT_DESCs, each followed by a PORT_BOND if it is a bond port.
+void CollectPorts(Napi::Env env, Napi::Array arr, uint32_t* n, const sy_msg& m) {
+  sy_attr_iter it;
+  const sy_attr* a;
+  char err[SY_CODEC_ERR_MAX];
+  sy_attr_iter_msg(&it, &m);
+  while (sy_attr_next(&it, &a) > 0) {
+    if (a->type == SY_A_PORT_DESC) {
+      sy_port_desc d;
+      if (sy_get_port_desc(a, &d, err, sizeof(err)) < 0) throw ProtoError(env, err);
+      arr.Set((*n)++, PortDescToJs(env, d));
+    } else if (a->type == SY_A_PORT_BOND && *n > 0) {
+      std::unique_ptr<sy_port_bond> b(new sy_port_bond);
+      if (sy_get_port_bond(a, b.get(), err, sizeof(err)) < 0) throw ProtoError(env, err);
+      Napi::Object last = arr.Get(*n - 1).As<Napi::Object>();
+      if (last.Get("id").As<Napi::Number>().Uint32Value() == b->port_id)
+        last.Set("bond", PortBondToJs(env, *b));
+    }
+  }
+}
+
+// The PORT_BOND of a message with one PORT_DESC, set on port (if any).
+void AttachBond(Napi::Env env, Napi::Object port, const sy_msg& m) {
+  const sy_attr* a = sy_msg_find(&m, SY_A_PORT_BOND);
+  char err[SY_CODEC_ERR_MAX];
+  if (!a) return;
+  std::unique_ptr<sy_port_bond> b(new sy_port_bond);
+  if (sy_get_port_bond(a, b.get(), err, sizeof(err)) < 0) throw ProtoError(env, err);
+  port.Set("bond", PortBondToJs(env, *b));
+}
+
 // The flows of a dump: the bulk of what crosses here (bulk.h).
 void CollectFlows(Napi::Env env, Napi::Array arr, uint32_t* n, const sy_msg& m) {
   try {
@@ -558,7 +595,7 @@ void Client::AppendItems(Pending& p, const sy_msg& m) {
   Napi::Array arr = p.items.Value();
   switch (p.op) {
     case Op::kPortList:
-      Collect<sy_port_desc>(env, arr, &p.n_items, m, SY_A_PORT_DESC, sy_get_port_desc, PortDescToJs);
+      CollectPorts(env, arr, &p.n_items, m);
       break;
     case Op::kPortStats:
       Collect<sy_port_stats>(env, arr, &p.n_items, m, SY_A_PORT_STATS, sy_get_port_stats, PortStatsToJs);
@@ -571,6 +608,10 @@ void Client::AppendItems(Pending& p, const sy_msg& m) {
       break;
     case Op::kPmdStats:
       Collect<sy_pmd_stats>(env, arr, &p.n_items, m, SY_A_PMD_STATS, sy_get_pmd_stats, PmdStatsToJs);
+      break;
+    case Op::kCookieStats:
+      Collect<sy_cookie_stats>(env, arr, &p.n_items, m, SY_A_COOKIE_STATS, sy_get_cookie_stats,
+                               CookieStatsToJs);
       break;
     default:
       break;
@@ -589,6 +630,7 @@ void Client::HandlePart(Pending& p, const sy_msg& m) {
       case Op::kFlowDump:
       case Op::kTableList:
       case Op::kPmdStats:
+      case Op::kCookieStats:
         AppendItems(p, m);
         break;
       case Op::kHello:
@@ -638,6 +680,7 @@ void Client::HandleReply(Pending& p, const sy_msg& m) {
           throw ProtoError(env, "protocol version " + std::to_string(ver));
         v = DpInfoToJs(env, info);
         state_ = State::kOpen;
+        OpenSegment(env, m, info.pid, v.As<Napi::Object>());
         break;
       }
       case Op::kVoid:
@@ -647,6 +690,7 @@ void Client::HandleReply(Pending& p, const sy_msg& m) {
         if (sy_get_port_desc(Need(env, m, SY_A_PORT_DESC), &d, err, sizeof(err)) < 0)
           throw ProtoError(env, err);
         v = PortDescToJs(env, d);
+        AttachBond(env, v.As<Napi::Object>(), m);
         break;
       }
       case Op::kPortList:
@@ -654,6 +698,7 @@ void Client::HandleReply(Pending& p, const sy_msg& m) {
       case Op::kFlowDump:
       case Op::kTableList:
       case Op::kPmdStats:
+      case Op::kCookieStats:
         AppendItems(p, m);
         v = p.items.Value();
         p.items.Reset();
@@ -679,6 +724,13 @@ void Client::HandleReply(Pending& p, const sy_msg& m) {
         v = DpStatsToJs(env, s);
         break;
       }
+      case Op::kTrace:
+        try {
+          v = Napi::Value(env, TraceToJs(Ctx(env), m));
+        } catch (const Napi::Error& e) {
+          throw ProtoError(env, e.Message());
+        }
+        break;
       case Op::kEcho: {
         const sy_attr* a = sy_msg_find(&m, SY_A_PACKET);
         if (a)
@@ -694,6 +746,22 @@ void Client::HandleReply(Pending& p, const sy_msg& m) {
     p.deferred.Reject(e.Value());
     if (p.op == Op::kHello) Disconnect("bad HELLO reply", true);
   }
+}
+
+void Client::OpenSegment(Napi::Env env, const sy_msg& m, uint32_t pid, Napi::Object info) {
+  const sy_attr* a = sy_msg_find(&m, SY_A_STATS_SEGMENT);
+  char err[SY_CODEC_ERR_MAX];
+  const char* path = a ? sy_attr_get_str(a, err, sizeof(err)) : nullptr;
+  std::string why;
+
+  segment_.Close();
+  info.Set("statsSegment", path ? Napi::Value(Napi::String::New(env, path)) : env.Null());
+  if (!a)
+    stats_error_ = "the data plane publishes no stats segment (it runs with --stats-segment none)";
+  else if (!path)
+    stats_error_ = std::string("HELLO's stats segment: ") + err;
+  else
+    stats_error_ = segment_.Open(path, pid, &why) ? "" : why;
 }
 
 void Client::HandleEvent(const sy_msg& m) {
@@ -714,7 +782,13 @@ void Client::HandleEvent(const sy_msg& m) {
         return;
       ev.Set("type", "port_status");
       ev.Set("reason", reasons[reason]);
-      ev.Set("port", PortDescToJs(env, desc));
+      Napi::Object port = PortDescToJs(env, desc);
+      try {
+        AttachBond(env, port, m);
+      } catch (const Napi::Error&) {
+        return;
+      }
+      ev.Set("port", port);
       break;
     }
     case SY_MSG_FLOW_REMOVED: {
@@ -786,6 +860,47 @@ uint32_t GetRxq(Napi::Env env, const char* where, Napi::Value v) {
   return (uint32_t)n;
 }
 
+// The index of s in names[n], or a RangeError naming where and the choices.
+uint32_t OneOf(Napi::Env env, const std::string& where, const std::string& s,
+               const char* const* names, uint32_t n) {
+  std::string all;
+  for (uint32_t i = 0; i < n; i++) {
+    if (s == names[i]) return i;
+    all += (i ? ", " : "") + std::string(names[i]);
+  }
+  throw Napi::RangeError::New(env, where + ": '" + s + "' is not one of " + all);
+}
+
+// req.bond {mode, members, xmitPolicy?, primary?} as BOND_* attributes.
+void PutBond(Napi::Env env, sy_msgbuf* b, Napi::Object bond) {
+  std::string mode = GetString(env, "req.bond.mode", bond.Get("mode"));
+  sy_msg_put_u32(b, SY_A_BOND_MODE, OneOf(env, "req.bond.mode", mode, kBondModes, 4));
+  Napi::Value xp = bond.Get("xmitPolicy");
+  if (!xp.IsUndefined()) {
+    std::string s = GetString(env, "req.bond.xmitPolicy", xp);
+    sy_msg_put_u32(b, SY_A_BOND_XMIT_POLICY,
+                   OneOf(env, "req.bond.xmitPolicy", s, kBondXmitPolicies, 3));
+  }
+  Napi::Value pr = bond.Get("primary");
+  if (!pr.IsUndefined()) {
+    std::string s = GetString(env, "req.bond.primary", pr);
+    if (!s.empty()) PutString(env, b, SY_A_BOND_PRIMARY, "req.bond.primary", s, SY_NAME_MAX);
+  }
+  Napi::Value mv = bond.Get("members");
+  if (!mv.IsArray()) throw Napi::TypeError::New(env, "req.bond.members: expected an array");
+  Napi::Array members = mv.As<Napi::Array>();
+  if (members.Length() == 0 || members.Length() > SY_BOND_MEMBERS_MAX)
+    throw Napi::RangeError::New(env, "req.bond.members: " + std::to_string(members.Length()) +
+                                         " members, expected 1.." +
+                                         std::to_string(SY_BOND_MEMBERS_MAX));
+  for (uint32_t i = 0; i < members.Length(); i++) {
+    std::string where = "req.bond.members[" + std::to_string(i) + "]";
+    std::string d = GetString(env, where, members.Get(i));
+    if (d.empty()) throw Napi::RangeError::New(env, where + ": empty");
+    PutString(env, b, SY_A_BOND_MEMBER, where, d, SY_DEVARGS_MAX);
+  }
+}
+
 }  // namespace
 
 Napi::Value Client::PortAdd(const Napi::CallbackInfo& info) {
@@ -815,6 +930,7 @@ Napi::Value Client::PortAdd(const Napi::CallbackInfo& info) {
     }
     if (!req.Get("nRxq").IsUndefined())
       sy_msg_put_u32(&b, SY_A_PORT_RXQ, GetRxq(env, "req.nRxq", req.Get("nRxq")));
+    if (!req.Get("bond").IsUndefined()) PutBond(env, &b, ArgObject(env, "req.bond", req.Get("bond")));
   } catch (...) {
     sy_msg_free(&b);
     throw;
@@ -950,6 +1066,58 @@ Napi::Value Client::PmdStatsClear(const Napi::CallbackInfo& info) {
 
 Napi::Value Client::Barrier(const Napi::CallbackInfo& info) {
   return BareRequest(info.Env(), SY_MSG_BARRIER, Op::kVoid);
+}
+
+Napi::Value Client::ReadStats(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string why;
+
+  if (state_ != State::kOpen || !segment_.mapped()) return env.Null();  // stats_error_ says why
+  if (!snap_) snap_.reset(new sy_stats_segment());
+  if (!segment_.Read(snap_.get(), &why)) {
+    stats_error_ = why;
+    return env.Null();
+  }
+  stats_error_.clear();
+  return StatsSnapshotToJs(env, *snap_);
+}
+
+Napi::Value Client::GetStatsError(const Napi::CallbackInfo& info) {
+  if (stats_error_.empty()) return info.Env().Null();
+  return Napi::String::New(info.Env(), stats_error_);
+}
+
+Napi::Value Client::FlowCookieStats(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  uint32_t limit = 0;  // the data plane's default
+  if (!info[0].IsUndefined()) {
+    limit = (uint32_t)GetUint(env, "limit", info[0], SY_COOKIE_LIMIT_MAX);
+    if (limit == 0)
+      throw Napi::RangeError::New(env, "limit: 0 is out of range 1.." + std::to_string(SY_COOKIE_LIMIT_MAX));
+  }
+  sy_msgbuf b = {};
+  uint32_t xid = NextXid();
+  sy_msg_begin(&b, SY_MSG_FLOW_COOKIE_STATS, 0, xid);
+  if (limit) sy_msg_put_u32(&b, SY_A_COOKIE_LIMIT, limit);
+  return Request(env, &b, xid, SY_MSG_FLOW_COOKIE_STATS, Op::kCookieStats);
+}
+
+// trace(inPort, frame): TRACE (proto.h, "Packet trace").
+Napi::Value Client::Trace(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  uint64_t port = GetUint(env, "inPort", info[0], SY_MAX_PORT_ID);
+  if (port == 0) throw Napi::RangeError::New(env, "inPort: 0 is not a port number (1.." + std::to_string(SY_MAX_PORT_ID) + ")");
+  if (!info[1].IsBuffer()) throw Napi::TypeError::New(env, "frame: expected a Buffer");
+  Napi::Buffer<uint8_t> frame = info[1].As<Napi::Buffer<uint8_t>>();
+  if (frame.Length() == 0 || frame.Length() > SY_TRACE_FRAME_MAX)
+    throw Napi::RangeError::New(env, "frame: " + std::to_string(frame.Length()) + " bytes, expected 1.." +
+                                         std::to_string(SY_TRACE_FRAME_MAX));
+  sy_msgbuf b = {};
+  uint32_t xid = NextXid();
+  sy_msg_begin(&b, SY_MSG_TRACE, 0, xid);
+  sy_msg_put_u32(&b, SY_A_PORT_ID, (uint32_t)port);
+  sy_msg_put(&b, SY_A_PACKET, frame.Data(), frame.Length());
+  return Request(env, &b, xid, SY_MSG_TRACE, Op::kTrace);
 }
 
 Napi::Value Client::Echo(const Napi::CallbackInfo& info) {

@@ -11,6 +11,12 @@
 //   SY_MSG_MAX), decoded, and settle the promise waiting on their xid.
 //   Events (xid 0) go to the callback set with setCallback().
 //
+// Stats segment
+//   When HELLO's reply names a stats segment (segment.h) the client maps
+//   it; readStats() copies the counters out of it synchronously, without a
+//   message, or returns null when it cannot, and statsError says why
+//   (null while reads succeed).  It is unmapped when the connection ends.
+//
 // Replies in parts
 //   An answer too big for one message (a dump of a million flows) comes as
 //   parts with SY_MSGF_MORE, then a last part without it (proto.h).  A part
@@ -43,10 +49,13 @@
 #include <uv.h>
 
 #include <deque>
+#include <memory>
 #include <string>
 #include <unordered_map>
 
 #include <switchyard/codec.h>
+
+#include "segment.h"
 
 namespace sy {
 
@@ -71,6 +80,8 @@ class Client : public Napi::ObjectWrap<Client> {
     kDpStats,
     kPmdStats,
     kEcho,
+    kTrace,
+    kCookieStats,
   };
   struct Pending {
     Napi::Promise::Deferred deferred;
@@ -112,6 +123,10 @@ class Client : public Napi::ObjectWrap<Client> {
   Napi::Value PmdStatsClear(const Napi::CallbackInfo& info);
   Napi::Value Barrier(const Napi::CallbackInfo& info);
   Napi::Value Echo(const Napi::CallbackInfo& info);
+  Napi::Value Trace(const Napi::CallbackInfo& info);
+  Napi::Value ReadStats(const Napi::CallbackInfo& info);
+  Napi::Value GetStatsError(const Napi::CallbackInfo& info);
+  Napi::Value FlowCookieStats(const Napi::CallbackInfo& info);
 
   // Sends the message built in b (begun with xid) and returns its promise.
   Napi::Value Request(Napi::Env env, sy_msgbuf* b, uint32_t xid, uint16_t type, Op op);
@@ -135,6 +150,9 @@ class Client : public Napi::ObjectWrap<Client> {
   // Decodes the list items of m and appends them to p.items (list ops only).
   void AppendItems(Pending& p, const sy_msg& m);
   void HandleEvent(const sy_msg& m);
+  // Maps the stats segment HELLO's reply m names (info.statsSegment gets
+  // its path, or null), or sets stats_error_ saying why not.
+  void OpenSegment(Napi::Env env, const sy_msg& m, uint32_t pid, Napi::Object info);
   void Emit(const char* kind, Napi::Value v);
   void Disconnect(const std::string& reason, bool call_js);
   void CloseConn();
@@ -157,6 +175,9 @@ class Client : public Napi::ObjectWrap<Client> {
   uint8_t* in_ = nullptr;
   size_t in_off_ = 0, in_len_ = 0, in_cap_ = 0;
   std::string path_;
+  StatsSegment segment_;
+  std::unique_ptr<sy_stats_segment> snap_;  // readStats() copies into it
+  std::string stats_error_ = "not connected to the data plane";  // "" while the segment reads
 };
 
 }  // namespace sy

@@ -894,6 +894,34 @@ Napi::Object PortDescToJs(Napi::Env env, const sy_port_desc& d) {
   return o;
 }
 
+const char* const kBondModes[4] = {"round-robin", "active-backup", "balance-xor", "broadcast"};
+const char* const kBondXmitPolicies[3] = {"l2", "l23", "l34"};
+
+Napi::Object PortBondToJs(Napi::Env env, const sy_port_bond& b) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("mode", b.mode < 4 ? kBondModes[b.mode] : "unknown");
+  o.Set("xmitPolicy", b.xmit_policy < 3 ? kBondXmitPolicies[b.xmit_policy] : "unknown");
+  uint32_t n = b.n_members < SY_BOND_MEMBERS_MAX ? b.n_members : SY_BOND_MEMBERS_MAX;
+  std::string primary;
+  Napi::Array members = Napi::Array::New(env, n);
+  for (uint32_t i = 0; i < n; i++) {
+    const sy_bond_member& m = b.member[i];
+    std::string devargs = CString(m.devargs, sizeof(m.devargs));
+    Napi::Object mo = Napi::Object::New(env);
+    mo.Set("devargs", devargs);
+    mo.Set("dpdkPort", m.dpdk_port == UINT16_MAX ? env.Null() : Napi::Number::New(env, m.dpdk_port));
+    mo.Set("linkUp", Napi::Boolean::New(env, m.link_up != 0));
+    mo.Set("active", Napi::Boolean::New(env, m.active != 0));
+    mo.Set("rxPackets", Big(env, m.rx_packets));
+    mo.Set("txPackets", Big(env, m.tx_packets));
+    members.Set(i, mo);
+    if (i == b.primary) primary = devargs.substr(0, devargs.find(','));
+  }
+  o.Set("primary", primary);
+  o.Set("members", members);
+  return o;
+}
+
 static Napi::Object Drops(Napi::Env env, const uint64_t* drops) {
   Napi::Object o = Napi::Object::New(env);
   for (int i = 0; i < SY_DROP__MAX; i++) o.Set(sy_drop_names[i], Big(env, drops[i]));
@@ -997,6 +1025,111 @@ Napi::Object PmdStatsToJs(Napi::Env env, const sy_pmd_stats& s) {
     rxqs.Set(i, q);
   }
   o.Set("rxqs", rxqs);
+  return o;
+}
+
+Napi::Object CookieStatsToJs(Napi::Env env, const sy_cookie_stats& s) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("cookie", Big(env, s.cookie));
+  o.Set("flows", s.n_flows);
+  o.Set("packets", Big(env, s.packets));
+  o.Set("bytes", Big(env, s.bytes));
+  return o;
+}
+
+// TRACE ------------------------------------------------------------------
+
+namespace {
+
+napi_value TraceStepToJs(const Ctx& c, const sy_attr* a) {
+  Napi::Env env(c.env);
+  char err[SY_CODEC_ERR_MAX];
+  std::unique_ptr<sy_trace_step> st(new sy_trace_step());
+  if (sy_get_trace_step(a, st.get(), err, sizeof(err)) < 0) throw Napi::Error::New(env, err);
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("table", st->table_id);
+  if (st->hit) {
+    static const sy_flow_stats zero = {};
+    o.Set("entry", Napi::Value(env, FlowEntryToJs(c, st->entry, zero)));
+  } else {
+    o.Set("entry", env.Null());
+    o.Set("miss", TableMissName(st->miss));
+  }
+  Napi::Array acts = Napi::Array::New(env);
+  sy_attr_iter it;
+  const sy_attr* x;
+  uint32_t n = 0;
+  sy_attr_iter_nest(&it, a);
+  while (sy_attr_next(&it, &x) > 0) {
+    if (x->type != SY_A_TRACE_ACTION) continue;
+    sy_action act;
+    sy_trace_change ch[SY_F__MAX];
+    unsigned int n_ch;
+    if (sy_get_trace_action(x, &act, ch, SY_F__MAX, &n_ch, err, sizeof(err)) < 0)
+      throw Napi::Error::New(env, err);
+    Napi::Array changes = Napi::Array::New(env, n_ch);
+    for (unsigned int i = 0; i < n_ch; i++) {
+      const sy_field_info& f = sy_fields[ch[i].field];
+      Napi::Object cv = Napi::Object::New(env);
+      cv.Set("field", f.name);
+      cv.Set("before", Napi::Value(env, FormatField(env, f, ch[i].before)));
+      cv.Set("after", Napi::Value(env, FormatField(env, f, ch[i].after)));
+      changes.Set(i, cv);
+    }
+    Napi::Object ao = Napi::Object::New(env);
+    ao.Set("action", Napi::Value(env, ActionToJs(c, act)));
+    ao.Set("changes", changes);
+    acts.Set(n++, ao);
+  }
+  o.Set("actions", acts);
+  return o;
+}
+
+}  // namespace
+
+napi_value TraceToJs(const Ctx& c, const sy_msg& m) {
+  Napi::Env env(c.env);
+  char err[SY_CODEC_ERR_MAX];
+  Napi::Object o = Napi::Object::New(env);
+  Napi::Array steps = Napi::Array::New(env), outputs = Napi::Array::New(env);
+  Napi::Value packet = Napi::Object::New(env);
+  uint32_t n_steps = 0, n_out = 0, drop = SY_DROP__MAX;
+  sy_attr_iter it;
+  const sy_attr* a;
+  sy_attr_iter_msg(&it, &m);
+  while (sy_attr_next(&it, &a) > 0) {
+    switch (a->type) {
+      case SY_A_TRACE_KEY: {
+        sy_flow_key key, mask;
+        if (sy_get_trace_key(a, &key, &mask, err, sizeof(err)) < 0) throw Napi::Error::New(env, err);
+        packet = Napi::Value(env, MatchToJs(c, key, mask));
+        break;
+      }
+      case SY_A_TRACE_STEP:
+        steps.Set(n_steps++, Napi::Value(env, TraceStepToJs(c, a)));
+        break;
+      case SY_A_TRACE_OUTPUT: {
+        uint32_t port, len;
+        const uint8_t* frame;
+        if (sy_get_trace_output(a, &port, &frame, &len, err, sizeof(err)) < 0)
+          throw Napi::Error::New(env, err);
+        Napi::Object out = Napi::Object::New(env);
+        out.Set("port", port);
+        out.Set("frame", Napi::Buffer<uint8_t>::Copy(env, frame, len));
+        outputs.Set(n_out++, out);
+        break;
+      }
+      case SY_A_TRACE_DROP:
+        if (sy_attr_get_u32(a, &drop, err, sizeof(err)) < 0) throw Napi::Error::New(env, err);
+        if (drop >= SY_DROP__MAX) throw Napi::Error::New(env, "TRACE_DROP " + std::to_string(drop) + " is not a drop reason");
+        break;
+    }
+  }
+  o.Set("packet", packet);
+  o.Set("steps", steps);
+  o.Set("outputs", outputs);
+  o.Set("drop", n_out == 0 && drop < SY_DROP__MAX ? Napi::Value(Napi::String::New(env, sy_drop_names[drop]))
+                                                  : env.Null());
   return o;
 }
 

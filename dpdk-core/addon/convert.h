@@ -158,12 +158,25 @@ void PutFlowMods(const Ctx& c, napi_value mods, uint32_t n, sy_msgbuf* b);
 
 std::string MacToString(const uint8_t mac[6]);
 Napi::Object PortDescToJs(Napi::Env env, const sy_port_desc& d);
+// A bond port's PORT_BOND, as PortDesc.bond; the names index enum
+// sy_bond_mode and enum sy_bond_xmit_policy.
+extern const char* const kBondModes[4];
+extern const char* const kBondXmitPolicies[3];
+Napi::Object PortBondToJs(Napi::Env env, const sy_port_bond& b);
 Napi::Object PortStatsToJs(Napi::Env env, const sy_port_stats& s);
 Napi::Object TableDescToJs(Napi::Env env, const sy_table_desc& d);
 Napi::Object DpStatsToJs(Napi::Env env, const sy_dp_stats& s);
 Napi::Object DpInfoToJs(Napi::Env env, const sy_dp_info& i);
 // cpu UINT32_MAX -> null; rxqs: the first n_rxq (at most SY_PMD_RXQ_MAX) entries.
 Napi::Object PmdStatsToJs(Napi::Env env, const sy_pmd_stats& s);
+// { cookie, flows, packets, bytes } (CookieStats)
+Napi::Object CookieStatsToJs(Napi::Env env, const sy_cookie_stats& s);
+// A TRACE reply (proto.h, "Packet trace") as a TraceResult: { packet, steps:
+// [{ table, entry, miss?, actions: [{ action, changes: [{ field, before,
+// after }] }] }], outputs: [{ port, frame }], drop }.  drop is the last drop
+// reason when no copy would be sent, else null.  Throws Napi::Error (no
+// code) when the reply does not decode.
+napi_value TraceToJs(const Ctx& c, const sy_msg& m);
 // { id, name?, miss?, maxFlows? } -> struct (absent: "", drop, 0)
 void TableModFromJs(Napi::Env env, const Path& where, Napi::Value v, sy_table_desc* d);
 

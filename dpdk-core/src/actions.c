@@ -10,6 +10,7 @@
 
 #include "actions.h"
 #include "datapath.h"
+#include "trace.h"
 
 #define ETYPE_IPV4 0x0800
 #define ETYPE_IPV6 0x86dd
@@ -85,6 +86,17 @@ l4_addr_changed(struct act_pkt *p, uint8_t *frame, const void *old, const void *
 	}
 }
 
+/* --- drops --- */
+
+/* Counts one drop on port slot; a packet trace records it too. */
+static inline void
+count_drop(struct pl_lcore *lc, uint16_t slot, enum sy_drop_reason why)
+{
+	st_drop(&lc->ctr, slot, why, 1);
+	if (unlikely(lc->trace != NULL))
+		trace_drop(lc->trace, why);
+}
+
 /* --- outputs --- */
 
 /* Hands m to port slot's tx buffer.  last: with the packet's own reference
@@ -96,14 +108,24 @@ emit(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt *p, uint16
 	struct rte_mbuf *m = p->m;
 
 	if (rte_pktmbuf_pkt_len(m) - p->lay.l3_ofs > pm->port[slot].mtu) {
-		st_drop(&lc->ctr, slot, SY_DROP_TOO_BIG, 1);
+		count_drop(lc, slot, SY_DROP_TOO_BIG);
 		p->n_fail++;
 		if (last)
 			rte_pktmbuf_free(m);
 		return;
 	}
+	if (unlikely(lc->trace != NULL)) { /* recorded, as it is now, not sent */
+		trace_output(lc->trace, pm->port[slot].id, m);
+		p->shared |= !last;
+		p->n_out++;
+		if (last)
+			rte_pktmbuf_free(m);
+		return;
+	}
 	if (!last) {
-		rte_mbuf_refcnt_update(m, 1);
+		/* every segment: a chain's tail segments have counts of their
+		 * own, and the first free would otherwise take them away */
+		rte_pktmbuf_refcnt_update(m, 1);
 		p->shared = 1;
 	}
 	p->n_out++;
@@ -122,7 +144,7 @@ queue_output(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt *p
 static inline void
 refuse_output(struct pl_lcore *lc, struct act_pkt *p, enum sy_drop_reason why)
 {
-	st_drop(&lc->ctr, p->in_slot, why, 1);
+	count_drop(lc, p->in_slot, why);
 	p->n_fail++;
 }
 
@@ -171,7 +193,7 @@ void
 act_stop(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt *p,
 	 enum sy_drop_reason why)
 {
-	st_drop(&lc->ctr, p->in_slot, why, 1);
+	count_drop(lc, p->in_slot, why);
 	if (p->pending != PL_NO_PORT) {
 		emit(lc, pm, p, p->pending, true);
 		p->pending = PL_NO_PORT;
@@ -189,7 +211,7 @@ act_finish(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt *p)
 		return;
 	}
 	if (p->n_out == 0 && p->n_fail == 0)
-		st_drop(&lc->ctr, p->in_slot, SY_DROP_ACTION_DROP, 1);
+		count_drop(lc, p->in_slot, SY_DROP_ACTION_DROP);
 	drop_free(lc, p->m);
 }
 
@@ -449,6 +471,8 @@ int
 act_run(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt *p,
 	const struct sy_action *a, unsigned int n)
 {
+	struct trace *tr = lc->trace; /* a packet trace (trace.h): told of each action */
+
 	/* The commonest list, one output to a port that is up: straight to its
 	 * tx buffer (anything unusual goes the long way, which counts it). */
 	if (n == 1 && a[0].type == SY_ACT_OUTPUT && a[0].arg <= SY_MAX_PORT_ID &&
@@ -456,11 +480,15 @@ act_run(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt *p,
 		uint16_t slot = pl_port_slot(pm, a[0].arg);
 
 		if (slot != PL_NO_PORT && slot != p->in_slot && pm->port[slot].admin_up) {
+			if (unlikely(tr != NULL))
+				trace_action(tr, p, &a[0]);
 			emit(lc, pm, p, slot, true);
 			return -1;
 		}
 	}
 	for (unsigned int i = 0; i < n; i++) {
+		if (unlikely(tr != NULL))
+			trace_action(tr, p, &a[i]);
 		switch (a[i].type) {
 		case SY_ACT_OUTPUT:
 			act_output(lc, pm, p, a[i].arg);

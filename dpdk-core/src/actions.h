@@ -15,7 +15,8 @@
  *   output, rewrite or the end of the list.  The last output takes the
  *   packet's own reference, so a packet with one output costs no atomic at
  *   all; each earlier output of an unmodified packet shares the same mbuf
- *   (rte_mbuf_refcnt_update).  Once the mbuf is shared (or arrived shared,
+ *   (rte_pktmbuf_refcnt_update, on every segment of a chain: each has a
+ *   count of its own).  Once the mbuf is shared (or arrived shared,
  *   refcnt > 1 or indirect), a rewrite first makes the packet its own copy
  *   (rte_pktmbuf_copy): the earlier outputs keep the original bytes, the
  *   rest of the actions work on the copy.  If the copy cannot be had the
@@ -50,6 +51,14 @@
  *   act_run_inline() does the two commonest lists in the caller's loop (a
  *   lone goto_table, a lone output to a port that is up and big enough)
  *   and hands everything else to act_run(), which does them the same way.
+ *
+ * Packet trace
+ *   On the lcore of a packet trace (lc->trace set; trace.h) act_run()
+ *   reports each action before it runs it, emit() records the packet as it
+ *   is at that point instead of queueing it, and each drop is reported as
+ *   it is counted.  A trace calls act_run(), never act_run_inline(), whose
+ *   speed is thus untouched; elsewhere each report is a test of a NULL
+ *   pointer already in a register.
  *
  * Threads
  *   Forwarding lcores (the pipeline), or a test on the main lcore.

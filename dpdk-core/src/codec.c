@@ -31,6 +31,7 @@ static const struct sy_attr_policy policy[SY_A__MAX] = {
 	U32(ERR_INDEX),
 	U32(VERSION),
 	FIXED(DP_INFO, struct sy_dp_info),
+	STR(STATS_SEGMENT, SY_PATH_MAX),
 	U32(PORT_ID),
 	STR(PORT_NAME, SY_NAME_MAX),
 	STR(PORT_DEVARGS, SY_DEVARGS_MAX),
@@ -51,7 +52,21 @@ static const struct sy_attr_policy policy[SY_A__MAX] = {
 	FIXED(TABLE_DESC, struct sy_table_desc),
 	FIXED(DP_STATS, struct sy_dp_stats),
 	FIXED(PMD_STATS, struct sy_pmd_stats),
+	U32(COOKIE_LIMIT),
+	FIXED(COOKIE_STATS, struct sy_cookie_stats),
 	BINARY(PACKET),
+	[SY_A_TRACE_KEY] = { "TRACE_KEY", SY_AK_FIXED, 2 * sizeof(struct sy_flow_key) },
+	NEST(TRACE_STEP),
+	NEST(TRACE_ACTION),
+	FIXED(TRACE_CHANGE, struct sy_trace_change),
+	NEST(TRACE_OUTPUT),
+	U32(TRACE_DROP),
+	U32(TRACE_MISS),
+	U32(BOND_MODE),
+	STR(BOND_MEMBER, SY_DEVARGS_MAX),
+	U32(BOND_XMIT_POLICY),
+	STR(BOND_PRIMARY, SY_NAME_MAX),
+	FIXED(PORT_BOND, struct sy_port_bond),
 };
 
 #undef U32
@@ -97,6 +112,8 @@ sy_msg_type_name(uint16_t t)
 	case SY_MSG_PORT_STATS_CLEAR: return "PORT_STATS_CLEAR";
 	case SY_MSG_FLOW_MOD: return "FLOW_MOD";
 	case SY_MSG_FLOW_DUMP: return "FLOW_DUMP";
+	case SY_MSG_FLOW_COOKIE_STATS: return "FLOW_COOKIE_STATS";
+	case SY_MSG_TRACE: return "TRACE";
 	case SY_MSG_TABLE_LIST: return "TABLE_LIST";
 	case SY_MSG_TABLE_MOD: return "TABLE_MOD";
 	case SY_MSG_DP_STATS: return "DP_STATS";
@@ -611,6 +628,31 @@ sy_put_dp_info(struct sy_msgbuf *b, const struct sy_dp_info *i)
 	sy_msg_put(b, SY_A_DP_INFO, i, sizeof(*i));
 }
 
+void
+sy_put_cookie_stats(struct sy_msgbuf *b, const struct sy_cookie_stats *s)
+{
+	sy_msg_put(b, SY_A_COOKIE_STATS, s, sizeof(*s));
+}
+
+void
+sy_put_port_bond(struct sy_msgbuf *b, const struct sy_port_bond *d)
+{
+	sy_msg_put(b, SY_A_PORT_BOND, d, sizeof(*d));
+}
+
+int
+sy_get_port_bond(const struct sy_attr *a, struct sy_port_bond *d, char *err, size_t errlen)
+{
+	if (get_typed(a, SY_A_PORT_BOND, d, sizeof(*d), err, errlen) < 0)
+		return -1;
+	if (d->n_members > SY_BOND_MEMBERS_MAX)
+		return fail(err, errlen, "PORT_BOND: %u members, at most %d", d->n_members,
+			    SY_BOND_MEMBERS_MAX);
+	for (unsigned int i = 0; i < SY_BOND_MEMBERS_MAX; i++)
+		TERMINATE(d->member[i].devargs);
+	return 0;
+}
+
 int
 sy_get_port_desc(const struct sy_attr *a, struct sy_port_desc *d, char *err, size_t errlen)
 {
@@ -648,6 +690,13 @@ sy_get_pmd_stats(const struct sy_attr *a, struct sy_pmd_stats *s, char *err, siz
 {
 	/* n_rxq may exceed SY_PMD_RXQ_MAX: rxq holds the first ones only */
 	return get_typed(a, SY_A_PMD_STATS, s, sizeof(*s), err, errlen);
+}
+
+int
+sy_get_cookie_stats(const struct sy_attr *a, struct sy_cookie_stats *s, char *err,
+		    size_t errlen)
+{
+	return get_typed(a, SY_A_COOKIE_STATS, s, sizeof(*s), err, errlen);
 }
 
 int
@@ -755,6 +804,155 @@ sy_get_flow(const struct sy_attr *flow, struct sy_flow_mod *fm, struct sy_flow_s
 		return fail(err, errlen, "missing attribute FLOW_HDR in FLOW");
 	if (has_stats != NULL)
 		*has_stats = seen_stats;
+	return 0;
+}
+
+int
+sy_get_trace_key(const struct sy_attr *a, struct sy_flow_key *key, struct sy_flow_key *mask,
+		 char *err, size_t errlen)
+{
+	uint8_t km[2 * sizeof(struct sy_flow_key)];
+
+	if (get_typed(a, SY_A_TRACE_KEY, km, sizeof(km), err, errlen) < 0)
+		return -1;
+	memcpy(key, km, sizeof(*key));
+	memcpy(mask, km + sizeof(*key), sizeof(*mask));
+	return 0;
+}
+
+int
+sy_get_trace_step(const struct sy_attr *step, struct sy_trace_step *s, char *err, size_t errlen)
+{
+	bool seen_table = false;
+	struct sy_attr_iter it;
+	const struct sy_attr *a;
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	if (step->type != SY_A_TRACE_STEP)
+		return fail(err, errlen, "expected attribute TRACE_STEP, got %s", sy_attr_name(step->type));
+	sy_attr_iter_nest(&it, step);
+	while ((rc = sy_attr_next(&it, &a)) > 0) {
+		switch (a->type) {
+		case SY_A_TABLE_ID:
+			if (seen_table)
+				return fail(err, errlen, "attribute TABLE_ID given twice in TRACE_STEP");
+			seen_table = true;
+			if (sy_attr_get_u32(a, &s->table_id, err, errlen) < 0)
+				return -1;
+			break;
+		case SY_A_FLOW:
+		case SY_A_TRACE_MISS:
+			if (s->hit || s->missed)
+				return fail(err, errlen, "TRACE_STEP has more than one FLOW or TRACE_MISS");
+			if (a->type == SY_A_FLOW) {
+				if (sy_get_flow(a, &s->entry, NULL, NULL, err, errlen) < 0)
+					return -1;
+				s->hit = true;
+			} else {
+				if (sy_attr_get_u32(a, &s->miss, err, errlen) < 0)
+					return -1;
+				s->missed = true;
+			}
+			break;
+		case SY_A_TRACE_ACTION:
+			s->n_actions++;
+			break;
+		default:
+			break; /* forward compatibility */
+		}
+	}
+	if (rc < 0)
+		return fail(err, errlen, "attribute runs past the end of TRACE_STEP");
+	if (!seen_table)
+		return fail(err, errlen, "missing attribute TABLE_ID in TRACE_STEP");
+	if (!s->hit && !s->missed)
+		return fail(err, errlen, "TRACE_STEP has neither FLOW nor TRACE_MISS");
+	return 0;
+}
+
+int
+sy_get_trace_action(const struct sy_attr *action, struct sy_action *act,
+		    struct sy_trace_change *changes, unsigned int max, unsigned int *n_changes,
+		    char *err, size_t errlen)
+{
+	bool seen_action = false;
+	struct sy_attr_iter it;
+	const struct sy_attr *a;
+	int rc;
+
+	*n_changes = 0;
+	memset(act, 0, sizeof(*act));
+	if (action->type != SY_A_TRACE_ACTION)
+		return fail(err, errlen, "expected attribute TRACE_ACTION, got %s",
+			    sy_attr_name(action->type));
+	sy_attr_iter_nest(&it, action);
+	while ((rc = sy_attr_next(&it, &a)) > 0) {
+		switch (a->type) {
+		case SY_A_FLOW_ACTION:
+			if (seen_action)
+				return fail(err, errlen, "attribute FLOW_ACTION given twice in TRACE_ACTION");
+			seen_action = true;
+			if (sy_attr_get_fixed(a, act, sizeof(*act), err, errlen) < 0)
+				return -1;
+			break;
+		case SY_A_TRACE_CHANGE:
+			if (*n_changes >= max)
+				return fail(err, errlen, "TRACE_ACTION has more than %u TRACE_CHANGE attributes",
+					    max);
+			if (sy_attr_get_fixed(a, &changes[*n_changes], sizeof(changes[0]), err,
+					      errlen) < 0)
+				return -1;
+			if (changes[*n_changes].field == SY_F_NONE ||
+			    changes[*n_changes].field >= SY_F__MAX)
+				return fail(err, errlen, "TRACE_CHANGE of unknown field %u",
+					    changes[*n_changes].field);
+			(*n_changes)++;
+			break;
+		default:
+			break;
+		}
+	}
+	if (rc < 0)
+		return fail(err, errlen, "attribute runs past the end of TRACE_ACTION");
+	if (!seen_action)
+		return fail(err, errlen, "missing attribute FLOW_ACTION in TRACE_ACTION");
+	return 0;
+}
+
+int
+sy_get_trace_output(const struct sy_attr *out, uint32_t *port_id, const uint8_t **frame,
+		    uint32_t *len, char *err, size_t errlen)
+{
+	bool seen_port = false;
+	struct sy_attr_iter it;
+	const struct sy_attr *a;
+	int rc;
+
+	*frame = NULL;
+	*len = 0;
+	if (out->type != SY_A_TRACE_OUTPUT)
+		return fail(err, errlen, "expected attribute TRACE_OUTPUT, got %s", sy_attr_name(out->type));
+	sy_attr_iter_nest(&it, out);
+	while ((rc = sy_attr_next(&it, &a)) > 0) {
+		if (a->type == SY_A_PORT_ID) {
+			if (seen_port)
+				return fail(err, errlen, "attribute PORT_ID given twice in TRACE_OUTPUT");
+			seen_port = true;
+			if (sy_attr_get_u32(a, port_id, err, errlen) < 0)
+				return -1;
+		} else if (a->type == SY_A_PACKET) {
+			if (*frame != NULL)
+				return fail(err, errlen, "attribute PACKET given twice in TRACE_OUTPUT");
+			*frame = sy_attr_payload(a);
+			*len = sy_attr_payload_len(a);
+		}
+	}
+	if (rc < 0)
+		return fail(err, errlen, "attribute runs past the end of TRACE_OUTPUT");
+	if (!seen_port || *frame == NULL)
+		return fail(err, errlen, "missing attribute %s in TRACE_OUTPUT",
+			    seen_port ? "PACKET" : "PORT_ID");
 	return 0;
 }
 

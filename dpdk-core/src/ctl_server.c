@@ -62,6 +62,8 @@
 
 #include "ctl_server.h"
 #include "dataplane.h"
+#include "trace.h"
+#include "stats_segment.h"
 
 #define CTL_PERIOD_NS 100000000ull      /* dp_periodic() at least this often */
 #define CTL_IN_INITIAL (64u << 10)      /* input buffer to start with */
@@ -138,6 +140,7 @@ maybe_periodic(void)
 
 	if (t >= ctl.next_periodic) {
 		dp_periodic();
+		sseg_periodic();
 		ctl.next_periodic = now_ns() + CTL_PERIOD_NS;
 	}
 }
@@ -322,6 +325,10 @@ reply_send(struct ctl_conn *c, struct sy_msgbuf *b, uint32_t xid, uint16_t type)
 	uint8_t *data;
 	size_t len;
 
+	/* A client that reads the stats segment after this reply sees the
+	 * change (a clear, a new port) in it. */
+	if (sseg_changed_by(type))
+		sseg_publish();
 	if (sy_msg_finish(b) < 0) {
 		int e = b->error;
 
@@ -444,13 +451,77 @@ do_hello(struct req *r)
 	dp_info(&info);
 	sy_msg_put_u32(&r->b, SY_A_VERSION, SY_PROTO_VERSION);
 	sy_put_dp_info(&r->b, &info);
+	if (sseg_path() != NULL)
+		sy_msg_put_str(&r->b, SY_A_STATS_SEGMENT, sseg_path());
 	reply_send(r->c, &r->b, r->xid, r->type);
+}
+
+/* PORT_DESC, and PORT_BOND after it for a bond port. */
+static void
+put_port_desc_cb(const struct sy_port_desc *desc, void *arg)
+{
+	struct sy_port_bond bond;
+
+	sy_put_port_desc(arg, desc);
+	if (dp_port_bond(desc->id, &bond))
+		sy_put_port_bond(arg, &bond);
+}
+
+/* The bond attributes of a PORT_ADD: 0 if there is no BOND_MODE, 1 if
+ * *bond is filled (the strings point into the request), -1 (ERROR sent).
+ * The data plane checks the values; this only gathers them. */
+static int
+opt_bond(struct req *r, const char *port, struct dp_bond_req *bond)
+{
+	const struct sy_attr *a;
+	struct sy_attr_iter it;
+	int rc;
+
+	memset(bond, 0, sizeof(*bond));
+	if ((rc = opt_u32(r, SY_A_BOND_MODE, &bond->mode)) < 0)
+		return rc;
+	if (rc == 0) {
+		if (sy_msg_find(r->m, SY_A_BOND_MEMBER) || sy_msg_find(r->m, SY_A_BOND_PRIMARY) ||
+		    sy_msg_find(r->m, SY_A_BOND_XMIT_POLICY)) {
+			reply_error(r->c, r->xid, SY_E_INVAL, -1,
+				    "port %s: bond attributes without BOND_MODE", port);
+			return -1;
+		}
+		return 0;
+	}
+	if (opt_u32(r, SY_A_BOND_XMIT_POLICY, &bond->xmit_policy) < 0)
+		return -1;
+	if ((a = sy_msg_find(r->m, SY_A_BOND_PRIMARY)) != NULL &&
+	    (bond->primary = sy_attr_get_str(a, r->err, sizeof(r->err))) == NULL) {
+		reply_error(r->c, r->xid, SY_E_PROTO, -1, "%s", r->err);
+		return -1;
+	}
+	sy_attr_iter_msg(&it, r->m);
+	while (sy_attr_next(&it, &a) > 0) {
+		const char *s;
+
+		if (a->type != SY_A_BOND_MEMBER)
+			continue;
+		if (bond->n_members == SY_BOND_MEMBERS_MAX) {
+			reply_error(r->c, r->xid, SY_E_INVAL, -1,
+				    "port %s: more than %d bond members", port,
+				    SY_BOND_MEMBERS_MAX);
+			return -1;
+		}
+		if ((s = sy_attr_get_str(a, r->err, sizeof(r->err))) == NULL) {
+			reply_error(r->c, r->xid, SY_E_PROTO, -1, "%s", r->err);
+			return -1;
+		}
+		bond->member[bond->n_members++] = s;
+	}
+	return 1;
 }
 
 static void
 do_port_add(struct req *r)
 {
 	struct dp_port_add_req pa = { .admin_up = 1 };
+	struct dp_bond_req bond;
 	struct sy_error e = { .index = -1 };
 	struct sy_port_desc desc;
 	uint32_t v;
@@ -484,12 +555,16 @@ do_port_add(struct req *r)
 	}
 	if (opt_rxq(r, pa.name, &pa.n_rxq) < 0)
 		return;
+	if ((rc = opt_bond(r, pa.name, &bond)) < 0)
+		return;
+	if (rc == 1)
+		pa.bond = &bond;
 	memset(&desc, 0, sizeof(desc));
 	if (dp_port_add(&pa, &desc, &e) < 0) {
 		reply_dp_error(r->c, r->xid, &e);
 		return;
 	}
-	sy_put_port_desc(&r->b, &desc);
+	put_port_desc_cb(&desc, &r->b);
 	reply_send(r->c, &r->b, r->xid, r->type);
 }
 
@@ -548,14 +623,8 @@ do_port_mod(struct req *r)
 		reply_dp_error(r->c, r->xid, &e);
 		return;
 	}
-	sy_put_port_desc(&r->b, &desc);
+	put_port_desc_cb(&desc, &r->b);
 	reply_send(r->c, &r->b, r->xid, r->type);
-}
-
-static void
-put_port_desc_cb(const struct sy_port_desc *desc, void *arg)
-{
-	sy_put_port_desc(arg, desc);
 }
 
 static void
@@ -791,9 +860,44 @@ do_pmd_stats(struct req *r)
 }
 
 static void
+put_cookie_stats_cb(const struct sy_cookie_stats *st, void *arg)
+{
+	sy_put_cookie_stats(arg, st);
+}
+
+static void
+do_flow_cookie_stats(struct req *r)
+{
+	struct sy_error e = { .index = -1 };
+	uint32_t limit = SY_COOKIE_LIMIT_DEFAULT;
+
+	if (opt_u32(r, SY_A_COOKIE_LIMIT, &limit) < 0)
+		return;
+	if (dp_flow_cookie_stats(limit, put_cookie_stats_cb, &r->b, &e) < 0) {
+		reply_dp_error(r->c, r->xid, &e);
+		return;
+	}
+	reply_send(r->c, &r->b, r->xid, r->type);
+}
+
+static void
 do_pmd_stats_clear(struct req *r)
 {
 	dp_pmd_stats_clear();
+	reply_send(r->c, &r->b, r->xid, r->type);
+}
+
+/* TRACE: trace.c does it all (it knows the pipeline; we know the wire). */
+static void
+do_trace(struct req *r)
+{
+	struct sy_error e = { .index = -1 };
+
+	if (trace_request(r->m, &r->b, &e) < 0) {
+		sy_msg_free(&r->b);
+		reply_dp_error(r->c, r->xid, &e);
+		return;
+	}
 	reply_send(r->c, &r->b, r->xid, r->type);
 }
 
@@ -861,6 +965,8 @@ conn_dispatch(struct ctl_conn *c, const uint8_t *buf, size_t len)
 	case SY_MSG_PORT_STATS_CLEAR: do_port_stats_clear(&r); break;
 	case SY_MSG_FLOW_MOD: do_flow_mod(&r); break;
 	case SY_MSG_FLOW_DUMP: do_flow_dump(&r); break;
+	case SY_MSG_TRACE: do_trace(&r); break;
+	case SY_MSG_FLOW_COOKIE_STATS: do_flow_cookie_stats(&r); break;
 	case SY_MSG_TABLE_LIST: do_table_list(&r); break;
 	case SY_MSG_TABLE_MOD: do_table_mod(&r); break;
 	case SY_MSG_DP_STATS: do_dp_stats(&r); break;
@@ -1138,7 +1244,7 @@ ctl_event_port_status(const struct sy_port_desc *desc, int reason)
 	if (!ctl.up)
 		return;
 	sy_msg_begin(&b, SY_MSG_PORT_STATUS, SY_MSGF_EVENT, 0);
-	sy_put_port_desc(&b, desc);
+	put_port_desc_cb(desc, &b);
 	sy_msg_put_u32(&b, SY_A_PORT_REASON, (uint32_t)reason);
 	broadcast(&b);
 }
@@ -1328,6 +1434,7 @@ ctl_server_run(volatile bool *quit)
 
 		if (t >= ctl.next_periodic) {
 			dp_periodic();
+			sseg_periodic();
 			ctl.next_periodic = now_ns() + CTL_PERIOD_NS;
 			t = now_ns();
 		}

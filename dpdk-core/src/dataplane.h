@@ -25,6 +25,7 @@
 #ifndef SWITCHYARD_DATAPLANE_H
 #define SWITCHYARD_DATAPLANE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <switchyard/proto.h>
@@ -52,6 +53,17 @@ struct dp_port_add_req {
 	int admin_up;        /* 1 (default) or 0 */
 	uint16_t n_rxq;      /* 0: 1; more than 1 needs a device with RSS (or
 	                      * its own spreading, as af_packet's fanout) */
+	const struct dp_bond_req *bond; /* NULL: a plain device */
+};
+
+/* A bond port (ports.h, "Bond ports"): devargs is then the bonding
+ * device's name. */
+struct dp_bond_req {
+	uint32_t mode;        /* enum sy_bond_mode */
+	uint32_t xmit_policy; /* enum sy_bond_xmit_policy */
+	const char *primary;  /* a member's device name, or NULL */
+	unsigned int n_members;
+	const char *member[SY_BOND_MEMBERS_MAX]; /* devargs */
 };
 
 /* Probes the device, configures one rx and one tx queue per forwarding
@@ -78,6 +90,10 @@ typedef void (*dp_port_stats_cb)(const struct sy_port_stats *st, void *arg);
 
 /* Every port, in id order. */
 void dp_port_list(dp_port_desc_cb cb, void *arg);
+
+/* The bond state of port id (members, their link, which carry traffic);
+ * false if it is not a bond port. */
+bool dp_port_bond(uint32_t port_id, struct sy_port_bond *out);
 
 /* One port's counters (summed over lcores plus the device's error counters),
  * or every port's when port_id is 0. */
@@ -122,6 +138,14 @@ typedef void (*dp_pmd_stats_cb)(const struct sy_pmd_stats *st, void *arg);
 /* Every forwarding lcore's counters and rx queues, by slot. */
 void dp_pmd_stats(dp_pmd_stats_cb cb, void *arg);
 void dp_pmd_stats_clear(void);
+
+typedef void (*dp_cookie_stats_cb)(const struct sy_cookie_stats *st, void *arg);
+
+/* Every flow of every table summed by cookie, in one walk; the `limit`
+ * busiest cookies (1..SY_COOKIE_LIMIT_MAX; by packets, then bytes), most
+ * first.  INVAL for a limit out of range, NOSPC out of memory. */
+int dp_flow_cookie_stats(uint32_t limit, dp_cookie_stats_cb cb, void *arg,
+			 struct sy_error *err);
 
 /* Returns once every forwarding lcore has passed a quiescent state after
  * the call: everything published before is live in the data path. */

@@ -4,10 +4,14 @@
  *
  *   switchyard-dp [EAL args] -- [--socket PATH] [--port NAME=DEVARGS]...
  *                 [--pmd-sleep-max US] [--mbufs N] [--max-flows N]
+ *                 [--stats-segment PATH|none]
  *
  * The main lcore serves the control socket (ctl_server.h) and does every
  * slow-path change; every other lcore forwards (pipeline.h), so at least
- * two lcores are needed.  Forwarding lcores may share a CPU: EAL's
+ * two lcores are needed.  The main lcore also publishes every counter in
+ * the stats segment (stats_segment.h; by default dp.stats beside the
+ * control socket, mode 0600, removed on exit), which clients read without
+ * a message.  Forwarding lcores may share a CPU: EAL's
  * `--lcores 0@0,1@1,2@1` gives two of them on CPU 1 (PMD_STATS reports
  * each one's CPU), and ports' rx queues are dealt over them (ports.h).  Ports given with --port are attached before the
  * socket is served.  SIGINT or SIGTERM stops the switch: forwarding lcores
@@ -26,9 +30,12 @@
 #include <rte_errno.h>
 #include <rte_lcore.h>
 
+#include <switchyard/stats_segment.h>
+
 #include "ctl_server.h"
 #include "dataplane.h"
 #include "datapath.h"
+#include "stats_segment.h"
 
 #define DEFAULT_SOCKET "/run/switchyard/dp.sock"
 #define MAX_CLI_PORTS SY_MAX_PORTS
@@ -37,6 +44,7 @@ static volatile bool quit;
 
 struct options {
 	const char *socket;
+	const char *stats_segment; /* NULL: beside the socket; "none": none */
 	struct dp_config dp;
 	unsigned int n_ports;
 	char *port[MAX_CLI_PORTS]; /* NAME=DEVARGS */
@@ -54,8 +62,11 @@ usage(FILE *f, const char *prog)
 {
 	fprintf(f,
 		"usage: %s [EAL args] -- [--socket PATH] [--port NAME=DEVARGS]...\n"
-		"       [--pmd-sleep-max US] [--mbufs N] [--max-flows N]\n"
+		"       [--pmd-sleep-max US] [--mbufs N] [--max-flows N] [--stats-segment PATH]\n"
 		"  --socket PATH        control socket (default %s)\n"
+		"  --stats-segment PATH counters in shared memory for clients to read\n"
+		"                       (default: " SY_SSEG_NAME " beside the control socket;\n"
+		"                       none: no segment)\n"
 		"  --port NAME=DEVARGS  attach a port at start, e.g. p1=net_tap0,iface=sy0\n"
 		"  --pmd-sleep-max US   idle forwarding lcores sleep up to US microseconds\n"
 		"                       (default 0: poll without sleeping)\n"
@@ -91,6 +102,7 @@ parse_args(int argc, char **argv, struct options *o)
 		{ "pmd-sleep-max", required_argument, NULL, 'S' },
 		{ "mbufs", required_argument, NULL, 'm' },
 		{ "max-flows", required_argument, NULL, 'f' },
+		{ "stats-segment", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -128,6 +140,9 @@ parse_args(int argc, char **argv, struct options *o)
 			if (parse_u32("max-flows", optarg, 1, DP_MAX_FLOWS_LIMIT, &o->dp.max_flows))
 				return -1;
 			break;
+		case 'T':
+			o->stats_segment = optarg;
+			break;
 		case 'h':
 			usage(stdout, argv[0]);
 			return 1;
@@ -138,6 +153,33 @@ parse_args(int argc, char **argv, struct options *o)
 	}
 	if (optind < argc) {
 		fprintf(stderr, "switchyard-dp: unexpected argument '%s'\n", argv[optind]);
+		return -1;
+	}
+	return 0;
+}
+
+/* Creates the stats segment: at o->stats_segment, or SY_SSEG_NAME in the
+ * socket's directory; none with "none".  0, or -1 after saying why. */
+static int
+start_stats_segment(const struct options *o)
+{
+	char path[SY_PATH_MAX], err[SY_PATH_MAX + 128];
+	const char *slash;
+
+	if (o->stats_segment != NULL && strcmp(o->stats_segment, "none") == 0)
+		return 0;
+	if (o->stats_segment != NULL) {
+		snprintf(path, sizeof(path), "%s", o->stats_segment);
+	} else {
+		slash = strrchr(o->socket, '/');
+		if (slash == NULL)
+			snprintf(path, sizeof(path), "%s", SY_SSEG_NAME);
+		else
+			snprintf(path, sizeof(path), "%.*s/%s", (int)(slash - o->socket),
+				 o->socket, SY_SSEG_NAME);
+	}
+	if (sseg_init(path, err, sizeof(err)) < 0) {
+		fprintf(stderr, "switchyard-dp: %s (--stats-segment none runs without one)\n", err);
 		return -1;
 	}
 	return 0;
@@ -201,8 +243,15 @@ main(int argc, char **argv)
 		rte_eal_cleanup();
 		return EXIT_FAILURE;
 	}
+	if (start_stats_segment(&opts) < 0) {
+		dp_fini();
+		ctl_server_fini();
+		rte_eal_cleanup();
+		return EXIT_FAILURE;
+	}
 	for (unsigned int i = 0; i < opts.n_ports; i++)
 		if (add_cli_port(opts.port[i]) < 0) {
+			sseg_fini();
 			dp_fini();
 			ctl_server_fini();
 			rte_eal_cleanup();
@@ -218,16 +267,21 @@ main(int argc, char **argv)
 
 	if (dp_launch() != 0) {
 		fprintf(stderr, "switchyard-dp: cannot start the forwarding lcores\n");
+		sseg_fini();
 		dp_fini();
 		ctl_server_fini();
 		rte_eal_cleanup();
 		return EXIT_FAILURE;
 	}
+	sseg_publish(); /* with the --port ports */
+	if (sseg_path() != NULL)
+		printf("switchyard-dp: stats segment %s\n", sseg_path());
 	printf("switchyard-dp: ready, control socket %s\n", opts.socket);
 	fflush(stdout);
 
 	ctl_server_run(&quit);
 
+	sseg_fini();
 	dp_halt();
 	dp_fini();
 	ctl_server_fini();

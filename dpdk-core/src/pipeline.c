@@ -16,6 +16,7 @@
 #include "flow_table.h"
 #include "parse.h"
 #include "pipeline.h"
+#include "trace.h"
 
 /* Packets ahead whose data the parse stage prefetches. */
 #define PL_PREFETCH 8
@@ -434,10 +435,14 @@ pl_miss(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt *p)
 
 /* One packet through the tables, from table t until it is done; with rec,
  * recording the entries hit and the key bits consulted (flow_cache.h,
- * "Megaflows"). */
-static void
-pl_cascade(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt *p, unsigned int t,
-	   struct fc_path *rec)
+ * "Megaflows").  With tr (a packet trace, trace.h): the same walk, told to
+ * the trace instead of counted, and the actions run by act_run() itself.
+ * Always inlined: pl_cascade() passes a constant NULL tr, so the
+ * forwarding instance has none of the trace code, and pl_trace() is the
+ * other instance. */
+static inline __attribute__((always_inline)) void
+pl_walk(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt *p, unsigned int t,
+	struct fc_path *rec, struct trace *tr)
 {
 	for (unsigned int hops = 0;; hops++) {
 		const struct ft_flow *f;
@@ -452,23 +457,42 @@ pl_cascade(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt *p, 
 			rec->open = 1;
 			rec = NULL;
 		}
-		f = pl_lookup(lc, t, &p->key, rec ? rec->wc : NULL);
+		if (tr != NULL) {
+			const struct cls_rule *r = cls_lookup(&ft_tables[t].cls, &p->key);
+
+			f = r ? ft_flow_of(r) : NULL;
+			trace_table(tr, t, f);
+		} else {
+			f = pl_lookup(lc, t, &p->key, rec ? rec->wc : NULL);
+		}
 		if (rec) {
 			rec->tbl[rec->n_hops] = (uint8_t)t;
 			rec->f[rec->n_hops++] = f;
 		}
 		if (f == NULL) {
+			if (tr != NULL) /* (the main lcore: the setting cannot change meanwhile) */
+				trace_miss(tr, ft_tables[t].miss);
 			if (__atomic_load_n(&ft_tables[t].miss, __ATOMIC_RELAXED) ==
 				    SY_MISS_CONTINUE && t + 1 < SY_MAX_TABLES) {
+				if (tr != NULL)
+					trace_table_end(tr, p);
 				t++;
 				continue;
 			}
 			act_stop(lc, pm, p, SY_DROP_TABLE_MISS);
+			if (tr != NULL)
+				trace_table_end(tr, p);
 			return;
 		}
-		pl_credit(lc, f, p->m);
+		if (tr == NULL)
+			pl_credit(lc, f, p->m);
 		fa = rcu_load(&f->acts);
-		next = act_run_inline(lc, pm, p, fa->a, fa->n);
+		if (tr != NULL) {
+			next = act_run(lc, pm, p, fa->a, fa->n);
+			trace_table_end(tr, p);
+		} else {
+			next = act_run_inline(lc, pm, p, fa->a, fa->n);
+		}
 		if (next < 0)
 			return;
 		if (rec && (fa->flags & FT_ACTS_OPAQUE)) {
@@ -481,6 +505,19 @@ pl_cascade(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt *p, 
 		}
 		t = (unsigned int)next;
 	}
+}
+
+static void
+pl_cascade(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt *p, unsigned int t,
+	   struct fc_path *rec)
+{
+	pl_walk(lc, pm, p, t, rec, NULL);
+}
+
+void
+pl_trace(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt *p)
+{
+	pl_walk(lc, pm, p, 0, NULL, lc->trace);
 }
 
 /* The rule of table t that key hits, or NULL; ORs the key bits the lookup

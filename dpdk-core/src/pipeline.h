@@ -146,6 +146,7 @@ struct pl_txbuf {
 };
 
 struct flow_cache;
+struct trace;
 
 /* One forwarding lcore. */
 struct pl_lcore {
@@ -154,6 +155,7 @@ struct pl_lcore {
 	uint64_t now;          /* TSC at the current burst */
 	uint64_t sleep_ns;
 	struct flow_cache *fc; /* its flow cache (flow_cache.h), or NULL: none */
+	struct trace *trace;   /* NULL, except on the lcore of a packet trace (trace.h) */
 	/* Packets dropped during a burst, freed in one go at its end (while
 	 * pl_input() runs; act_*() free at once otherwise). */
 	uint16_t n_dead;
@@ -211,6 +213,13 @@ unsigned int pl_run_once(struct pl_lcore *lc);
  * rx_burst); exposed for tests.  in_slot must be a port of pm. */
 void pl_input(struct pl_lcore *lc, const struct pl_portmap *pm, uint16_t in_slot,
 	      struct rte_mbuf **pkts, uint16_t n);
+
+struct act_pkt;
+
+/* A packet trace (trace.h): p, just parsed, through the tables from table
+ * 0 as pl_cascade() takes a packet, recorded by lc->trace (which must be
+ * set) instead of counted, and without the flow cache.  Main lcore. */
+void pl_trace(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt *p);
 
 /* The loop of a forwarding lcore (rte_eal_remote_launch); arg is its
  * struct pl_lcore.  Returns when pl_stop() is called. */

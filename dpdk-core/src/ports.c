@@ -8,12 +8,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 
 #include <rte_bus.h>
 #include <rte_cycles.h>
 #include <rte_dev.h>
 #include <rte_devargs.h>
 #include <rte_errno.h>
+#include <rte_eth_bond.h>
 #include <rte_ethdev.h>
 #include <rte_log.h>
 
@@ -28,6 +33,20 @@
 #define MTU_MIN 68
 #define MTU_MAX 9600
 #define LINK_POLL_MS 500
+#define CARRIER_POLL_MS 50      /* bond members whose driver has no link state */
+#define BOND_LINK_MONITOR_MS 10 /* the bonding PMD's own poll of member links */
+#define NO_DPDK_PORT UINT16_MAX
+
+/* A member device of a bond port, owned by it. */
+struct bond_member {
+	bool attached;  /* probed and in the bond */
+	bool watch;     /* net_af_packet: its kernel interface's carrier decides */
+	uint16_t pid;   /* NO_DPDK_PORT while detached */
+	struct rte_device *dev;
+	char name[SY_NAME_MAX]; /* device name: the devargs up to the first comma */
+	char iface[IF_NAMESIZE];
+	char devargs[SY_DEVARGS_MAX];
+};
 
 struct port {
 	bool used;
@@ -47,6 +66,13 @@ struct port {
 	char name[SY_NAME_MAX];
 	char devargs[SY_DEVARGS_MAX];
 	char driver[SY_NAME_MAX];
+	/* a bond port: members[n_members] (else NULL) */
+	struct bond_member *members;
+	uint8_t n_members;
+	uint8_t bond_mode;
+	uint8_t xmit_policy;
+	uint8_t primary; /* index, or UINT8_MAX */
+	uint32_t bond_sig; /* member link/active/attached bits last reported */
 	/* counter baselines (a reused slot, a clear) */
 	struct st_port_ctr base;
 	uint64_t base_rx_errors, base_tx_errors, base_rx_missed;
@@ -54,7 +80,7 @@ struct port {
 
 static struct port ports[SY_MAX_PORTS]; /* by slot */
 static unsigned int n_ports;
-static uint64_t next_link_poll;
+static uint64_t next_link_poll, next_carrier_poll;
 
 /* --- lookups --- */
 
@@ -336,15 +362,20 @@ find_ethdev(const char *name, uint16_t *pid)
 	return -1;
 }
 
+static void bond_members_detach(struct port *p);
+
 static void
 teardown(struct port *p)
 {
 	if (p->started)
 		rte_eth_dev_stop(p->dpdk_port);
+	/* closing a bond takes its members out of it */
 	rte_eth_dev_close(p->dpdk_port);
 	if (p->dev && rte_dev_remove(p->dev) != 0)
 		RTE_LOG(WARNING, USER1, "switchyard: port '%s': could not detach %s\n", p->name,
 			p->devargs);
+	bond_members_detach(p);
+	free(p->members);
 	free(p->txq_lock);
 	memset(p, 0, sizeof(*p));
 }
@@ -745,6 +776,385 @@ lowest_free_id(void)
 	return id;
 }
 
+/* --- bond ports (link aggregation) --- */
+
+static const char *const bond_mode_names[] = {
+	[SY_BOND_ROUND_ROBIN] = "round-robin",
+	[SY_BOND_ACTIVE_BACKUP] = "active-backup",
+	[SY_BOND_BALANCE_XOR] = "balance-xor",
+	[SY_BOND_BROADCAST] = "broadcast",
+};
+
+/* The value of key= in devargs ("iface" in "net_af_packet0,iface=veth1"). */
+static bool
+devargs_value(const char *devargs, const char *key, char *out, size_t len)
+{
+	size_t klen = strlen(key);
+
+	for (const char *s = strchr(devargs, ','); s; s = strchr(s + 1, ',')) {
+		if (strncmp(s + 1, key, klen) == 0 && s[1 + klen] == '=') {
+			const char *v = s + 2 + klen, *end = strchr(v, ',');
+			size_t n = end ? (size_t)(end - v) : strlen(v);
+
+			if (n == 0 || n >= len)
+				return false;
+			memcpy(out, v, n);
+			out[n] = '\0';
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Whether kernel interface iface is up with a carrier (IFF_UP and
+ * IFF_RUNNING).  A missing interface has none. */
+static bool
+carrier(const char *iface)
+{
+	static int fd = -1;
+	struct ifreq ifr;
+
+	if (fd < 0)
+		fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return true; /* cannot tell: leave it to the driver */
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", iface);
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) != 0)
+		return false;
+	return (ifr.ifr_flags & IFF_UP) && (ifr.ifr_flags & IFF_RUNNING);
+}
+
+/* Probes member m (its devargs) and records its ethdev; on failure leaves
+ * nothing behind and names the member. */
+static int
+member_attach(struct port *p, unsigned int i, struct sy_error *err)
+{
+	struct bond_member *m = &p->members[i];
+	char eff[SY_DEVARGS_MAX + 16], reason[SY_ERRMSG_MAX / 2];
+	struct rte_eth_dev_info info;
+	struct rte_devargs da;
+	uint16_t pid;
+	int rc;
+
+	memset(&da, 0, sizeof(da));
+	if (rte_devargs_parse(&da, m->devargs) != 0)
+		return sy_fail(err, SY_E_INVAL, "port '%s': member %u: cannot parse devargs '%s'",
+			       p->name, i + 1, m->devargs);
+	if (find_ethdev(da.name, &pid) == 0) {
+		rte_devargs_reset(&da);
+		return sy_fail(err, SY_E_EXIST,
+			       "port '%s': member %u '%s': device '%s' is already in use", p->name,
+			       i + 1, m->devargs, m->name);
+	}
+	effective_devargs(m->devargs, da.name, eff, sizeof(eff));
+	rc = probe(eff, reason, sizeof(reason));
+	if (rc < 0) {
+		if (rc != -EEXIST)
+			rte_eal_hotplug_remove(rte_bus_name(da.bus), da.name);
+		rte_devargs_reset(&da);
+		return sy_fail(err, rc == -EINVAL || rc == -ENOENT || rc == -ENODEV ||
+					    rc == -ENOTSUP || rc == -EEXIST
+				       ? SY_E_INVAL
+				       : SY_E_DEVICE,
+			       "port '%s': member %u: cannot attach '%s': %s", p->name, i + 1,
+			       m->devargs, reason);
+	}
+	if (find_ethdev(da.name, &pid) != 0 || rte_eth_dev_info_get(pid, &info) != 0) {
+		rte_eal_hotplug_remove(rte_bus_name(da.bus), da.name);
+		rte_devargs_reset(&da);
+		return sy_fail(err, SY_E_INVAL, "port '%s': member %u: '%s' is not a network device",
+			       p->name, i + 1, m->devargs);
+	}
+	rte_devargs_reset(&da);
+	m->pid = pid;
+	m->dev = info.device;
+	m->attached = true;
+	return 0;
+}
+
+/* Stops, closes and detaches member m (already out of the bond). */
+static void
+member_detach(struct port *p, struct bond_member *m)
+{
+	if (!m->attached)
+		return;
+	rte_eth_dev_stop(m->pid);
+	rte_eth_dev_close(m->pid);
+	if (m->dev && rte_dev_remove(m->dev) != 0)
+		RTE_LOG(WARNING, USER1, "switchyard: port '%s': could not detach member %s\n",
+			p->name, m->devargs);
+	m->attached = false;
+	m->pid = NO_DPDK_PORT;
+	m->dev = NULL;
+}
+
+static void
+bond_members_detach(struct port *p)
+{
+	for (unsigned int i = 0; i < p->n_members; i++)
+		member_detach(p, &p->members[i]);
+}
+
+/* Checks a bond request and copies it into p (members not yet attached). */
+static int
+bond_check(struct port *p, const struct dp_port_add_req *req, struct sy_error *err)
+{
+	const struct dp_bond_req *b = req->bond;
+
+	if (strncmp(req->devargs, "net_bonding", 11) != 0 || strchr(req->devargs, ',') ||
+	    strlen(req->devargs) >= RTE_ETH_NAME_MAX_LEN)
+		return sy_fail(err, SY_E_INVAL,
+			       "port '%s': a bond's devargs is its device name, net_bonding "
+			       "followed by letters or digits, at most %d characters (not '%s')",
+			       req->name, RTE_ETH_NAME_MAX_LEN - 1, req->devargs);
+	if (b->mode >= RTE_DIM(bond_mode_names))
+		return sy_fail(err, SY_E_INVAL,
+			       "port '%s': bond mode %u is not supported (round-robin 0, "
+			       "active-backup 1, balance-xor 2, broadcast 3)",
+			       req->name, b->mode);
+	if (b->xmit_policy > SY_BOND_XMIT_L34)
+		return sy_fail(err, SY_E_INVAL,
+			       "port '%s': bond transmit hash policy %u is not one of l2 0, "
+			       "l23 1, l34 2",
+			       req->name, b->xmit_policy);
+	if (b->n_members == 0 || b->n_members > SY_BOND_MEMBERS_MAX)
+		return sy_fail(err, SY_E_INVAL, "port '%s': a bond needs 1 to %d members, not %u",
+			       req->name, SY_BOND_MEMBERS_MAX, b->n_members);
+	p->members = calloc(b->n_members, sizeof(*p->members));
+	if (p->members == NULL)
+		return sy_fail(err, SY_E_NOSPC, "port '%s': out of memory", req->name);
+	p->n_members = (uint8_t)b->n_members;
+	p->bond_mode = (uint8_t)b->mode;
+	p->xmit_policy = (uint8_t)b->xmit_policy;
+	p->primary = UINT8_MAX;
+	for (unsigned int i = 0; i < b->n_members; i++) {
+		struct bond_member *m = &p->members[i];
+		const char *d = b->member[i];
+		size_t n = d ? strcspn(d, ",") : 0;
+
+		if (d == NULL || d[0] == '\0' || strlen(d) >= SY_DEVARGS_MAX || n >= SY_NAME_MAX)
+			return sy_fail(err, SY_E_INVAL,
+				       "port '%s': member %u: devargs must be 1 to %d characters, "
+				       "its device name at most %d",
+				       req->name, i + 1, SY_DEVARGS_MAX - 1, SY_NAME_MAX - 1);
+		m->pid = NO_DPDK_PORT;
+		snprintf(m->devargs, sizeof(m->devargs), "%s", d);
+		memcpy(m->name, d, n);
+		m->name[n] = '\0';
+		for (unsigned int j = 0; j < i; j++)
+			if (strcmp(p->members[j].name, m->name) == 0)
+				return sy_fail(err, SY_E_INVAL,
+					       "port '%s': members %u and %u are both device '%s'",
+					       req->name, j + 1, i + 1, m->name);
+		/* af_packet reports its link up whatever the interface does
+		 * (22.11): the switch watches the interface's carrier instead. */
+		m->watch = strncmp(m->name, "net_af_packet", 13) == 0 &&
+			   devargs_value(d, "iface", m->iface, sizeof(m->iface));
+		if (b->primary && strcmp(b->primary, m->name) == 0)
+			p->primary = (uint8_t)i;
+	}
+	if (b->primary && b->primary[0] && p->primary == UINT8_MAX)
+		return sy_fail(err, SY_E_INVAL,
+			       "port '%s': primary '%s' is not the device name of one of its "
+			       "members (such as '%s')",
+			       req->name, b->primary, p->members[0].name);
+	return 0;
+}
+
+/* Creates the bonding device of p (named p->devargs) with every member
+ * probed and added; on failure undoes all of it and names the member at
+ * fault. */
+static int
+bond_create(struct port *p, uint16_t *out, struct sy_error *err)
+{
+	struct rte_eth_dev_info info;
+	unsigned int i, added = 0;
+	int pid;
+
+	for (i = 0; i < p->n_members; i++)
+		if (member_attach(p, i, err) < 0)
+			goto undo;
+	pid = rte_eth_bond_create(p->devargs, p->bond_mode, (uint8_t)rte_socket_id());
+	if (pid < 0) {
+		sy_fail(err, SY_E_DEVICE, "port '%s': cannot create bonding device '%s': %s",
+			p->name, p->devargs, rte_strerror(rte_errno));
+		goto undo;
+	}
+	rte_eth_bond_xmit_policy_set((uint16_t)pid, p->xmit_policy);
+	rte_eth_bond_link_monitoring_set((uint16_t)pid, BOND_LINK_MONITOR_MS);
+	for (; added < p->n_members; added++) {
+		struct bond_member *m = &p->members[added];
+		int rc = rte_eth_bond_slave_add((uint16_t)pid, m->pid);
+
+		if (rc != 0) {
+			sy_fail(err, SY_E_DEVICE, "port '%s': member %u '%s': the bond refused it: %s",
+				p->name, added + 1, m->devargs, rte_strerror(-rc));
+			goto free_bond;
+		}
+	}
+	if (p->primary != UINT8_MAX)
+		rte_eth_bond_primary_set((uint16_t)pid, p->members[p->primary].pid);
+	if (rte_eth_dev_info_get((uint16_t)pid, &info) == 0)
+		p->dev = info.device;
+	*out = (uint16_t)pid;
+	return 0;
+
+free_bond:
+	while (added > 0)
+		rte_eth_bond_slave_remove((uint16_t)pid, p->members[--added].pid);
+	rte_eth_bond_free(p->devargs);
+undo:
+	bond_members_detach(p);
+	return -1;
+}
+
+/* Member i's link: the kernel interface's carrier for a watched member,
+ * else what its driver says. */
+static bool
+member_link(const struct bond_member *m)
+{
+	struct rte_eth_link link;
+
+	if (!m->attached)
+		return m->watch ? carrier(m->iface) : false;
+	if (m->watch)
+		return carrier(m->iface);
+	memset(&link, 0, sizeof(link));
+	return rte_eth_link_get_nowait(m->pid, &link) == 0 && link.link_status == RTE_ETH_LINK_UP;
+}
+
+static bool
+member_active(const struct port *p, const struct bond_member *m)
+{
+	uint16_t act[RTE_MAX_ETHPORTS];
+	int n;
+
+	if (!m->attached || !p->started)
+		return false;
+	if (p->bond_mode == SY_BOND_ACTIVE_BACKUP)
+		return rte_eth_bond_primary_get(p->dpdk_port) == m->pid &&
+		       rte_eth_bond_active_slaves_get(p->dpdk_port, act, RTE_DIM(act)) > 0;
+	n = rte_eth_bond_active_slaves_get(p->dpdk_port, act, RTE_DIM(act));
+	for (int k = 0; k < n; k++)
+		if (act[k] == m->pid)
+			return true;
+	return false;
+}
+
+/* Link, active and attached bits of every member: a change is reported. */
+static uint32_t
+bond_signature(const struct port *p)
+{
+	uint32_t sig = 0;
+
+	for (unsigned int i = 0; i < p->n_members; i++) {
+		const struct bond_member *m = &p->members[i];
+
+		sig |= (uint32_t)member_link(m) << (3 * i);
+		sig |= (uint32_t)member_active(p, m) << (3 * i + 1);
+		sig |= (uint32_t)m->attached << (3 * i + 2);
+	}
+	return sig;
+}
+
+bool
+dp_port_bond(uint32_t port_id, struct sy_port_bond *out)
+{
+	const struct port *p = by_id(port_id);
+
+	if (p == NULL || p->members == NULL)
+		return false;
+	memset(out, 0, sizeof(*out));
+	out->port_id = p->id;
+	out->mode = p->bond_mode;
+	out->xmit_policy = p->xmit_policy;
+	out->n_members = p->n_members;
+	out->primary = p->primary;
+	for (unsigned int i = 0; i < p->n_members; i++) {
+		const struct bond_member *m = &p->members[i];
+		struct sy_bond_member *o = &out->member[i];
+		struct rte_eth_stats es;
+
+		o->dpdk_port = m->attached ? m->pid : NO_DPDK_PORT;
+		o->link_up = member_link(m);
+		o->active = member_active(p, m);
+		if (m->attached && rte_eth_stats_get(m->pid, &es) == 0) {
+			o->rx_packets = es.ipackets;
+			o->tx_packets = es.opackets;
+		}
+		snprintf(o->devargs, sizeof(o->devargs), "%s", m->devargs);
+	}
+	return true;
+}
+
+/* Takes bond p out of the pipeline (nothing polls it or sends to it) so
+ * that its members can change under it; false if out of memory. */
+static bool
+bond_pause(struct port *p)
+{
+	struct pl_portmap *pm = portmap_alloc();
+
+	if (pm == NULL)
+		return false;
+	p->paused = true;
+	portmap_publish(pm);
+	return true;
+}
+
+static void
+bond_resume(struct port *p)
+{
+	struct pl_portmap *pm = portmap_alloc();
+
+	p->paused = false;
+	if (pm)
+		portmap_publish(pm);
+	else
+		RTE_LOG(ERR, USER1, "switchyard: port '%s': out of memory: it stays paused\n",
+			p->name);
+}
+
+/* Watched members (net_af_packet, whose driver says "up" whatever the
+ * interface does): one whose interface lost its carrier is taken out of
+ * the bond and detached, so that the bonding PMD fails over to the others;
+ * one whose carrier is back is probed afresh and added again. */
+static void
+bond_watch(struct port *p)
+{
+	for (unsigned int i = 0; i < p->n_members; i++) {
+		struct bond_member *m = &p->members[i];
+		struct sy_error err;
+		bool up;
+
+		if (!m->watch)
+			continue;
+		up = carrier(m->iface);
+		if (m->attached == up)
+			continue;
+		if (!bond_pause(p))
+			return;
+		if (!up) {
+			rte_eth_bond_slave_remove(p->dpdk_port, m->pid);
+			member_detach(p, m);
+			RTE_LOG(INFO, USER1, "switchyard: port '%s': member %s lost its carrier\n",
+				p->name, m->devargs);
+		} else if (member_attach(p, i, &err) < 0) {
+			RTE_LOG(WARNING, USER1, "switchyard: %s\n", err.msg);
+		} else if (rte_eth_bond_slave_add(p->dpdk_port, m->pid) != 0) {
+			RTE_LOG(WARNING, USER1, "switchyard: port '%s': cannot add member %s back\n",
+				p->name, m->devargs);
+			member_detach(p, m);
+		} else {
+			if (p->primary == i)
+				rte_eth_bond_primary_set(p->dpdk_port, m->pid);
+			RTE_LOG(INFO, USER1, "switchyard: port '%s': member %s is back\n", p->name,
+				m->devargs);
+		}
+		bond_resume(p);
+	}
+}
+
 int
 dp_port_add(const struct dp_port_add_req *req, struct sy_port_desc *out,
 	    struct sy_error *err)
@@ -790,14 +1200,38 @@ dp_port_add(const struct dp_port_add_req *req, struct sy_port_desc *out,
 	for (slot = 0; ports[slot].used; slot++)
 		;
 
-	if (find_ethdev(da.name, &pid) == 0) {
+	if (req->bond) {
+		/* the members are probed and the bonding device made here */
+		p = &ports[slot];
+		memset(p, 0, sizeof(*p));
+		snprintf(p->name, sizeof(p->name), "%s", req->name);
+		snprintf(p->devargs, sizeof(p->devargs), "%s", req->devargs);
+		rc = find_ethdev(da.name, &pid) == 0
+			     ? sy_fail(err, SY_E_EXIST, "port '%s': device '%s' already exists",
+				       req->name, da.name)
+			     : 0;
+		rte_devargs_reset(&da);
+		if (rc < 0 || bond_check(p, req, err) < 0 || bond_create(p, &pid, err) < 0) {
+			free(p->members);
+			memset(p, 0, sizeof(*p));
+			return -1;
+		}
+	} else if (find_ethdev(da.name, &pid) == 0) {
 		/* Created by EAL (--vdev) or attached already. */
-		for (unsigned int s = 0; s < SY_MAX_PORTS; s++)
+		for (unsigned int s = 0; s < SY_MAX_PORTS; s++) {
 			if (ports[s].used && ports[s].dpdk_port == pid) {
 				rte_devargs_reset(&da);
 				return sy_fail(err, SY_E_EXIST, "device '%s' is already port '%s'",
 					       da.name, ports[s].name);
 			}
+			for (unsigned int i = 0; ports[s].used && i < ports[s].n_members; i++)
+				if (ports[s].members[i].attached && ports[s].members[i].pid == pid) {
+					rte_devargs_reset(&da);
+					return sy_fail(err, SY_E_EXIST,
+						       "device '%s' is a member of bond port '%s'",
+						       da.name, ports[s].name);
+				}
+		}
 	} else {
 		char eff[SY_DEVARGS_MAX + 16];
 
@@ -823,10 +1257,12 @@ dp_port_add(const struct dp_port_add_req *req, struct sy_port_desc *out,
 				       req->name, req->devargs);
 		}
 	}
-	rte_devargs_reset(&da);
+	if (!req->bond)
+		rte_devargs_reset(&da);
 
 	p = &ports[slot];
-	memset(p, 0, sizeof(*p));
+	if (!req->bond)
+		memset(p, 0, sizeof(*p));
 	p->dpdk_port = pid;
 	p->id = req->id ? req->id : lowest_free_id();
 	p->admin_up = req->admin_up != 0;
@@ -843,6 +1279,10 @@ dp_port_add(const struct dp_port_add_req *req, struct sy_port_desc *out,
 		free(pm);
 		teardown(p);
 		return -1;
+	}
+	if (p->members) {
+		bond_watch(p); /* members without a carrier leave at once */
+		p->bond_sig = bond_signature(p);
 	}
 	p->used = true;
 	n_ports++;
@@ -892,6 +1332,13 @@ dp_port_mod(uint32_t port_id, uint16_t mtu, int admin, uint16_t n_rxq, struct sy
 	if (n_rxq > SY_PORT_RXQ_MAX)
 		return sy_fail(err, SY_E_INVAL, "port '%s': %u rx queues is out of range 1..%d",
 			       p->name, n_rxq, SY_PORT_RXQ_MAX);
+	/* A new queue count would restart the bond, which reconfigures and
+	 * restarts every member under it: not offered (yet). */
+	if (p->members && n_rxq && n_rxq != p->n_rxq)
+		return sy_fail(err, SY_E_INVAL,
+			       "port '%s': a bond keeps the %u rx queue%s it was made with; "
+			       "delete and add it again to change that",
+			       p->name, p->n_rxq, p->n_rxq == 1 ? "" : "s");
 	pm = portmap_alloc();
 	if (pm == NULL)
 		return sy_fail(err, SY_E_NOSPC, "port '%s': out of memory", p->name);
@@ -993,18 +1440,31 @@ dp_port_stats_clear(uint32_t port_id, struct sy_error *err)
 void
 ports_poll_links(uint64_t now)
 {
-	if (now < next_link_poll)
+	bool links = now >= next_link_poll, carriers = now >= next_carrier_poll;
+
+	if (!links && !carriers)
 		return;
-	next_link_poll = now + dp.tsc_hz * LINK_POLL_MS / 1000;
+	if (carriers)
+		next_carrier_poll = now + dp.tsc_hz * CARRIER_POLL_MS / 1000;
+	if (links)
+		next_link_poll = now + dp.tsc_hz * LINK_POLL_MS / 1000;
 	for (unsigned int s = 0; s < SY_MAX_PORTS; s++) {
 		struct port *p = &ports[s];
-		bool was = p->link_up;
+		bool was = p->link_up, bond_changed = false;
 		uint32_t speed = p->speed;
 
-		if (!p->used)
+		if (!p->used || (!links && p->members == NULL))
 			continue;
+		if (p->members) {
+			uint32_t sig;
+
+			bond_watch(p);
+			sig = bond_signature(p);
+			bond_changed = sig != p->bond_sig;
+			p->bond_sig = sig;
+		}
 		read_link(p);
-		if (p->link_up != was || p->speed != speed) {
+		if (p->link_up != was || p->speed != speed || bond_changed) {
 			struct sy_port_desc d;
 
 			describe(p, &d);

@@ -80,6 +80,31 @@
  *   kernel interface's: an MTU above it is kept in software (set the
  *   interface's own MTU with ip link).
  *
+ * Bond ports (link aggregation)
+ *   A PORT_ADD with a bond (dp_bond_req) makes one port of several member
+ *   devices with DPDK's bonding PMD: each member's devargs is probed (as a
+ *   port's would be), the bonding device is created under the port's
+ *   devargs (its name, net_bonding...) with rte_eth_bond_create(), the
+ *   members added in order, the primary set, and then the bond is set up
+ *   and started like any device (its rx pool and queues; the PMD sets the
+ *   members up with the same).  A failure at any step undoes every earlier
+ *   one and names the member at fault.  The members belong to the port:
+ *   closing the bond takes them out of it, and they are detached with it.
+ *   A device that is a member is not a port of its own.
+ *   Member links: the bonding PMD polls members without link interrupts
+ *   every BOND_LINK_MONITOR_MS.  net_af_packet (22.11) reports "up" whatever
+ *   its interface does, so for such a member the switch reads the kernel
+ *   interface's flags (IFF_UP and IFF_RUNNING) every CARRIER_POLL_MS: on a
+ *   lost carrier the member leaves the bond and is detached (the PMD fails
+ *   over to the others); when it returns the member is probed afresh and
+ *   added back.  Around either change the bond is out of the pipeline (as
+ *   in a queue change), so no lcore is inside the member being removed.
+ *   A change of a member's link, activity or presence is a PORT_STATUS
+ *   LINK event; PORT_BOND (dp_port_bond) describes the members.
+ *   A bond keeps the rx queue count it was made with (a change would
+ *   restart the bond, which reconfigures every member under it: not
+ *   offered yet).
+ *
  * Counters
  *   rx/tx packets and bytes and drops by reason are the per-lcore counters
  *   (stats.h) of the port's slot; rx_errors (ierrors + rx_nombuf), tx_errors

@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE /* CPU_COUNT */
 #include <sched.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -284,4 +285,163 @@ dp_pmd_stats_clear(void)
 			for (unsigned int q = 0; q < SY_PORT_RXQ_MAX; q++)
 				rxq_base[s][p][q] = LOAD(&slots[s]->rxq_packets[p][q]);
 	}
+}
+
+/* --- flows summed by cookie --- */
+
+/* An open-addressing table of cookies (linear probing), grown by doubling
+ * at 3/4 full: its memory follows the number of distinct cookies, which is
+ * usually small (one per application or tenant), not the number of flows. */
+struct cookie_map {
+	struct sy_cookie_stats *e; /* n_flows 0: empty */
+	uint32_t mask;             /* capacity - 1 */
+	uint32_t n;
+	bool oom;
+};
+
+static inline uint32_t
+cookie_hash(uint64_t c)
+{
+	c ^= c >> 33;
+	c *= UINT64_C(0xff51afd7ed558ccd);
+	c ^= c >> 33;
+	return (uint32_t)c;
+}
+
+static struct sy_cookie_stats *
+cookie_slot(struct sy_cookie_stats *e, uint32_t mask, uint64_t cookie)
+{
+	uint32_t i = cookie_hash(cookie) & mask;
+
+	while (e[i].n_flows && e[i].cookie != cookie)
+		i = (i + 1) & mask;
+	return &e[i];
+}
+
+static int
+cookie_grow(struct cookie_map *m)
+{
+	uint32_t cap = m->e ? (m->mask + 1) * 2 : 1024;
+	struct sy_cookie_stats *e = calloc(cap, sizeof(*e));
+
+	if (e == NULL)
+		return -1;
+	for (uint32_t i = 0; m->e && i <= m->mask; i++)
+		if (m->e[i].n_flows)
+			*cookie_slot(e, cap - 1, m->e[i].cookie) = m->e[i];
+	free(m->e);
+	m->e = e;
+	m->mask = cap - 1;
+	return 0;
+}
+
+static void
+cookie_cb(struct cls_rule *r, void *arg)
+{
+	const struct ft_flow *f = ft_flow_of(r);
+	struct cookie_map *m = arg;
+	struct sy_cookie_stats *c;
+	struct st_flow_ctr s;
+
+	if (m->oom)
+		return;
+	if ((m->n + 1) * 4 > (m->mask + 1) * 3 && cookie_grow(m) < 0) {
+		m->oom = true;
+		return;
+	}
+	c = cookie_slot(m->e, m->mask, f->cookie);
+	if (c->n_flows == 0) {
+		c->cookie = f->cookie;
+		m->n++;
+	}
+	st_flow_sum(f->ctr_idx, &s);
+	c->n_flows++;
+	c->packets += s.packets - f->base_packets;
+	c->bytes += s.bytes - f->base_bytes;
+}
+
+/* Busier first: more packets, then more bytes, then the lower cookie. */
+static int
+cookie_busier(const struct sy_cookie_stats *a, const struct sy_cookie_stats *b)
+{
+	if (a->packets != b->packets)
+		return a->packets > b->packets;
+	if (a->bytes != b->bytes)
+		return a->bytes > b->bytes;
+	return a->cookie < b->cookie;
+}
+
+static int
+cookie_cmp(const void *x, const void *y)
+{
+	const struct sy_cookie_stats *a = x, *b = y;
+
+	return cookie_busier(a, b) ? -1 : cookie_busier(b, a) ? 1 : 0;
+}
+
+/* Restores the min-heap (the least busy at h[0]) below i. */
+static void
+heap_down(struct sy_cookie_stats *h, uint32_t n, uint32_t i)
+{
+	for (;;) {
+		uint32_t l = 2 * i + 1, r = l + 1, least = i;
+		struct sy_cookie_stats t;
+
+		if (l < n && cookie_busier(&h[least], &h[l]))
+			least = l;
+		if (r < n && cookie_busier(&h[least], &h[r]))
+			least = r;
+		if (least == i)
+			return;
+		t = h[i];
+		h[i] = h[least];
+		h[least] = t;
+		i = least;
+	}
+}
+
+int
+dp_flow_cookie_stats(uint32_t limit, dp_cookie_stats_cb cb, void *arg, struct sy_error *err)
+{
+	static const struct sy_flow_key zero;
+	struct cookie_map m = { 0 };
+	struct sy_cookie_stats *top;
+	uint32_t n = 0;
+
+	if (limit == 0 || limit > SY_COOKIE_LIMIT_MAX)
+		return sy_fail(err, SY_E_INVAL, "limit: %u is out of range 1..%u", limit,
+			       SY_COOKIE_LIMIT_MAX);
+	if (cookie_grow(&m) < 0)
+		return sy_fail(err, SY_E_NOSPC, "out of memory summing flows by cookie");
+	for (unsigned int t = 0; t < SY_MAX_TABLES && !m.oom; t++)
+		if (ft_tables[t].cls.n_rules)
+			cls_visit(&ft_tables[t].cls, &zero, &zero, cookie_cb, &m);
+	top = m.oom ? NULL : malloc((limit < m.n ? limit : m.n) * sizeof(*top) + 1);
+	if (top == NULL) {
+		free(m.e);
+		return sy_fail(err, SY_E_NOSPC, "out of memory summing flows by cookie (%u cookies)",
+			       m.n);
+	}
+	/* The busiest `limit`: a min-heap of that many, the least busy on top. */
+	for (uint32_t i = 0; i <= m.mask; i++) {
+		const struct sy_cookie_stats *c = &m.e[i];
+
+		if (c->n_flows == 0)
+			continue;
+		if (n < limit) {
+			top[n++] = *c;
+			if (n == limit)
+				for (uint32_t j = n / 2; j-- > 0;)
+					heap_down(top, n, j);
+		} else if (cookie_busier(c, &top[0])) {
+			top[0] = *c;
+			heap_down(top, n, 0);
+		}
+	}
+	free(m.e);
+	qsort(top, n, sizeof(*top), cookie_cmp);
+	for (uint32_t i = 0; i < n; i++)
+		cb(&top[i], arg);
+	free(top);
+	return 0;
 }

@@ -15,6 +15,33 @@
 
 #include <switchyard/codec.h>
 
+/* A TRACE_STEP and each of its TRACE_ACTIONs, as a client reads them. */
+static inline int
+sy_codec_consume_trace_step(const struct sy_attr *step)
+{
+	static struct sy_trace_step st;
+	char why[SY_CODEC_ERR_MAX];
+	struct sy_trace_change ch[SY_F__MAX];
+	struct sy_attr_iter it;
+	const struct sy_attr *a;
+	struct sy_action act;
+	unsigned int n;
+
+	if (sy_get_trace_step(step, &st, why, sizeof(why)) < 0)
+		return 0;
+	if (st.hit && st.entry.n_actions > SY_MAX_ACTIONS)
+		return -1;
+	sy_attr_iter_nest(&it, step);
+	while (sy_attr_next(&it, &a) > 0) {
+		if (a->type != SY_A_TRACE_ACTION)
+			continue;
+		if (sy_get_trace_action(a, &act, ch, SY_F__MAX, &n, why, sizeof(why)) == 0 &&
+		    n > SY_F__MAX)
+			return -1;
+	}
+	return 0;
+}
+
 static inline int
 sy_codec_consume(const struct sy_msg *m)
 {
@@ -28,10 +55,12 @@ sy_codec_consume(const struct sy_msg *m)
 	while (sy_attr_next(&it, &a) > 0) {
 		union {
 			struct sy_port_desc pd;
+			struct sy_port_bond pb;
 			struct sy_port_stats ps;
 			struct sy_table_desc td;
 			struct sy_dp_stats ds;
 			struct sy_dp_info di;
+			struct sy_cookie_stats cs;
 			struct sy_flow_mod fm;
 			uint32_t u;
 		} u;
@@ -61,6 +90,9 @@ sy_codec_consume(const struct sy_msg *m)
 		case SY_A_PORT_DESC:
 			sy_get_port_desc(a, &u.pd, why, sizeof(why));
 			break;
+		case SY_A_PORT_BOND:
+			sy_get_port_bond(a, &u.pb, why, sizeof(why));
+			break;
 		case SY_A_PORT_STATS:
 			sy_get_port_stats(a, &u.ps, why, sizeof(why));
 			break;
@@ -72,6 +104,25 @@ sy_codec_consume(const struct sy_msg *m)
 			break;
 		case SY_A_DP_INFO:
 			sy_get_dp_info(a, &u.di, why, sizeof(why));
+			break;
+		case SY_A_TRACE_KEY:
+			sy_get_trace_key(a, &u.fm.key, &u.fm.mask, why, sizeof(why));
+			break;
+		case SY_A_TRACE_STEP:
+			if (sy_codec_consume_trace_step(a) < 0)
+				return -1;
+			break;
+		case SY_A_TRACE_OUTPUT: {
+			const uint8_t *frame;
+			uint32_t port, len;
+
+			if (sy_get_trace_output(a, &port, &frame, &len, why, sizeof(why)) == 0 &&
+			    frame + len > (const uint8_t *)a + a->length)
+				return -1; /* the frame must be inside the attribute */
+			break;
+		}
+		case SY_A_COOKIE_STATS:
+			sy_get_cookie_stats(a, &u.cs, why, sizeof(why));
 			break;
 		default:
 			break;

@@ -62,6 +62,50 @@ flow(struct sy_flow_mod *fm, uint8_t cmd, unsigned int n_actions)
 	}
 }
 
+/* TRACE: a request, and a reply with every kind of attribute it has */
+static void
+trace_seeds(void)
+{
+	struct sy_msgbuf b;
+	struct sy_flow_mod fm;
+	struct sy_flow_stats zero = { 0 };
+	struct sy_trace_change ch = { .field = SY_F_NW_TTL };
+	struct sy_action a = { .type = SY_ACT_DEC_TTL };
+	struct sy_flow_key km[2] = { { .in_port = 1, .dl_type = 0x0800, .nw_ttl = 64 },
+				     { .in_port = ~0u, .dl_type = 0xffff, .nw_ttl = 0xff } };
+	static const uint8_t frame[60] = { 0x02, 0, 0, 0, 0, 2, 0x02, 0, 0, 0, 0, 1, 0x08, 0x00,
+					   0x45, 0, 0, 46, 0, 0, 0, 0, 64, 17 };
+
+	sy_msg_init(&b), sy_msg_begin(&b, SY_MSG_TRACE, 0, 14);
+	sy_msg_put_u32(&b, SY_A_PORT_ID, 1);
+	sy_msg_put(&b, SY_A_PACKET, frame, sizeof(frame));
+	put_msg("trace", &b);
+
+	ch.before[0] = 64;
+	ch.after[0] = 63;
+	sy_msg_init(&b), sy_msg_begin(&b, SY_MSG_TRACE, SY_MSGF_REPLY, 14);
+	sy_msg_put(&b, SY_A_TRACE_KEY, km, sizeof(km));
+	sy_msg_nest_begin(&b, SY_A_TRACE_STEP);
+	sy_msg_put_u32(&b, SY_A_TABLE_ID, 0);
+	sy_msg_put_u32(&b, SY_A_TRACE_MISS, SY_MISS_CONTINUE);
+	sy_msg_nest_end(&b);
+	sy_msg_nest_begin(&b, SY_A_TRACE_STEP);
+	sy_msg_put_u32(&b, SY_A_TABLE_ID, 1);
+	flow(&fm, SY_FC_ADD, 2);
+	sy_put_flow(&b, &fm, &zero);
+	sy_msg_nest_begin(&b, SY_A_TRACE_ACTION);
+	sy_msg_put(&b, SY_A_FLOW_ACTION, &a, sizeof(a));
+	sy_msg_put(&b, SY_A_TRACE_CHANGE, &ch, sizeof(ch));
+	sy_msg_nest_end(&b);
+	sy_msg_nest_end(&b);
+	sy_msg_nest_begin(&b, SY_A_TRACE_OUTPUT);
+	sy_msg_put_u32(&b, SY_A_PORT_ID, 2);
+	sy_msg_put(&b, SY_A_PACKET, frame, sizeof(frame));
+	sy_msg_nest_end(&b);
+	sy_msg_put_u32(&b, SY_A_TRACE_DROP, SY_DROP_PORT_DOWN);
+	put_msg("trace_reply", &b);
+}
+
 static void
 codec(void)
 {
@@ -135,6 +179,7 @@ codec(void)
 	sy_msg_init(&b);
 	sy_msg_error(&b, 13, 3, 1, "flow 1: bad match");
 	put_msg("error", &b);
+	trace_seeds();
 }
 
 static void

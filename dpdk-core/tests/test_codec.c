@@ -194,6 +194,46 @@ round_trips_port_desc_and_stats(void)
 	sy_msg_free(&b);
 }
 
+/* A bond port's PORT_BOND follows its PORT_DESC; a count of members past
+ * SY_BOND_MEMBERS_MAX is refused (the addon indexes member[] by it). */
+static void
+round_trips_port_bond(void)
+{
+	struct sy_port_bond d, d2;
+	struct sy_msgbuf b = { 0 };
+	struct sy_msg m;
+
+	memset(&d, 0, sizeof(d));
+	d.port_id = 7;
+	d.mode = SY_BOND_ACTIVE_BACKUP;
+	d.xmit_policy = SY_BOND_XMIT_L34;
+	d.n_members = 2;
+	d.primary = 1;
+	d.member[0] = (struct sy_bond_member){ .dpdk_port = 3, .link_up = 1, .active = 1,
+					       .tx_packets = 5 };
+	d.member[1] = (struct sy_bond_member){ .dpdk_port = UINT16_MAX };
+	strcpy(d.member[0].devargs, "net_af_packet0,iface=a");
+	strcpy(d.member[1].devargs, "net_af_packet1,iface=b");
+	/* the getter NUL-terminates what came over the wire */
+	memset(d.member[2].devargs, 'x', sizeof(d.member[2].devargs));
+	sy_msg_begin(&b, SY_MSG_PORT_LIST, SY_MSGF_REPLY, 9);
+	sy_put_port_bond(&b, &d);
+	CHECK_EQ(build_parse(&b, &m), 0);
+	CHECK_EQ(sy_get_port_bond(sy_msg_find(&m, SY_A_PORT_BOND), &d2, err, sizeof(err)), 0);
+	CHECK_EQ(d2.member[2].devargs[SY_DEVARGS_MAX - 1], '\0');
+	d.member[2].devargs[SY_DEVARGS_MAX - 1] = '\0';
+	CHECK(memcmp(&d, &d2, sizeof(d)) == 0);
+	sy_msg_free(&b);
+
+	d.n_members = SY_BOND_MEMBERS_MAX + 1;
+	sy_msg_begin(&b, SY_MSG_PORT_LIST, SY_MSGF_REPLY, 9);
+	sy_put_port_bond(&b, &d);
+	CHECK_EQ(build_parse(&b, &m), 0);
+	CHECK_EQ(sy_get_port_bond(sy_msg_find(&m, SY_A_PORT_BOND), &d2, err, sizeof(err)), -1);
+	CHECK_STR_CONTAINS(err, "9 members, at most 8");
+	sy_msg_free(&b);
+}
+
 static void
 round_trips_table_dp_stats_and_info(void)
 {
@@ -849,6 +889,7 @@ main(void)
 	RUN(refuses_length_mismatch_and_oversize);
 	RUN(refuses_attribute_overrun);
 	RUN(refuses_attribute_shorter_than_header);
+	RUN(round_trips_port_bond);
 	RUN(refuses_fixed_attribute_of_wrong_size);
 	RUN(refuses_nest_overrun);
 	RUN(refuses_deep_nesting);

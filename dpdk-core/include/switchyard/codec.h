@@ -70,7 +70,7 @@
 extern "C" {
 #endif
 
-/* Nests inside nests, at most (the protocol uses one level: FLOW). */
+/* Nests inside nests, at most (the protocol uses two: FLOW or TRACE_ACTION in TRACE_STEP). */
 #define SY_NEST_DEPTH 4
 
 /* Room for a parse error message. */
@@ -241,10 +241,13 @@ void sy_put_table_desc(struct sy_msgbuf *b, const struct sy_table_desc *d);
 void sy_put_dp_stats(struct sy_msgbuf *b, const struct sy_dp_stats *s);
 void sy_put_dp_info(struct sy_msgbuf *b, const struct sy_dp_info *i);
 void sy_put_pmd_stats(struct sy_msgbuf *b, const struct sy_pmd_stats *s);
+void sy_put_cookie_stats(struct sy_msgbuf *b, const struct sy_cookie_stats *s);
 
 /* The getters also NUL-terminate the structs' char arrays, whatever came
  * over the wire. */
 int sy_get_port_desc(const struct sy_attr *a, struct sy_port_desc *d, char *err, size_t errlen);
+void sy_put_port_bond(struct sy_msgbuf *b, const struct sy_port_bond *d);
+int sy_get_port_bond(const struct sy_attr *a, struct sy_port_bond *d, char *err, size_t errlen);
 int sy_get_port_stats(const struct sy_attr *a, struct sy_port_stats *s, char *err,
 		      size_t errlen);
 int sy_get_table_desc(const struct sy_attr *a, struct sy_table_desc *d, char *err,
@@ -253,6 +256,8 @@ int sy_get_dp_stats(const struct sy_attr *a, struct sy_dp_stats *s, char *err, s
 int sy_get_dp_info(const struct sy_attr *a, struct sy_dp_info *i, char *err, size_t errlen);
 int sy_get_pmd_stats(const struct sy_attr *a, struct sy_pmd_stats *s, char *err,
 		     size_t errlen);
+int sy_get_cookie_stats(const struct sy_attr *a, struct sy_cookie_stats *s, char *err,
+			size_t errlen);
 
 /* Appends a FLOW nest: FLOW_HDR, FLOW_MATCH (key, mask), one FLOW_ACTION per
  * action and, if stats is not NULL, FLOW_STATS.  More than SY_MAX_ACTIONS
@@ -267,6 +272,31 @@ void sy_put_flow(struct sy_msgbuf *b, const struct sy_flow_mod *fm,
  * (zeros if absent) and *has_stats says whether it was there. */
 int sy_get_flow(const struct sy_attr *flow, struct sy_flow_mod *fm, struct sy_flow_stats *stats,
 		bool *has_stats, char *err, size_t errlen);
+
+/* TRACE replies (proto.h, "Packet trace").  The pointers returned point
+ * into the message.  A TRACE_STEP's actions are its TRACE_ACTION
+ * attributes, read with sy_attr_iter_nest() and sy_get_trace_action(). */
+struct sy_trace_step {
+	uint32_t table_id;
+	bool hit;               /* entry holds the entry matched (no stats) */
+	bool missed;            /* miss holds enum sy_table_miss */
+	uint32_t miss;
+	unsigned int n_actions; /* TRACE_ACTION attributes */
+	struct sy_flow_mod entry;
+};
+
+int sy_get_trace_key(const struct sy_attr *a, struct sy_flow_key *key, struct sy_flow_key *mask,
+		     char *err, size_t errlen);
+/* TABLE_ID once, exactly one of FLOW and TRACE_MISS. */
+int sy_get_trace_step(const struct sy_attr *step, struct sy_trace_step *s, char *err,
+		      size_t errlen);
+/* FLOW_ACTION once, at most max TRACE_CHANGEs (of known fields) into changes. */
+int sy_get_trace_action(const struct sy_attr *action, struct sy_action *act,
+			struct sy_trace_change *changes, unsigned int max, unsigned int *n_changes,
+			char *err, size_t errlen);
+/* PORT_ID and PACKET, once each. */
+int sy_get_trace_output(const struct sy_attr *out, uint32_t *port_id, const uint8_t **frame,
+			uint32_t *len, char *err, size_t errlen);
 
 /* Builds a whole ERROR message: ERR_CODE, ERR_MSG (cut to SY_ERRMSG_MAX - 1
  * bytes), and ERR_INDEX when index >= 0.  Flags SY_MSGF_REPLY. */

@@ -90,7 +90,9 @@ enum sy_msg_type {
 	SY_MSG_HELLO = 2,      /* VERSION -> VERSION, DP_INFO */
 	SY_MSG_ECHO = 3,       /* anything -> the same attributes */
 	SY_MSG_BARRIER = 4,    /* -> (none) */
-	SY_MSG_PORT_ADD = 10,  /* PORT_NAME, PORT_DEVARGS, [PORT_ID], [PORT_MTU], [PORT_ADMIN], [PORT_RXQ] -> PORT_DESC */
+	SY_MSG_PORT_ADD = 10,  /* PORT_NAME, PORT_DEVARGS, [PORT_ID], [PORT_MTU], [PORT_ADMIN], [PORT_RXQ],
+	                        * [BOND_MODE, BOND_MEMBER+, [BOND_XMIT_POLICY], [BOND_PRIMARY]]
+	                        * -> PORT_DESC, [PORT_BOND] */
 	SY_MSG_PORT_DEL = 11,  /* PORT_ID -> (none) */
 	SY_MSG_PORT_MOD = 12,  /* PORT_ID, [PORT_MTU], [PORT_ADMIN], [PORT_RXQ] -> PORT_DESC */
 	SY_MSG_PORT_LIST = 13, /* -> PORT_DESC* */
@@ -98,6 +100,10 @@ enum sy_msg_type {
 	SY_MSG_PORT_STATS_CLEAR = 15, /* [PORT_ID] -> (none) */
 	SY_MSG_FLOW_MOD = 20,  /* FLOW+ (each a flow-mod; all or nothing) -> FLOW_COUNT */
 	SY_MSG_FLOW_DUMP = 21, /* [FLOW (filter: table, match, cookie, out_port)] -> FLOW* (in parts) */
+	SY_MSG_FLOW_COOKIE_STATS = 22, /* [COOKIE_LIMIT] -> COOKIE_STATS* (every flow summed by
+	                                * cookie; the busiest COOKIE_LIMIT by packets, most first) */
+	SY_MSG_TRACE = 23,     /* PORT_ID, PACKET -> [TRACE_KEY], TRACE_STEP*, then TRACE_OUTPUT and
+	                        * TRACE_DROP in the order they happen (see "Packet trace" below) */
 	SY_MSG_TABLE_LIST = 30, /* -> TABLE_DESC* (tables that have flows or settings) */
 	SY_MSG_TABLE_MOD = 31,  /* TABLE_DESC (id, name, miss, max_flows) -> TABLE_DESC */
 	SY_MSG_DP_STATS = 40,   /* -> DP_STATS */
@@ -115,6 +121,8 @@ enum sy_attr_type {
 	SY_A_ERR_INDEX = 3,  /* u32: which FLOW of a batch was refused */
 	SY_A_VERSION = 4,    /* u32 */
 	SY_A_DP_INFO = 5,    /* struct sy_dp_info */
+	SY_A_STATS_SEGMENT = 6, /* string: absolute path of the stats segment
+	                         * (stats_segment.h); absent when it has none */
 	SY_A_PORT_ID = 10,   /* u32 */
 	SY_A_PORT_NAME = 11, /* string */
 	SY_A_PORT_DEVARGS = 12, /* string */
@@ -136,7 +144,25 @@ enum sy_attr_type {
 	SY_A_TABLE_DESC = 31, /* struct sy_table_desc */
 	SY_A_DP_STATS = 40,   /* struct sy_dp_stats */
 	SY_A_PMD_STATS = 41,  /* struct sy_pmd_stats */
+	SY_A_COOKIE_LIMIT = 42, /* u32: 1..SY_COOKIE_LIMIT_MAX (default SY_COOKIE_LIMIT_DEFAULT) */
+	SY_A_COOKIE_STATS = 43, /* struct sy_cookie_stats */
 	SY_A_PACKET = 50,     /* raw frame bytes */
+	SY_A_TRACE_KEY = 60,    /* struct sy_flow_key key, struct sy_flow_key mask: the frame as
+	                         * parsed, and the fields it has (as FLOW_MATCH) */
+	SY_A_TRACE_STEP = 61,   /* nest: TABLE_ID, FLOW (the entry hit) or TRACE_MISS, TRACE_ACTION* */
+	SY_A_TRACE_ACTION = 62, /* nest: FLOW_ACTION, TRACE_CHANGE* (the fields it rewrote) */
+	SY_A_TRACE_CHANGE = 63, /* struct sy_trace_change */
+	SY_A_TRACE_OUTPUT = 64, /* nest: PORT_ID, PACKET (the frame as it would leave) */
+	SY_A_TRACE_DROP = 65,   /* u32: enum sy_drop_reason of a drop the packet would be counted under */
+	SY_A_TRACE_MISS = 66,   /* u32: enum sy_table_miss of the table that had no entry */
+	/* Link aggregation (see "Bond ports" below).  Replies, lists and
+	 * PORT_STATUS events carry a PORT_BOND right after the PORT_DESC of
+	 * each bond port. */
+	SY_A_BOND_MODE = 90,        /* u32: enum sy_bond_mode; makes the new port a bond */
+	SY_A_BOND_MEMBER = 91,      /* string: a member's devargs; one per member, in order */
+	SY_A_BOND_XMIT_POLICY = 92, /* u32: enum sy_bond_xmit_policy (balance-xor; default l2) */
+	SY_A_BOND_PRIMARY = 93,     /* string: device name of the preferred member (active-backup) */
+	SY_A_PORT_BOND = 94,        /* struct sy_port_bond */
 	SY_A__MAX
 };
 
@@ -284,6 +310,85 @@ struct sy_pmd_stats {
 		uint64_t packets; /* received from this queue by this lcore */
 	} rxq[SY_PMD_RXQ_MAX];
 };
+
+/* Bond ports: one switch port made of several member devices with DPDK's
+ * bonding PMD.  PORT_ADD with BOND_MODE makes one: PORT_DEVARGS is then
+ * the bonding device's name (net_bonding...), and each BOND_MEMBER the
+ * devargs of a device the data plane probes and owns (detached with the
+ * bond).  Modes are DPDK's numbers. */
+#define SY_BOND_MEMBERS_MAX 8
+enum sy_bond_mode {
+	SY_BOND_ROUND_ROBIN = 0,   /* each frame to the next member */
+	SY_BOND_ACTIVE_BACKUP = 1, /* one member carries all; the next takes over when it fails */
+	SY_BOND_BALANCE_XOR = 2,   /* a hash of the headers (xmit policy) picks the member */
+	SY_BOND_BROADCAST = 3,     /* every frame to every member */
+};
+enum sy_bond_xmit_policy {
+	SY_BOND_XMIT_L2 = 0,  /* source and destination MAC */
+	SY_BOND_XMIT_L23 = 1, /* MACs and IP addresses */
+	SY_BOND_XMIT_L34 = 2, /* IP addresses and TCP/UDP ports */
+};
+struct sy_bond_member {
+	uint16_t dpdk_port;  /* UINT16_MAX while detached (carrier lost) */
+	uint8_t link_up;
+	uint8_t active;      /* carries traffic now (active-backup: the current one) */
+	uint32_t pad;
+	uint64_t rx_packets; /* the member device's own counters since it was attached */
+	uint64_t tx_packets;
+	char devargs[SY_DEVARGS_MAX];
+};
+struct sy_port_bond {
+	uint32_t port_id;
+	uint8_t mode;        /* enum sy_bond_mode */
+	uint8_t xmit_policy; /* enum sy_bond_xmit_policy */
+	uint8_t n_members;
+	uint8_t primary;     /* index of the preferred member, or UINT8_MAX if none was given */
+	struct sy_bond_member member[SY_BOND_MEMBERS_MAX];
+};
+
+/* The flows of one cookie, summed (FLOW_COOKIE_STATS).  Counters as in
+ * FLOW_STATS: since each entry was added (or its counters reset). */
+#define SY_COOKIE_LIMIT_DEFAULT 1024
+#define SY_COOKIE_LIMIT_MAX 65536
+#define SY_PATH_MAX 4096 /* NUL included */
+struct sy_cookie_stats {
+	uint64_t cookie;
+	uint32_t n_flows;
+	uint32_t pad;
+	uint64_t packets;
+	uint64_t bytes;
+};
+
+/* Packet trace (TRACE), as ovs-appctl ofproto/trace: the data plane runs
+ * one frame through its tables as if it had arrived on PORT_ID, with the
+ * pipeline's own parser, classifier and action code, but sends nothing,
+ * counts nothing (port, flow, table, PMD and drop counters stay as they
+ * are) and leaves the flow caches alone.  The reply says:
+ *   TRACE_KEY     the frame's flow key as parsed (absent if the parser
+ *                 refused the frame: then one TRACE_DROP says why);
+ *   TRACE_STEP    one per table visited, in order: TABLE_ID, then FLOW
+ *                 (the entry hit: header, match and actions, counters zero)
+ *                 or TRACE_MISS (what the table does on a miss); then one
+ *                 TRACE_ACTION per action run, each with FLOW_ACTION and a
+ *                 TRACE_CHANGE per key field it changed (before, after);
+ *   TRACE_OUTPUT  each copy that would be sent: PORT_ID and the frame as
+ *                 it would leave (after every rewrite made before it);
+ *   TRACE_DROP    each drop the packet would be counted under: a table
+ *                 miss, no output, an expired TTL, an output to a port that
+ *                 is down, missing or too small (that copy only), ...
+ * No TRACE_OUTPUT means the packet would go nowhere.  The frame is 1 to
+ * SY_TRACE_FRAME_MAX bytes and at most the in port's MTU plus an Ethernet
+ * header and two VLAN tags; a larger one, an empty one or an unknown port
+ * is refused with INVAL or NOENT. */
+#define SY_TRACE_FRAME_MAX (9600 + 14 + 8)
+struct sy_trace_change {
+	uint16_t field; /* enum sy_field_id */
+	uint16_t pad0;
+	uint32_t pad1;
+	uint8_t before[16]; /* the field as laid out in the key (host order) */
+	uint8_t after[16];
+};
+static_assert(sizeof(struct sy_trace_change) == 40, "trace change is 40 bytes");
 
 struct sy_dp_stats {
 	uint64_t drops[SY_DROP_SLOTS]; /* over all ports */
