@@ -6,6 +6,7 @@
 import { credentials, makeClientConstructor, Client, ServiceError, status as Status } from '@grpc/grpc-js';
 import { service as healthServiceDef } from 'grpc-health-check';
 import { loadProto, MESSAGE_LIMITS } from '../mgmt/proto';
+import { ClientSecurity, explainSecurityError } from '../mgmt/auth';
 import type { AddPortRequest } from '../gen/switchyard/v1/AddPortRequest';
 import type { ApplyFlowsRequest } from '../gen/switchyard/v1/ApplyFlowsRequest';
 import type { DatapathStats__Output } from '../gen/switchyard/v1/DatapathStats';
@@ -22,8 +23,14 @@ import type { ListTablesResponse__Output } from '../gen/switchyard/v1/ListTables
 import type { Port__Output } from '../gen/switchyard/v1/Port';
 import type { Status__Output } from '../gen/switchyard/v1/Status';
 import type { Table__Output } from '../gen/switchyard/v1/Table';
+import type { TraceRequest } from '../gen/switchyard/v1/TraceRequest';
+import type { TraceResponse__Output } from '../gen/switchyard/v1/TraceResponse';
 import type { UpdatePortRequest } from '../gen/switchyard/v1/UpdatePortRequest';
 import type { UpdateTableRequest } from '../gen/switchyard/v1/UpdateTableRequest';
+import type { Event__Output } from '../gen/switchyard/v1/Event';
+import type { StatsSample__Output } from '../gen/switchyard/v1/StatsSample';
+import type { WatchEventsRequest } from '../gen/switchyard/v1/WatchEventsRequest';
+import type { WatchStatsRequest } from '../gen/switchyard/v1/WatchStatsRequest';
 
 export const DEFAULT_SERVER = '127.0.0.1:50051';
 
@@ -51,6 +58,12 @@ export function isUnreachable(e: unknown): boolean {
 
 export type HealthStatus = 'SERVING' | 'NOT_SERVING' | 'UNKNOWN' | 'SERVICE_UNKNOWN';
 
+/** An open server stream (Api.watchStats, Api.watchEvents). */
+export interface Watch {
+  done: Promise<void>;
+  cancel(): void;
+}
+
 export class Api {
   private readonly clients: Client[] = [];
   private readonly port;
@@ -58,25 +71,30 @@ export class Api {
   private readonly table;
   private readonly stats;
   private readonly system;
+  private readonly events;
   private readonly health: Client;
 
+  /** security: TLS and token (auth.ts loadClientSecurity); absent: plaintext, no token. */
   constructor(
     readonly address: string,
     private readonly timeoutMs = 60000,
+    private readonly security?: ClientSecurity,
   ) {
     const v1 = loadProto().proto.switchyard.v1;
-    const creds = credentials.createInsecure();
+    const creds = security?.creds ?? credentials.createInsecure();
+    const opts = { ...MESSAGE_LIMITS, ...security?.options };
     const track = <T extends Client>(c: T): T => {
       this.clients.push(c);
       return c;
     };
-    this.port = track(new v1.PortService(address, creds, MESSAGE_LIMITS));
-    this.flow = track(new v1.FlowService(address, creds, MESSAGE_LIMITS));
-    this.table = track(new v1.TableService(address, creds, MESSAGE_LIMITS));
-    this.stats = track(new v1.StatsService(address, creds, MESSAGE_LIMITS));
-    this.system = track(new v1.SystemService(address, creds, MESSAGE_LIMITS));
+    this.port = track(new v1.PortService(address, creds, opts));
+    this.flow = track(new v1.FlowService(address, creds, opts));
+    this.table = track(new v1.TableService(address, creds, opts));
+    this.stats = track(new v1.StatsService(address, creds, opts));
+    this.system = track(new v1.SystemService(address, creds, opts));
+    this.events = track(new v1.EventService(address, creds, opts));
     const Health = makeClientConstructor(healthServiceDef, 'Health');
-    this.health = track(new Health(address, creds));
+    this.health = track(new Health(address, creds, opts));
   }
 
   close(): void {
@@ -95,6 +113,8 @@ export class Api {
   }
 
   private cliError(err: ServiceError): CliError {
+    const why = explainSecurityError(err, this.address, this.security ?? { tls: false, clientCert: false, token: false });
+    if (why) return new CliError(why, err.code);
     if (isUnreachable(err)) {
       return new CliError(`cannot reach switchyardd at ${this.address} (is it running? 'switchyard start' starts it): ${err.details}`, err.code);
     }
@@ -146,6 +166,10 @@ export class Api {
     });
   }
 
+  trace(req: TraceRequest): Promise<TraceResponse__Output> {
+    return this.call(this.flow, 'Trace', req);
+  }
+
   listTables(): Promise<ListTablesResponse__Output> {
     return this.call(this.table, 'ListTables', {});
   }
@@ -161,6 +185,35 @@ export class Api {
   }
   clearPmdStats(): Promise<object> {
     return this.call(this.stats, 'ClearPmdStats', {});
+  }
+
+  /**
+   * A server stream: onMessage gets each message as it arrives; `done`
+   * resolves when the server ends the stream or after cancel(), and rejects
+   * with a CliError if the stream fails.
+   */
+  private watch<Msg>(client: Client, method: string, req: object, onMessage: (m: Msg) => void): Watch {
+    const fn = (client as unknown as Record<string, (...a: unknown[]) => NodeJS.ReadableStream & { cancel(): void }>)[method];
+    const stream = fn.call(client, req);
+    let cancelled = false;
+    const done = new Promise<void>((resolve, reject) => {
+      stream.on('data', onMessage);
+      stream.on('end', () => resolve());
+      stream.on('error', (err: ServiceError) => (cancelled && err.code === Status.CANCELLED ? resolve() : reject(this.cliError(err))));
+    });
+    return {
+      done,
+      cancel: () => {
+        cancelled = true;
+        stream.cancel();
+      },
+    };
+  }
+  watchStats(req: WatchStatsRequest, onSample: (s: StatsSample__Output) => void): Watch {
+    return this.watch(this.stats, 'WatchStats', req, onSample);
+  }
+  watchEvents(req: WatchEventsRequest, onEvent: (e: Event__Output) => void): Watch {
+    return this.watch(this.events, 'WatchEvents', req, onEvent);
   }
 
   status(timeoutMs?: number): Promise<Status__Output> {

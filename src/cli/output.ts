@@ -6,6 +6,7 @@ import type { DatapathStats__Output } from '../gen/switchyard/v1/DatapathStats';
 import type { FlowEntry__Output } from '../gen/switchyard/v1/FlowEntry';
 import type { GetPmdStatsResponse__Output } from '../gen/switchyard/v1/GetPmdStatsResponse';
 import type { PmdStats__Output } from '../gen/switchyard/v1/PmdStats';
+import type { BondStatus__Output } from '../gen/switchyard/v1/BondStatus';
 import type { Port__Output } from '../gen/switchyard/v1/Port';
 import type { PortStats__Output } from '../gen/switchyard/v1/PortStats';
 import type { Status__Output } from '../gen/switchyard/v1/Status';
@@ -22,6 +23,41 @@ export interface PortJson {
   mac: string;
   nRxq: number;
   nTxq: number;
+  /** A bond port (link aggregation). */
+  bond?: BondJson;
+}
+
+export interface BondJson {
+  mode: string; // active-backup, balance-xor, round-robin, broadcast
+  xmitPolicy: string; // l2, l23, l34
+  primary: string;
+  members: { devargs: string; linkUp: boolean; active: boolean; attached: boolean; rxPackets: string; txPackets: string }[];
+}
+
+/** BOND_MODE_ACTIVE_BACKUP -> active-backup */
+const enumWord = (prefix: string, v: string) => v.replace(prefix, '').toLowerCase().replace(/_/g, '-');
+
+export function bondJson(b: BondStatus__Output): BondJson {
+  return {
+    mode: enumWord('BOND_MODE_', b.mode),
+    xmitPolicy: enumWord('BOND_XMIT_POLICY_', b.xmitPolicy),
+    primary: b.primary,
+    members: b.members.map((m) => ({
+      devargs: m.devargs,
+      linkUp: m.linkUp,
+      active: m.active,
+      attached: m.attached,
+      rxPackets: m.rxPackets,
+      txPackets: m.txPackets,
+    })),
+  };
+}
+
+/** "active-backup: net_af_packet0,iface=a (up, active) net_af_packet1,iface=b (down)" */
+function bondText(b: BondJson): string {
+  const policy = b.mode === 'balance-xor' ? ` ${b.xmitPolicy}` : '';
+  const members = b.members.map((m) => `${m.devargs} (${m.linkUp ? 'up' : 'down'}${m.active ? ', active' : ''})`);
+  return `${b.mode}${policy}: ${members.join(' ')}`;
 }
 
 export function portJson(p: Port__Output): PortJson {
@@ -36,6 +72,7 @@ export function portJson(p: Port__Output): PortJson {
     mac: p.mac,
     nRxq: p.nRxq,
     nTxq: p.nTxq,
+    ...(p.bond ? { bond: bondJson(p.bond) } : {}),
   };
 }
 
@@ -142,7 +179,7 @@ export function portsTable(ports: Port__Output[]): string {
   if (ports.length === 0) return 'no ports\n';
   return table(
     ['ID', 'NAME', 'DRIVER', 'MTU', 'ADMIN', 'LINK', 'MAC', 'RXQ', 'TXQ', 'DEVARGS'],
-    ports.map((p) => [p.id, p.name, p.driver, p.mtu, p.adminUp ? 'up' : 'down', p.linkUp ? 'up' : 'down', p.mac, p.nRxq, p.nTxq, p.devargs]),
+    ports.map((p) => [p.id, p.name, p.driver, p.mtu, p.adminUp ? 'up' : 'down', p.linkUp ? 'up' : 'down', p.mac, p.nRxq, p.nTxq, p.bond ? bondText(bondJson(p.bond)) : p.devargs]),
   );
 }
 

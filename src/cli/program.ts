@@ -5,7 +5,9 @@
  *   start | stop | status
  *   port add|set|del|list|stats     flow add|mod|del|dump
  *   table list|set                  stats
- *   pmd stats|clear (pmd.ts)
+ *   pmd stats|clear (pmd.ts)      config apply|export (config.ts)
+ *   top | events | port stats --watch (watch.ts)
+ *   trace (trace.ts)
  *
  * Human tables by default, --json for scripts (shapes in output.ts). On
  * failure: one line `switchyard: <message>` on stderr, exit status 1; the
@@ -17,6 +19,7 @@ import { splitFlowFile, splitFlowText } from '../flowspec';
 import type { Flow } from '../gen/switchyard/v1/Flow';
 import type { FlowEntry__Output } from '../gen/switchyard/v1/FlowEntry';
 import { packageVersion } from '../mgmt/version';
+import { ClientSecurity, ClientSecurityOptions, loadClientSecurity, TOKEN_ENV } from '../mgmt/auth';
 import { Api, CliError, DEFAULT_SERVER } from './client';
 import {
   flowExportLine,
@@ -32,12 +35,22 @@ import {
   tableJson,
   tablesTable,
 } from './output';
+import { BondOptions, bondRequest } from './bond';
+import { addConfigCommands } from './config';
 import { addPmdCommands } from './pmd';
+import { addTraceCommand } from './trace';
+import { addWatchCommands, watchPortStats } from './watch';
 import { Io, startDaemon, StartOptions, stopDaemon } from './start';
 
-interface Globals {
+interface Globals extends ClientSecurityOptions {
   server: string;
   json: boolean;
+}
+
+/** The client's TLS and token from the global options (auth.ts); files are read here. */
+function clientSecurity(g: Globals, address = g.server): ClientSecurity {
+  const { tlsCa, tlsCert, tlsKey, tokenFile, serverName } = g;
+  return loadClientSecurity(address, { tlsCa, tlsCert, tlsKey, tokenFile, serverName });
 }
 
 function intArg(name: string, min: number, max: number) {
@@ -65,7 +78,7 @@ function flowsFromArgs(texts: string[]): Flow[] {
 export function buildProgram(io: Io, state: { code: number; api: Api | null }): Command {
   const program = new Command('switchyard');
   const globals = (cmd: Command): Globals => cmd.optsWithGlobals() as Globals;
-  const api = (cmd: Command): Api => (state.api ??= new Api(globals(cmd).server));
+  const api = (cmd: Command): Api => (state.api ??= new Api(globals(cmd).server, undefined, clientSecurity(globals(cmd))));
   const print = (cmd: Command, json: unknown, human: () => string) => {
     io.out(globals(cmd).json ? JSON.stringify(json, null, 2) + '\n' : human());
   };
@@ -75,6 +88,11 @@ export function buildProgram(io: Io, state: { code: number; api: Api | null }): 
     .version(packageVersion())
     .addOption(new Option('--server <host:port>', 'switchyardd address').env('SWITCHYARD_SERVER').default(DEFAULT_SERVER))
     .option('--json', 'machine-readable output', false)
+    .addOption(new Option('--tls-ca <file>', "talk TLS, verifying switchyardd's certificate with this CA").env('SWITCHYARD_TLS_CA'))
+    .addOption(new Option('--tls-cert <file>', 'client certificate, for a switchyardd that requires one (mutual TLS)').env('SWITCHYARD_CLIENT_CERT'))
+    .addOption(new Option('--tls-key <file>', 'private key of --tls-cert').env('SWITCHYARD_CLIENT_KEY'))
+    .addOption(new Option('--token-file <file>', `bearer token for switchyardd (or env ${TOKEN_ENV})`).env('SWITCHYARD_TOKEN_FILE'))
+    .addOption(new Option('--server-name <name>', "the name in switchyardd's certificate, if not the --server host").env('SWITCHYARD_SERVER_NAME'))
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({
@@ -104,6 +122,9 @@ export function buildProgram(io: Io, state: { code: number; api: Api | null }): 
     .option('--state <file>', 'desired-state file (switchyardd --state)')
     .option('--run-dir <dir>', 'run directory (switchyardd --run-dir)')
     .option('--listen <host:port>', 'gRPC address of the daemon (default: --server)')
+    .option('--server-cert <file>', "the daemon's TLS certificate (switchyardd --tls-cert); this command then needs --tls-ca")
+    .option('--server-key <file>', "the daemon's TLS key (switchyardd --tls-key)")
+    .option('--client-ca <file>', 'the daemon requires client certificates signed by this CA (switchyardd --tls-client-ca)')
     .option('--lcores <list>', 'EAL core list of switchyard-dp')
     .option('--file-prefix <name>', 'EAL --file-prefix of switchyard-dp')
     .option('--pmd-sleep-max <us>', 'longest idle sleep of a forwarding lcore (0: pure polling)')
@@ -113,9 +134,11 @@ export function buildProgram(io: Io, state: { code: number; api: Api | null }): 
     .option('--eal-args <args>', 'more EAL arguments')
     .option('--no-launch', 'connect to a running switchyard-dp, never launch one')
     .option('--log-level <level>', 'switchyardd log level')
+    .option('--metrics <host:port>', 'serve Prometheus metrics at http://HOST:PORT/metrics (switchyardd --metrics; loopback only)')
     .option('--timeout <seconds>', 'how long to wait for the daemon to serve', '30')
     .action(async (o: StartOptions, cmd: Command) => {
-      state.code = await startDaemon(o, globals(cmd).server, globals(cmd).json, io);
+      const g = globals(cmd);
+      state.code = await startDaemon({ ...o, tokenFile: g.tokenFile }, g.server, g.json, io, (address) => clientSecurity(g, address));
     });
 
   program
@@ -123,7 +146,8 @@ export function buildProgram(io: Io, state: { code: number; api: Api | null }): 
     .description('stop switchyardd and switchyard-dp')
     .option('--keep-dataplane', 'stop only the daemon; the data plane keeps forwarding')
     .action(async (o: { keepDataplane?: boolean }, cmd: Command) => {
-      state.code = await stopDaemon(globals(cmd).server, o.keepDataplane === true, globals(cmd).json, io);
+      const g = globals(cmd);
+      state.code = await stopDaemon(g.server, o.keepDataplane === true, g.json, io, clientSecurity(g));
     });
 
   program
@@ -141,13 +165,19 @@ export function buildProgram(io: Io, state: { code: number; api: Api | null }): 
     .command('add')
     .description('attach a DPDK device as a port')
     .argument('<name>', 'port name (a letter first)')
-    .argument('<devargs>', 'DPDK devargs, e.g. net_tap0,iface=sy0')
+    .argument('[devargs]', 'DPDK devargs, e.g. net_tap0,iface=sy0 (a bond: its device name, default net_bonding_NAME)')
     .option('--id <n>', 'port number (default: the lowest free)', intArg('a port number', 1, 0xffffff00))
     .option('--mtu <n>', 'MTU', intArg('an MTU', 64, 65535))
     .option('--down', 'leave it administratively down')
     .option('--rxq <n>', 'rx queues, spread over the PMD lcores (RSS; net_af_packet: its qpairs=)', intArg('a queue count', 1, 16))
-    .action(async (name: string, devargs: string, o: { id?: number; mtu?: number; down?: boolean; rxq?: number }, cmd: Command) => {
-      const p = await api(cmd).addPort({ name, devargs, id: o.id, mtu: o.mtu, adminUp: o.down ? false : undefined, nRxq: o.rxq });
+    .option('--bond <mode>', 'make a bond of the --member devices: active-backup, balance-xor, round-robin or broadcast')
+    .option('--member <devargs>', 'a member device of the bond (repeat for each)', collect, [])
+    .option('--xmit-policy <policy>', 'balance-xor: hash l2 (MACs, default), l23 (+ IP) or l34 (IP + ports)')
+    .option('--primary <device>', 'active-backup: the preferred member, by device name (e.g. net_af_packet0)')
+    .action(async (name: string, devargs: string | undefined, o: { id?: number; mtu?: number; down?: boolean; rxq?: number } & BondOptions, cmd: Command) => {
+      const bond = bondRequest(o);
+      if (devargs === undefined && !bond) throw new CliError("port add: missing argument 'devargs' (or --bond MODE with --member DEVARGS)");
+      const p = await api(cmd).addPort({ name, devargs: devargs ?? '', id: o.id, mtu: o.mtu, adminUp: o.down ? false : undefined, nRxq: o.rxq, bond });
       print(cmd, portJson(p), () => portsTable([p]));
     });
   port
@@ -186,7 +216,12 @@ export function buildProgram(io: Io, state: { code: number; api: Api | null }): 
     .description('port counters, drops by reason')
     .argument('[port]', 'name or number (default: every port)')
     .option('--clear', 'reset the counters instead of showing them')
-    .action(async (ref: string | undefined, o: { clear?: boolean }, cmd: Command) => {
+    .option('--watch [seconds]', 'rates (pps, bit/s, drops/s) every SECONDS (default 1), redrawn in place until Ctrl-C')
+    .action(async (ref: string | undefined, o: { clear?: boolean; watch?: string | boolean }, cmd: Command) => {
+      if (o.watch !== undefined) {
+        if (o.clear) throw new CliError('--watch and --clear exclude each other');
+        return watchPortStats(api(cmd), io, ref, o.watch, globals(cmd).json);
+      }
       if (o.clear) {
         await api(cmd).clearPortStats(ref ?? '');
         print(cmd, { cleared: ref ?? 'all' }, () => `cleared the counters of ${ref ? `port ${ref}` : 'every port'}\n`);
@@ -311,6 +346,9 @@ export function buildProgram(io: Io, state: { code: number; api: Api | null }): 
     });
 
   addPmdCommands({ program, noun, api, print, globals, io, state });
+  addTraceCommand({ program, api, print });
+  addWatchCommands({ program, noun, api, print, globals, io, state });
+  addConfigCommands({ program, noun, api, print, globals, io, state, security: (cmd) => clientSecurity(globals(cmd)) });
 
   return program;
 }

@@ -15,11 +15,12 @@
  *   stop              Shutdown(stop_dataplane) and waits for the daemon to go.
  */
 import { spawn, ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { checkLcores, loadConfigFile, parsePortOption } from '../mgmt/config';
 import { isAlive, tailFile } from '../mgmt/supervisor';
+import { ClientSecurity, loadClientSecurity, preparePrivateDir, splitHostPort } from '../mgmt/auth';
 import { Api, CliError } from './client';
 import { statusJson, statusText } from './output';
 
@@ -46,7 +47,27 @@ export interface StartOptions {
   ealArgs?: string;
   launch?: boolean;
   logLevel?: string;
+  /** switchyardd --metrics HOST:PORT (Prometheus). */
+  metrics?: string;
   timeout?: string;
+  /** The daemon's TLS certificate, key and client CA (switchyardd --tls-cert, --tls-key, --tls-client-ca). */
+  serverCert?: string;
+  serverKey?: string;
+  clientCa?: string;
+  /** The global --token-file: the daemon requires the token, and this command presents it. */
+  tokenFile?: string;
+}
+
+/** How this command's client reaches and authenticates to the daemon at an address. */
+export type SecurityFor = (address: string) => ClientSecurity;
+const plaintext: SecurityFor = (address) => loadClientSecurity(address, {});
+
+/** Where to reach a daemon listening on `listen`: a wildcard address is reached on loopback. */
+export function connectAddress(listen: string): string {
+  const hp = splitHostPort(listen);
+  if (hp?.host === '0.0.0.0') return `127.0.0.1:${hp.port}`;
+  if (hp && /^[0:]+$/.test(hp.host)) return `[::1]:${hp.port}`;
+  return listen;
 }
 
 /** The demo topology (src/cli/demo.ts, written alongside the test infrastructure). */
@@ -91,12 +112,17 @@ export function daemonArgs(o: StartOptions, listen: string, extra: { ports?: str
   path('--dp-binary', o.dpBinary);
   path('--dp-socket', o.dpSocket);
   path('--config', o.config);
+  path('--tls-cert', o.serverCert);
+  path('--tls-key', o.serverKey);
+  path('--tls-client-ca', o.clientCa);
+  path('--token-file', o.tokenFile);
   plain('--lcores', o.lcores);
   plain('--file-prefix', o.filePrefix);
   plain('--pmd-sleep-max', o.pmdSleepMax);
   plain('--max-flows', o.maxFlows);
   plain('--eal-args', o.ealArgs);
   plain('--log-level', o.logLevel);
+  plain('--metrics', o.metrics);
   if (o.launch === false) a.push('--no-launch');
   for (const p of [...o.port, ...(extra.ports ?? [])]) a.push('--port', p);
   for (const f of [...o.flow, ...(extra.flows ?? [])]) a.push('--flow', f);
@@ -153,10 +179,14 @@ function timeoutOf(o: StartOptions): number {
   return t * 1000;
 }
 
-export async function startDaemon(o: StartOptions, server: string, json: boolean, io: Io): Promise<number> {
-  if (o.demo) return startDemo(o, server, io);
+export async function startDaemon(o: StartOptions, server: string, json: boolean, io: Io, security: SecurityFor = plaintext): Promise<number> {
+  if (o.demo) return startDemo(o, server, io, security);
   const listen = o.listen ?? server;
   checkLocalInputs(o);
+  const sec = security(connectAddress(listen));
+  // This command waits for the daemon through the API, as any client: it must pass the daemon's checks.
+  if (o.serverCert !== undefined && !sec.tls) throw new CliError("--server-cert: give --tls-ca FILE too (the CA of the daemon's certificate), so that this command can verify the daemon it starts");
+  if (o.clientCa !== undefined && !sec.clientCert) throw new CliError('--client-ca: give --tls-cert FILE --tls-key FILE too (a client certificate signed by it), so that this command can talk to the daemon it starts');
   if (o.foreground) {
     const child = spawn(process.execPath, [daemonScript(), ...daemonArgs(o, listen), '--foreground'], { stdio: 'inherit' });
     const forward = (sig: NodeJS.Signals) => () => child.kill(sig);
@@ -167,7 +197,7 @@ export async function startDaemon(o: StartOptions, server: string, json: boolean
     process.off('SIGTERM', onTerm);
     return code;
   }
-  const api = new Api(listen);
+  const api = new Api(connectAddress(listen), undefined, sec);
   try {
     if ((await api.healthStatus(1000)) !== undefined) {
       const s = await api.status();
@@ -176,7 +206,11 @@ export async function startDaemon(o: StartOptions, server: string, json: boolean
       return 0;
     }
     const runDir = runDirOf(o);
-    mkdirSync(runDir, { recursive: true });
+    try {
+      preparePrivateDir(runDir, 'run directory'); // as switchyardd does: 0700, nobody else may write it
+    } catch (e) {
+      throw new CliError((e as Error).message);
+    }
     const logPath = join(runDir, 'switchyardd.log');
     const { child, exited } = spawnDaemon(daemonArgs(o, listen), logPath, true);
     child.unref();
@@ -206,8 +240,8 @@ async function waitGone(pid: number, timeoutMs: number): Promise<boolean> {
   return !isAlive(pid);
 }
 
-export async function stopDaemon(server: string, keepDataplane: boolean, json: boolean, io: Io): Promise<number> {
-  const api = new Api(server);
+export async function stopDaemon(server: string, keepDataplane: boolean, json: boolean, io: Io, security?: ClientSecurity): Promise<number> {
+  const api = new Api(server, undefined, security);
   try {
     let s;
     try {
@@ -232,11 +266,11 @@ export async function stopDaemon(server: string, keepDataplane: boolean, json: b
   }
 }
 
-async function startDemo(o: StartOptions, server: string, io: Io): Promise<number> {
+async function startDemo(o: StartOptions, server: string, io: Io, security: SecurityFor): Promise<number> {
   if (!existsSync(daemonScript())) throw new CliError(`switchyardd is not built (${daemonScript()} is missing; run 'npm run build')`);
   const demo = loadDemo();
   const listen = o.listen ?? server;
-  const api = new Api(listen);
+  const api = new Api(connectAddress(listen), undefined, security(connectAddress(listen)));
   if ((await api.healthStatus(1000)) !== undefined) {
     api.close();
     throw new CliError(`a switchyardd already answers on ${listen}; stop it ('switchyard stop') or pass --listen for the demo`);

@@ -40,3 +40,5 @@ export {
   splitFlowText,
 } from './flow';
 export type { FlowLine, FlowParts, ParseOptions } from './flow';
+export { buildFrame, ETH_MIN_FRAME, formatFieldValue, inetChecksum, packetFromFlow, parseMicroflow, TRACE_FRAME_MAX } from './packet';
+export type { Microflow } from './packet';

@@ -92,6 +92,44 @@ export interface PortDesc {
   mac: string;
   nRxq: number;
   nTxq: number;
+  /** Set for a bond port. */
+  bond?: BondDesc;
+}
+
+/** Link aggregation: DPDK's bonding PMD modes the switch offers. */
+export type BondMode = 'round-robin' | 'active-backup' | 'balance-xor' | 'broadcast';
+export const BOND_MODES: readonly BondMode[] = ['round-robin', 'active-backup', 'balance-xor', 'broadcast'];
+/** Which headers balance-xor hashes to pick a member. */
+export type BondXmitPolicy = 'l2' | 'l23' | 'l34';
+export const BOND_XMIT_POLICIES: readonly BondXmitPolicy[] = ['l2', 'l23', 'l34'];
+
+/** What makes a bond port: members are devargs the data plane probes and owns. */
+export interface BondConfig {
+  mode: BondMode;
+  members: string[];
+  /** Default l2. */
+  xmitPolicy?: BondXmitPolicy;
+  /** Device name of the preferred member (the devargs up to the first comma). */
+  primary?: string;
+}
+
+export interface BondMemberDesc {
+  devargs: string;
+  /** null while detached (a net_af_packet member whose interface lost its carrier). */
+  dpdkPort: number | null;
+  linkUp: boolean;
+  /** Carries traffic now (active-backup: the current member). */
+  active: boolean;
+  rxPackets: bigint;
+  txPackets: bigint;
+}
+
+export interface BondDesc {
+  mode: BondMode;
+  xmitPolicy: BondXmitPolicy;
+  /** '' when none was given. */
+  primary: string;
+  members: BondMemberDesc[];
 }
 
 export interface PortStats {
@@ -206,6 +244,8 @@ export interface DpInfo {
   version: string;
   dpdkVersion: string;
   filePrefix: string;
+  /** The stats segment's path (null: the data plane publishes none). */
+  statsSegment?: string | null;
 }
 
 export type DpEvent =
@@ -231,6 +271,7 @@ export interface PortAddRequest {
   mtu?: number;
   adminUp?: boolean;
   nRxq?: number; // rx queues, 1..16 (RSS)
+  bond?: BondConfig; // devargs is then the bonding device's name (net_bonding...)
 }
 
 export interface DataplaneClient {
@@ -264,6 +305,8 @@ export interface DataplaneClient {
    * needed.
    */
   readStats(): StatsSnapshot | null;
+  /** Why readStats() returns null, or null. */
+  readonly statsError?: string | null;
   /** Flows summed by cookie, at most `limit` cookies (the busiest by packets). */
   flowCookieStats(limit?: number): Promise<CookieStats[]>;
   /** Runs a frame through the tables as if it arrived on inPort, without forwarding it. */

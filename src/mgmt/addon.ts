@@ -97,6 +97,7 @@ export interface AddonConstants {
   FLOW_HDR_SIZE: number;
   FLOW_KEY_SIZE: number;
   ACTION_SIZE: number;
+  TRACE_FRAME_MAX: number; // the largest frame trace() takes
 }
 
 /** A flow as decodeFlows() returns it: a flow-mod, with stats when the message had them. */
@@ -106,6 +107,8 @@ export type DecodedFlow = FlowMod & { cookie: bigint; cookieMask: bigint; outPor
  * DataplaneClient API, with one callback in place of on(), plus ref/unref and echo. */
 export interface NativeClient extends Omit<DataplaneClient, 'on'> {
   setCallback(cb: ((kind: 'event' | 'disconnected', payload: unknown) => void) | null): void;
+  /** Why readStats() returns null (the segment is not mapped, or the last read failed), or null. */
+  readonly statsError: string | null;
   ref(): void;
   unref(): void;
   echo(data?: Buffer): Promise<Buffer>;
@@ -290,16 +293,40 @@ export class AddonDataplaneClient implements DataplaneClient {
     return this.native.barrier();
   }
 
+  /**
+   * The counters of the data plane's stats segment (shared memory, mapped
+   * after HELLO), copied under its seqlock: no message, no wait on the data
+   * plane. At most SY_SSEG_PERIOD_MS (100 ms) old, and fresh after any
+   * clear or port change that has been answered. Null when there is no
+   * segment to read; `statsError` says why.
+   */
   readStats(): StatsSnapshot | null {
-    return null; // the stats segment reader is not built yet
+    return this.native.readStats();
   }
 
-  async flowCookieStats(_limit?: number): Promise<CookieStats[]> {
-    throw Object.assign(new Error('flow statistics by cookie are not built yet'), { code: 'UNSUPP', index: -1 });
+  /**
+   * Why readStats() returns null ("cannot open the stats segment
+   * /run/switchyard/dp.stats: Permission denied ...", "not connected to
+   * the data plane"), or null while it reads. Log it once when it changes.
+   */
+  get statsError(): string | null {
+    return this.native.statsError;
   }
 
-  async trace(_inPort: number, _frame: Buffer): Promise<TraceResult> {
-    throw Object.assign(new Error('trace is not built yet'), { code: 'UNSUPP', index: -1 });
+  /** FLOW_COOKIE_STATS: one walk of every table in the data plane (about 0.2 s per million flows). */
+  async flowCookieStats(limit?: number): Promise<CookieStats[]> {
+    return this.native.flowCookieStats(limit);
+  }
+
+  /**
+   * TRACE: the frame through the live tables as if it arrived on inPort,
+   * with the data plane's own parser, classifier and action code, sending
+   * nothing and counting nothing. A frame over constants.TRACE_FRAME_MAX or
+   * the port's MTU (plus Ethernet and two tags) is refused (INVAL); an
+   * unknown port is NOENT. `drop` is set only when no copy would be sent.
+   */
+  async trace(inPort: number, frame: Buffer): Promise<TraceResult> {
+    return this.native.trace(inPort, frame);
   }
 
   /** ECHO: the data plane sends data back (a liveness check). */

@@ -3,7 +3,9 @@
  * Switch, the data-plane supervisor and the gRPC server, and shutdown.
  *
  * Start-up refuses (exit status 1, one message) on: a bad option, a
- * non-loopback --listen, another switchyardd on the same run directory, an
+ * non-loopback --listen without TLS and client certificates or a token, a
+ * bad certificate, key or token file, a run directory that others can write
+ * (auth.ts), another switchyardd on the same run directory, an
  * unusable state file (named with the position of the fault; the file is
  * kept), a malformed --port/--flow/--config, an addon whose field table
  * differs from flowspec's, or an address already in use.
@@ -12,13 +14,15 @@
  * exit; the data plane keeps forwarding. Shutdown(stop_dataplane) stops it too.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { fstatSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { fstatSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import type { DataplaneClient, FieldInfo } from './addon-types';
 import { compareFieldTables, FlowSpecError, parseFlowLine } from '../flowspec';
 import { checkLcores, ConfigError, DEFAULT_LCORES, loadConfigFile, parsePortOption } from './config';
 import { createLogger, Level, Logger } from './log';
+import { describeSecurity, loadServerSecurity, preparePrivateDir, ServerSecurity, TOKEN_ENV } from './auth';
 import { checkListen, RunningServer, startServer } from './server';
+import { checkMetricsAddress, MetricsServer, startMetricsServer } from './metrics';
 import { StateFileError, StateStore } from './state';
 import type { Status } from '../gen/switchyard/v1/Status';
 import { isAlive, Supervisor } from './supervisor';
@@ -55,6 +59,13 @@ export interface DaemonOptions {
   config?: string;
   foreground: boolean;
   logLevel: Level;
+  /** Serve Prometheus metrics on this HOST:PORT (metrics.ts; loopback only); undefined: off. */
+  metrics?: string;
+  /** TLS and authentication of the API (auth.ts): file paths, read at start. */
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsClientCa?: string;
+  tokenFile?: string;
 }
 
 /** Splits a command line the way a shell would for plain words and '...'/"..." quoting. */
@@ -85,7 +96,19 @@ export function daemonCommand(): Command {
   return new Command('switchyardd')
     .description('Switchyard management daemon: desired state, data-plane supervisor, gRPC API')
     .version(packageVersion())
-    .addOption(new Option('--listen <host:port>', 'gRPC address (loopback only)').env('SWITCHYARD_LISTEN').default('127.0.0.1:50051'))
+    .addOption(
+      new Option('--listen <host:port>', 'gRPC address (other than loopback: needs --tls-cert/--tls-key and --tls-client-ca or a token)')
+        .env('SWITCHYARD_LISTEN')
+        .default('127.0.0.1:50051'),
+    )
+    .addOption(new Option('--tls-cert <file>', 'serve TLS with this certificate (PEM, chain allowed)').env('SWITCHYARD_TLS_CERT'))
+    .addOption(new Option('--tls-key <file>', 'private key of --tls-cert (PEM; not world-readable)').env('SWITCHYARD_TLS_KEY'))
+    .addOption(new Option('--tls-client-ca <file>', 'require client certificates signed by this CA (mutual TLS)').env('SWITCHYARD_TLS_CLIENT_CA'))
+    .addOption(
+      new Option('--token-file <file>', `require this bearer token on every call but health checks (file mode 0600; or env ${TOKEN_ENV})`).env(
+        'SWITCHYARD_TOKEN_FILE',
+      ),
+    )
     .addOption(new Option('--run-dir <dir>', 'holds dp.sock, switchyardd.pid, dp.log, switchyardd.log').env('SWITCHYARD_RUN_DIR').default('/run/switchyard'))
     .addOption(new Option('--state <file>', 'desired-state file').env('SWITCHYARD_STATE').default('/var/lib/switchyard/state.json'))
     .addOption(new Option('--dp-binary <path>', 'switchyard-dp to launch').env('SWITCHYARD_DP_BINARY').default(join(REPO_ROOT, 'build/dpdk-core/src/switchyard-dp')))
@@ -108,6 +131,7 @@ export function daemonCommand(): Command {
         'SWITCHYARD_MAX_FLOWS',
       ),
     )
+    .addOption(new Option('--metrics <host:port>', 'serve Prometheus metrics at http://HOST:PORT/metrics (loopback only; off by default)').env('SWITCHYARD_METRICS'))
     .option('--port <name=devargs>', 'port to add at start if not in the state (repeatable)', collect, [])
     .option('--flow <text>', 'flow to add at start (repeatable)', collect, [])
     .option('--config <file>', 'JSON/YAML start-up configuration {ports, tables, flows}')
@@ -136,6 +160,8 @@ export function parseDaemonArgs(argv: string[], env: NodeJS.ProcessEnv = process
     maxFlows = Number(o.maxFlows);
     if (!/^\d+$/.test(String(o.maxFlows)) || maxFlows < 1 || maxFlows > 8_388_608) throw new Error(`--max-flows '${o.maxFlows}': expected a number 1..8388608`);
   }
+  const badMetrics = o.metrics !== undefined ? checkMetricsAddress(o.metrics) : undefined;
+  if (badMetrics) throw new Error(badMetrics);
   const noLaunchEnv = env.SWITCHYARD_NO_LAUNCH;
   const launch = o.launch !== false && !(noLaunchEnv !== undefined && noLaunchEnv !== '' && noLaunchEnv !== '0');
   const runDir = resolve(o.runDir);
@@ -156,6 +182,11 @@ export function parseDaemonArgs(argv: string[], env: NodeJS.ProcessEnv = process
     config: o.config,
     foreground: o.foreground === true,
     logLevel: o.logLevel as Level,
+    metrics: o.metrics,
+    tlsCert: o.tlsCert !== undefined ? resolve(o.tlsCert) : undefined,
+    tlsKey: o.tlsKey !== undefined ? resolve(o.tlsKey) : undefined,
+    tlsClientCa: o.tlsClientCa !== undefined ? resolve(o.tlsClientCa) : undefined,
+    tokenFile: o.tokenFile !== undefined ? resolve(o.tokenFile) : undefined,
   };
 }
 
@@ -235,12 +266,21 @@ export async function runDaemon(argv: string[], loadAddon: () => AddonModule): P
   } catch (e) {
     fatal((e as Error).message);
   }
-  const refused = checkListen(o.listen);
+  let security: ServerSecurity;
+  try {
+    security = loadServerSecurity(o);
+  } catch (e) {
+    fatal((e as Error).message);
+  }
+  delete process.env[TOKEN_ENV]; // read; the data plane and its children need not inherit it
+  const refused = checkListen(o.listen, security);
   if (refused) fatal(refused);
   try {
-    mkdirSync(o.runDir, { recursive: true });
+    // dp.sock and the stats segment live here: only this user may write it
+    preparePrivateDir(o.runDir, 'run directory');
+    if (dirname(o.dpSocket) !== o.runDir) preparePrivateDir(dirname(o.dpSocket), 'directory of --dp-socket');
   } catch (e) {
-    fatal(`cannot create the run directory ${o.runDir}: ${(e as Error).message}`);
+    fatal((e as Error).message);
   }
   logMirrored = !o.foreground && stderrIsPipe();
   const log = createLogger({
@@ -314,12 +354,14 @@ export async function runDaemon(argv: string[], loadAddon: () => AddonModule): P
   );
 
   let server: RunningServer | null = null;
+  let metrics: MetricsServer | null = null;
   let stopping = false;
   const shutdown = async (stopDataplane: boolean, code = 0) => {
     if (stopping) return;
     stopping = true;
     log.info(`shutting down${stopDataplane ? ' with the data plane' : '; the data plane keeps running'}`);
     await server?.close();
+    await metrics?.close();
     if (stopDataplane) await sup.stopDataplane();
     else await sup.stop();
     try {
@@ -367,12 +409,22 @@ export async function runDaemon(argv: string[], loadAddon: () => AddonModule): P
       system: { status, shutdown: (stopDp) => void shutdown(stopDp) },
       reasons: addon.dropReasons,
       log,
+      security,
     });
   } catch (e) {
     unlinkSync(pidFile);
     fatal((e as Error).message, log);
   }
-  log.info(`serving gRPC on ${o.listen}`);
+  log.info(`serving gRPC on ${o.listen} (${describeSecurity(security)})`);
+  if (o.metrics) {
+    try {
+      metrics = await startMetricsServer(o.metrics, sw, log);
+    } catch (e) {
+      unlinkSync(pidFile);
+      fatal((e as Error).message, log);
+    }
+    log.info(`serving Prometheus metrics on http://${o.metrics}/metrics`);
+  }
   process.on('SIGTERM', () => void shutdown(false));
   process.on('SIGINT', () => void shutdown(false));
   process.on('SIGHUP', () => log.info('SIGHUP ignored'));

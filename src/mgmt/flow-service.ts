@@ -1,11 +1,11 @@
 /** switchyard.v1.FlowService: flows as ovs-ofctl text, parsed by flowspec in Switch. */
 import type { DumpFlowsRequest__Output } from '../gen/switchyard/v1/DumpFlowsRequest';
 import type { FlowServiceHandlers } from '../gen/switchyard/v1/FlowService';
-import { status as Status } from '@grpc/grpc-js';
-import { ApiError, toServiceError } from './errors';
+import { toServiceError } from './errors';
 import { unary } from './rpc';
 import type { Switch } from './switch';
 import { flowPartsFromWire, fromU64, has, toWireFlowEntry } from './wire';
+import { formatAction, formatFieldValue, formatMatch } from '../flowspec';
 
 /** Entries per message of StreamFlows. */
 const STREAM_CHUNK = 8192;
@@ -65,8 +65,26 @@ export function flowService(sw: Switch): FlowServiceHandlers {
       })();
     },
 
-    Trace: unary(async () => {
-      throw new ApiError(Status.UNIMPLEMENTED, 'trace is not built yet');
+    // The domain's values, formatted in flow syntax with port names.
+    Trace: unary(async (req) => {
+      const t = await sw.trace({ flow: req.packet === 'flow' ? req.flow : undefined, frame: req.packet === 'frame' ? req.frame : undefined, inPort: req.inPort });
+      const names = sw.portNames();
+      return {
+        frame: t.frame,
+        packet: formatMatch(t.result.packet, names),
+        steps: t.result.steps.map((s) => ({
+          tableId: s.table,
+          matched: s.entry !== null,
+          entry: s.entry ? toWireFlowEntry(s.entry, names) : null,
+          miss: s.miss ?? '',
+          actions: s.actions.map((a) => ({
+            action: formatAction(a.action, names),
+            changes: a.changes.map((c) => ({ field: c.field, before: formatFieldValue(c.field, c.before), after: formatFieldValue(c.field, c.after) })),
+          })),
+        })),
+        outputs: t.result.outputs.map((o) => ({ portId: o.port, port: names.portName(o.port) ?? '', frame: o.frame })),
+        dropReason: t.result.drop ?? '',
+      };
     }),
   };
 }

@@ -2,7 +2,8 @@
 import type { PortServiceHandlers } from '../gen/switchyard/v1/PortService';
 import { unary } from './rpc';
 import type { Switch } from './switch';
-import { has, toWirePort, toWirePortStats } from './wire';
+import { fromWireBond, has, toWirePort, toWirePortStats } from './wire';
+import type { BondConfig } from './addon-types';
 
 export function portService(sw: Switch): PortServiceHandlers {
   return {
@@ -14,6 +15,8 @@ export function portService(sw: Switch): PortServiceHandlers {
         mtu: has(req, 'mtu') ? req.mtu : undefined,
         adminUp: has(req, 'adminUp') ? req.adminUp : undefined,
         nRxq: has(req, 'nRxq') ? req.nRxq : undefined,
+        // checked by Switch.addPort (checkBond), which names a bad field
+        bond: fromWireBond(req.bond) as BondConfig | undefined,
       });
       return toWirePort(desc);
     }),

@@ -13,6 +13,7 @@
 import type { FlowMod, PortAddRequest, PortDesc, TableDesc, TableMiss } from './addon-types';
 import { flowKey, sameActions, sameFlow, type FlowBody } from '../flowspec';
 import type { DesiredState, PortConfig, TableConfig } from './state';
+import { sameBond } from './bond';
 
 /** What reconciliation reads of an entry in the data plane. */
 export type ActualFlow = Pick<FlowMod, 'table' | 'priority' | 'match'> & FlowBody;
@@ -79,7 +80,8 @@ export function planPorts(desired: readonly PortConfig[], actual: readonly PortD
   const keep = new Set<string>();
   for (const a of actual) {
     const d = want.get(a.name);
-    if (!d || d.id !== a.id || d.devargs.trim() !== a.devargs.trim()) {
+    // A bond with other members, mode or policy is made anew.
+    if (!d || d.id !== a.id || d.devargs.trim() !== a.devargs.trim() || !sameBond(d.bond, a.bond)) {
       plan.portDeletes.push(a.id);
       continue;
     }
@@ -96,6 +98,7 @@ export function planPorts(desired: readonly PortConfig[], actual: readonly PortD
     const req: PortAddRequest = { name: d.name, devargs: d.devargs, id: d.id, adminUp: false };
     if (d.mtu !== undefined) req.mtu = d.mtu;
     if (d.nRxq !== undefined) req.nRxq = d.nRxq;
+    if (d.bond) req.bond = d.bond;
     plan.portAdds.push(req);
     if (d.adminUp) plan.portUps.push(d.id);
   }

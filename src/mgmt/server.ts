@@ -3,18 +3,21 @@
  * service ("" and each service SERVING while the data plane is connected,
  * NOT_SERVING otherwise) and server reflection.
  *
- * Listening is on loopback only until TLS exists: a non-loopback --listen is
- * refused (unix: sockets are local and allowed).
+ * Listening is on loopback (or a unix socket) unless the server has TLS and
+ * client certificates or a token (auth.ts); a token is checked by one server
+ * interceptor in front of every service, health checks excepted.
  */
-import { Server, ServerCredentials, ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc-js';
+import { Server, ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation, ServingStatusMap } from 'grpc-health-check';
-import { isIP } from 'node:net';
+import { exposureProblem, isLoopback, rateLimited, serverCredentials, serverInterceptors, ServerSecurity, splitHostPort } from './auth';
+import { configService } from './config-service';
 import { flowService } from './flow-service';
 import type { Logger } from './log';
 import { portService } from './port-service';
 import { loadProto, MESSAGE_LIMITS, SERVICE_NAMES } from './proto';
 import { DropReasonInfo, statsService } from './stats-service';
+import { eventService, StreamSet } from './event-service';
 import type { Switch } from './switch';
 import { SystemControl, systemService } from './system-service';
 import { tableService } from './table-service';
@@ -25,6 +28,8 @@ export interface ServerOptions {
   system: SystemControl;
   reasons: readonly DropReasonInfo[];
   log: Logger;
+  /** TLS and token (auth.ts); absent: plaintext, no token. */
+  security?: ServerSecurity;
 }
 
 export interface RunningServer {
@@ -36,47 +41,36 @@ export interface RunningServer {
   close(graceMs?: number): Promise<void>;
 }
 
-/** Splits HOST:PORT ([v6]:PORT too); undefined if malformed. */
-export function splitHostPort(listen: string): { host: string; port: number } | undefined {
-  const m = /^\[([^\]]+)\]:([0-9]+)$/.exec(listen) ?? /^([^:\s]+):([0-9]+)$/.exec(listen);
-  if (!m) return undefined;
-  const port = Number(m[2]);
-  if (port > 65535) return undefined;
-  return { host: m[1], port };
-}
+export { isLoopback, splitHostPort };
 
-export function isLoopback(host: string): boolean {
-  if (host === 'localhost') return true;
-  if (isIP(host) === 4) return host.startsWith('127.');
-  if (isIP(host) === 6) return host === '::1' || /^(0*:)*:?0*1$/.test(host) || host.toLowerCase().startsWith('::ffff:127.');
-  return false;
-}
-
-/** Why a --listen address is refused, or undefined if it is fine. */
-export function checkListen(listen: string): string | undefined {
+/** Why a --listen address is refused with this security, or undefined if it is fine. */
+export function checkListen(listen: string, security: ServerSecurity = {}): string | undefined {
   if (listen.startsWith('unix:')) return undefined;
   const hp = splitHostPort(listen);
   if (!hp) return `--listen '${listen}' is not HOST:PORT`;
-  if (!isLoopback(hp.host)) {
-    return (
-      `refusing to listen on ${listen}: the API has no TLS or authentication yet, so it is served on ` +
-      `loopback only (127.0.0.1, ::1, localhost or unix:PATH)`
-    );
-  }
+  if (!isLoopback(hp.host)) return exposureProblem(listen, security);
   return undefined;
 }
 
 export async function startServer(o: ServerOptions): Promise<RunningServer> {
-  const refused = checkListen(o.listen);
+  const security = o.security ?? {};
+  const refused = checkListen(o.listen, security);
   if (refused) throw new Error(refused);
   const { def, proto } = loadProto();
   const v1 = proto.switchyard.v1;
-  const server = new Server(MESSAGE_LIMITS);
+  const refusedCall = rateLimited(10_000, (missed: number, path: string, peer: string, why: string) =>
+    o.log.warn(`UNAUTHENTICATED ${path} from ${peer}: ${why}${missed ? ` (${missed} more refused calls not logged)` : ''}`),
+  );
+  // One interceptor in front of every service (health excepted): no service checks the token itself.
+  const server = new Server({ ...MESSAGE_LIMITS, interceptors: serverInterceptors(security, refusedCall) });
   const add = (svc: ServiceDefinition, impl: UntypedServiceImplementation) => server.addService(svc, impl);
   add(v1.PortService.service, portService(o.sw));
   add(v1.FlowService.service, flowService(o.sw));
   add(v1.TableService.service, tableService(o.sw));
-  add(v1.StatsService.service, statsService(o.sw, o.reasons));
+  add(v1.ConfigService.service, configService(o.sw));
+  const streams = new StreamSet(); // WatchStats and WatchEvents end when the server closes
+  add(v1.StatsService.service, statsService(o.sw, o.reasons, streams));
+  add(v1.EventService.service, eventService(o.sw, streams));
   add(v1.SystemService.service, systemService(o.system));
 
   const initial: ServingStatusMap = { '': 'NOT_SERVING' };
@@ -96,7 +90,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   new ReflectionService(def).addToServer(server);
 
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(o.listen, ServerCredentials.createInsecure(), (err, p) => (err ? reject(new Error(`cannot listen on ${o.listen}: ${err.message}`)) : resolve(p)));
+    server.bindAsync(o.listen, serverCredentials(security), (err, p) => (err ? reject(new Error(`cannot listen on ${o.listen}: ${err.message}`)) : resolve(p)));
   });
 
   const close = (graceMs = 3000) =>
@@ -104,6 +98,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       o.sw.off('ready', setHealth);
       o.sw.off('unready', setHealth);
       o.sw.off('state', setHealth);
+      streams.endAll();
       for (const s of ['', ...SERVICE_NAMES]) health.setStatus(s, 'NOT_SERVING');
       const t = setTimeout(() => {
         server.forceShutdown();

@@ -44,9 +44,11 @@
 import { closeSync, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, truncateSync, unlinkSync } from 'node:fs';
 import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import type { FlowMod, TableMiss } from './addon-types';
+import type { BondConfig, FlowMod, TableMiss } from './addon-types';
+import { BondError, bondDoc, checkBond } from './bond';
 import { formatFlowMod, FlowSpecError, parseFlow, parseFlowKeyed, parseFlowLineKeyed } from '../flowspec';
 import { FlowChange, FlowSet } from './flowtable';
+import { checkPrivateDir } from './auth';
 
 export interface PortConfig {
   name: string;
@@ -57,6 +59,8 @@ export interface PortConfig {
   adminUp: boolean;
   /** Rx queues (1..16); absent: 1. */
   nRxq?: number;
+  /** A bond port (link aggregation): devargs is then its bonding device's name. */
+  bond?: BondConfig;
 }
 
 export interface TableConfig {
@@ -118,6 +122,7 @@ function portsDoc(ports: readonly PortConfig[]): Record<string, unknown>[] {
     const o: Record<string, unknown> = { name: p.name, devargs: p.devargs, id: p.id, adminUp: p.adminUp };
     if (p.mtu !== undefined) o.mtu = p.mtu;
     if (p.nRxq !== undefined) o.nRxq = p.nRxq;
+    if (p.bond) o.bond = bondDoc(p.bond);
     return o;
   });
 }
@@ -301,6 +306,14 @@ function readState(text: string, path: string): { state: DesiredState; seq: numb
     if (o.adminUp !== undefined && typeof o.adminUp !== 'boolean') bad(`${w}.adminUp`, 'expected true or false');
     if (o.mtu !== undefined) port.mtu = int(o.mtu, `${w}.mtu`, 64, 65535);
     if (o.nRxq !== undefined) port.nRxq = int(o.nRxq, `${w}.nRxq`, 1, 16);
+    if (o.bond !== undefined) {
+      try {
+        port.bond = checkBond(o.bond, `${w}.bond`);
+      } catch (e) {
+        if (e instanceof BondError) bad(e.field, e.problem);
+        throw e;
+      }
+    }
     if (state.ports.some((q) => q.name === port.name)) bad(`${w}.name`, `port '${port.name}' appears twice`);
     if (state.ports.some((q) => q.id === port.id)) bad(`${w}.id`, `port number ${port.id} appears twice`);
     state.ports.push(port);
@@ -570,10 +583,15 @@ export class StateStore implements StateSaver {
     }
   }
 
-  /** Checks that the directory can hold the file (at start, before anything is changed). */
+  /**
+   * Checks that the directory can hold the file (at start, before anything is
+   * changed), and that no one else can write it: whoever could would rename
+   * their own state over ours, to be replayed into the data plane (auth.ts).
+   */
   checkWritable(): void {
     const dir = dirname(this.path);
     mkdirSync(dir, { recursive: true });
+    checkPrivateDir(dir, 'state directory');
     const probe = join(dir, `.${basename(this.path)}.probe-${process.pid}`);
     const fd = openSync(probe, 'w');
     fsyncSync(fd);

@@ -15,10 +15,11 @@
  * stops it (SIGTERM, then SIGKILL after 10 s).
  */
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
 import { join } from 'node:path';
 import type { DataplaneClient } from './addon-types';
+import { preparePrivateDir } from './auth';
 import { DEFAULT_LCORES } from './config';
 import type { Logger } from './log';
 import type { Switch } from './switch';
@@ -251,7 +252,7 @@ export class Supervisor {
     if (!existsSync(o.dpBinary)) {
       throw new Error(`switchyard-dp not found at ${o.dpBinary} (build it with meson, or pass --dp-binary PATH)`);
     }
-    mkdirSync(o.runDir, { recursive: true });
+    preparePrivateDir(o.runDir, 'run directory'); // 0700: dp.sock and the stats segment go here
     try {
       unlinkSync(o.socketPath); // stale: nothing answered on it
     } catch {

@@ -34,21 +34,40 @@ import type {
   StatsSnapshot,
 } from './addon-types';
 import { TABLE_ALL } from './addon-types';
+import type { TraceResult } from './addon-types';
+import { packetFromFlow, TRACE_FRAME_MAX } from '../flowspec/packet';
 import {
   entryToFlowMod,
   flowKey,
   FlowParts,
+  formatFlowMod,
+  parseFlowKeyed,
   parseFlowLineKeyed,
   parseFlowParts,
   PortNames,
   RESERVED_PORTS,
   sameFlow,
 } from '../flowspec';
-import { ApiError, inBatch, isDpError } from './errors';
-import { FlowSet } from './flowtable';
+import {
+  ConfigApplyResult,
+  ConfigChangeItem,
+  ConfigPlan,
+  DEVICE_DEFAULT_MTU,
+  deviceName,
+  flowTexts,
+  isAfPacket,
+  itemText,
+  portItem,
+  portNamesOf,
+  tableItem,
+} from './config';
+import { ApiError, classify, inBatch, isDpError } from './errors';
+import { asEntry, FlowSet } from './flowtable';
 import type { Logger } from './log';
 import { diffFlows, isEmptyPlan, planReconcile, ReconcilePlan } from './reconcile';
 import { DesiredState, PortConfig, StateChange, StateSaver, TableConfig } from './state';
+import { BondError, bondDevargs, bondText, checkBond, checkBondDevargs, sameBondConfig } from './bond';
+import type { BondConfig } from './addon-types';
 
 export type DpStateName = 'disconnected' | 'launching' | 'connecting' | 'reconciling' | 'connected' | 'stopped';
 
@@ -60,6 +79,8 @@ export interface PortRequest {
   adminUp?: boolean;
   /** Rx queues, 1..16 (default 1). */
   nRxq?: number;
+  /** A bond port: checked by addPort; devargs may then be '' (net_bonding_<name>). */
+  bond?: BondConfig;
 }
 
 /** Ports, tables and flows to add once, when the data plane first connects (--port, --flow, --config). */
@@ -86,6 +107,19 @@ export function checkPortName(name: string): void {
   }
   if (RESERVED_NAMES.has(name.toLowerCase())) {
     throw new ApiError(Status.INVALID_ARGUMENT, `port name '${name}' is reserved in flow syntax`);
+  }
+}
+
+/** A bond port's request, checked, with its bonding device's name filled in. */
+function checkBondPort(req: PortRequest): PortRequest {
+  try {
+    const bond = checkBond(req.bond);
+    const devargs = req.devargs.trim() || bondDevargs(req.name);
+    checkBondDevargs(devargs);
+    return { ...req, devargs, bond };
+  } catch (e) {
+    if (e instanceof BondError) throw new ApiError(Status.INVALID_ARGUMENT, e.message);
+    throw e;
   }
 }
 
@@ -136,6 +170,8 @@ export class Switch extends EventEmitter {
   dpState: DpStateName = 'disconnected';
   dpInfo: DpInfo | null = null;
   lastError = '';
+  /** Why the stats segment could not be read last time it was not (logged once per reason). */
+  private statsFallback = '';
   /** Problems met replaying the state into the data plane, cleared on the next attach. */
   replayWarnings: string[] = [];
 
@@ -462,6 +498,7 @@ export class Switch extends EventEmitter {
 
   async addPort(req: PortRequest): Promise<PortDesc> {
     checkPortName(req.name);
+    if (req.bond !== undefined) req = checkBondPort(req);
     checkDevargs(req.devargs);
     checkPortNumbers(req);
     return this.serialize(() => this.doAddPort(req));
@@ -480,12 +517,14 @@ export class Switch extends EventEmitter {
       ...(req.id ? { id: req.id } : {}),
       ...(req.mtu ? { mtu: req.mtu } : {}),
       ...(req.nRxq ? { nRxq: req.nRxq } : {}),
+      ...(req.bond ? { bond: req.bond } : {}),
       adminUp: req.adminUp ?? true,
     });
     const next = this.draft();
     const cfg: PortConfig = { name: req.name, devargs: req.devargs, id: desc.id, adminUp: req.adminUp ?? true };
     if (req.mtu) cfg.mtu = req.mtu;
     if (req.nRxq) cfg.nRxq = req.nRxq;
+    if (req.bond) cfg.bond = req.bond;
     next.ports.push(cfg);
     await this.commit(next, { ports: true }, () => dp.portDel(desc.id));
     return desc;
@@ -498,7 +537,7 @@ export class Switch extends EventEmitter {
       await dp.portDel(p.id);
       const next = this.draft();
       next.ports = next.ports.filter((q) => q.name !== p.name);
-      await this.commit(next, { ports: true }, () => dp.portAdd({ name: p.name, devargs: p.devargs, id: p.id, mtu: p.mtu, adminUp: p.adminUp, nRxq: p.nRxq }));
+      await this.commit(next, { ports: true }, () => dp.portAdd({ name: p.name, devargs: p.devargs, id: p.id, mtu: p.mtu, adminUp: p.adminUp, nRxq: p.nRxq, ...(p.bond ? { bond: p.bond } : {}) }));
     });
   }
 
@@ -695,6 +734,376 @@ export class Switch extends EventEmitter {
     return desc;
   }
 
+  // ---------------------------------------------------------------- declarative configuration
+
+  /**
+   * Makes the desired state the document's (config apply). Everything is
+   * checked first: every port (name, devargs, numbers), table and flow, the
+   * flows' port names resolved against the document's ports. The difference
+   * from the desired state is then made in the order of a replay (table
+   * settings, port deletions, additions administratively down, changes, the
+   * flows in batches of FLOW_BATCH_MAX, a barrier, tightened table limits,
+   * ports up), all or nothing: if the data plane refuses a step, the steps
+   * already done are undone in reverse and the error names the item by its
+   * path in the document. The new state is persisted once, at the end. A
+   * dry run, or a document that matches, changes nothing.
+   */
+  applyConfig(doc: StartupConfig, dryRun: boolean, source = ''): Promise<ConfigApplyResult> {
+    return this.serialize(async () => {
+      const plan = this.planConfig(doc, source);
+      const result: ConfigApplyResult = { applied: false, changes: plan.changes, diff: plan.diff };
+      if (dryRun || plan.changes.length === 0) return result;
+      await this.executeConfig(plan, source);
+      this.log.info(`configuration${source ? ` ${source}` : ''} applied: ${plan.changes.length} change(s)`);
+      return { ...result, applied: true };
+    });
+  }
+
+  /** A copy of the desired state between changes (config export). */
+  configState(): Promise<DesiredState> {
+    return this.serialize(async () => ({
+      ports: this.desired.ports.map((p) => ({ ...p })),
+      tables: this.desired.tables.map((t) => ({ ...t })),
+      flows: this.flows.list().slice(),
+    }));
+  }
+
+  /** Checks a document and works out its difference from the desired state; throws naming the path of a fault. */
+  private planConfig(doc: StartupConfig, source: string): ConfigPlan {
+    const fault = (path: string, e: unknown): ApiError => {
+      const c = classify(e);
+      return new ApiError(c.code, `${source ? `${source}: ` : ''}${path}: ${c.message}`);
+    };
+    const invalid = (path: string, msg: string) => fault(path, new ApiError(Status.INVALID_ARGUMENT, msg));
+    const check = (path: string, fn: () => void) => {
+      try {
+        fn();
+      } catch (e) {
+        throw fault(path, e);
+      }
+    };
+    const plan: ConfigPlan = {
+      tablesBefore: [],
+      portDeletes: [],
+      portAdds: [],
+      portMods: [],
+      flowMods: [],
+      flowKeys: [],
+      flowInverse: [],
+      flowPaths: [],
+      tablesAfter: [],
+      portUps: [],
+      ports: [],
+      tables: [],
+      changes: [],
+      diff: [],
+    };
+    const change = (c: ConfigChangeItem, line: string) => {
+      plan.changes.push(c);
+      plan.diff.push(line);
+    };
+
+    // ports: each valid, names, devices and numbers once
+    const byName = new Map<string, number>();
+    const byDevice = new Map<string, number>();
+    const byId = new Map<number, number>();
+    doc.ports.forEach((q, i) => {
+      const w = `ports[${i}]`;
+      check(`${w}.name`, () => checkPortName(q.name));
+      let p = q;
+      if (q.bond !== undefined) check(w, () => (p = checkBondPort(q)));
+      check(`${w}.devargs`, () => checkDevargs(p.devargs));
+      check(w, () => checkPortNumbers(p));
+      const j = byName.get(p.name);
+      if (j !== undefined) throw invalid(`${w}.name`, `port '${p.name}' is also ports[${j}]`);
+      byName.set(p.name, i);
+      // a bond's members are devices too: each device once, as a port or a member
+      for (const [dev, at] of [[deviceName(p.devargs), `${w}.devargs`], ...(p.bond?.members ?? []).map((m, n) => [deviceName(m), `${w}.bond.members[${n}]`])]) {
+        const k = byDevice.get(dev);
+        if (k !== undefined) throw invalid(at, `device '${dev}' is also in ports[${k}] ('${doc.ports[k].name}'): a device is attached once`);
+        byDevice.set(dev, i);
+      }
+      if (p.id) {
+        const l = byId.get(p.id);
+        if (l !== undefined) throw invalid(`${w}.id`, `port number ${p.id} is also ports[${l}]'s`);
+        byId.set(p.id, i);
+      }
+    });
+    // Numbers: as given; else a port that stays (same name and device) keeps its own; else the lowest free.
+    const cur = new Map(this.desired.ports.map((p) => [p.name, p]));
+    const taken = new Set(byId.keys());
+    const ids = doc.ports.map((p) => p.id);
+    doc.ports.forEach((p, i) => {
+      const c = cur.get(p.name);
+      if (!ids[i] && c && c.devargs.trim() === p.devargs.trim() && !taken.has(c.id)) {
+        ids[i] = c.id;
+        taken.add(c.id);
+      }
+    });
+    let free = 1;
+    doc.ports.forEach((_, i) => {
+      if (ids[i]) return;
+      while (taken.has(free)) free++;
+      ids[i] = free;
+      taken.add(free);
+    });
+    plan.ports = doc.ports.map((p, i) => {
+      const c: PortConfig = { name: p.name, devargs: p.devargs, id: ids[i]!, adminUp: p.adminUp ?? true };
+      if (p.mtu !== undefined) c.mtu = p.mtu;
+      if (p.nRxq !== undefined) c.nRxq = p.nRxq;
+      if (p.bond !== undefined) c.bond = checkBond(p.bond);
+      return c;
+    });
+
+    // tables: valid, each once; defaults are not kept
+    const tablePath = new Map<number, string>();
+    doc.tables.forEach((t, i) => {
+      const w = `tables[${i}]`;
+      if (!Number.isInteger(t.id) || t.id < 0 || t.id > 254) throw invalid(`${w}.id`, `table ${t.id} is out of range 0..254`);
+      const name = t.name ?? '';
+      if (name.length > 31 || /[\0\n]/.test(name)) throw invalid(`${w}.name`, `table name '${name}' is too long (at most 31 characters on one line)`);
+      if (!['drop', 'continue', 'controller'].includes(t.miss ?? 'drop')) throw invalid(`${w}.miss`, `'${t.miss}': expected drop, continue or controller`);
+      if (t.maxFlows !== undefined && (!Number.isInteger(t.maxFlows) || t.maxFlows < 0 || t.maxFlows > 0xffffffff)) {
+        throw invalid(`${w}.maxFlows`, `${t.maxFlows} is out of range 0..4294967295`);
+      }
+      const j = tablePath.get(t.id);
+      if (j !== undefined) throw invalid(`${w}.id`, `table ${t.id} is also ${j}`);
+      tablePath.set(t.id, w);
+      const want: TableConfig = { id: t.id, name, miss: t.miss ?? 'drop' };
+      if (t.maxFlows) want.maxFlows = t.maxFlows;
+      if (want.name !== '' || want.miss !== 'drop' || want.maxFlows) plan.tables.push(want);
+    });
+    plan.tables.sort((a, b) => a.id - b.id);
+
+    // flows: every one parsed with the document's port names, each identity once
+    const docNames = portNamesOf(plan.ports);
+    const opts = { resolvePort: docNames.resolvePort, actionCache: new Map() };
+    const docFlows = new Map<string, FlowMod>();
+    const flowAt = new Map<string, number>();
+    doc.flows.forEach((text, i) => {
+      const w = `flows[${i}]`;
+      if (typeof text !== 'string') throw invalid(w, 'expected a string of flow text');
+      const cmd = /^\s*(add|modify|mod|modify_strict|delete|del|delete_strict)\s+(?=\S)/.exec(text);
+      if (cmd && cmd[1] !== 'add') {
+        throw invalid(w, `'${cmd[1]}' is a command: a configuration lists the flows themselves, and applying it adds, changes and deletes entries to match`);
+      }
+      let parsed: { mod: FlowMod; key: string };
+      try {
+        parsed = parseFlowKeyed(cmd ? text.slice(cmd[0].length) : text, opts);
+      } catch (e) {
+        throw fault(w, e);
+      }
+      const j = flowAt.get(parsed.key);
+      if (j !== undefined) throw invalid(w, `the same table, priority and match as flows[${j}]`);
+      flowAt.set(parsed.key, i);
+      docFlows.set(parsed.key, asEntry(parsed.mod));
+    });
+
+    // the difference, in the order it is made
+    const defaultTable = (id: number): TableConfig => ({ id, name: '', miss: 'drop' });
+    const curTables = new Map(this.desired.tables.map((t) => [t.id, t]));
+    const wantTables = new Map(plan.tables.map((t) => [t.id, t]));
+    for (const id of [...new Set([...curTables.keys(), ...wantTables.keys()])].sort((a, b) => a - b)) {
+      const old = curTables.get(id) ?? defaultTable(id);
+      const want = wantTables.get(id) ?? defaultTable(id);
+      const parts: string[] = [];
+      if (old.name !== want.name) parts.push(`name ${JSON.stringify(old.name)} -> ${JSON.stringify(want.name)}`);
+      if (old.miss !== want.miss) parts.push(`miss ${old.miss} -> ${want.miss}`);
+      if ((old.maxFlows ?? 0) !== (want.maxFlows ?? 0)) parts.push(`maxFlows ${old.maxFlows ?? 0} -> ${want.maxFlows ?? 0}`);
+      if (!parts.length) continue;
+      const tighter = !!want.maxFlows && (!old.maxFlows || want.maxFlows < old.maxFlows);
+      (tighter ? plan.tablesAfter : plan.tablesBefore).push({ path: tablePath.get(id) ?? `table ${id}`, want, old });
+      change({ kind: 'table', op: 'modify', name: String(id), before: itemText(tableItem(old)), after: itemText(tableItem(want)) }, `~ table ${id} ${parts.join(', ')}`);
+    }
+    const extras = (p: PortConfig) =>
+      ` id=${p.id}` + (p.mtu !== undefined ? ` mtu=${p.mtu}` : '') + (p.nRxq !== undefined ? ` nRxq=${p.nRxq}` : '') + (p.adminUp ? '' : ' down') + (p.bond ? ` bond ${bondText(p.bond)}` : '');
+    const wantPorts = new Map(plan.ports.map((p) => [p.name, p]));
+    const gone = new Set<string>();
+    for (const c of this.desired.ports) {
+      const d = wantPorts.get(c.name);
+      // another device, number or bond is another port: deleted, then added
+      if (d && d.id === c.id && d.devargs.trim() === c.devargs.trim() && sameBondConfig(d.bond, c.bond)) continue;
+      gone.add(c.name);
+      plan.portDeletes.push(c);
+      change({ kind: 'port', op: 'delete', name: c.name, before: itemText(portItem(c)), after: '' }, `- port ${c.name} ${c.devargs}${extras(c)}`);
+    }
+    const mods: { line: string; c: ConfigChangeItem }[] = [];
+    plan.ports.forEach((d, i) => {
+      const path = `ports[${i}]`;
+      const c = cur.get(d.name);
+      if (!c || gone.has(d.name)) {
+        plan.portAdds.push({ path, port: d });
+        if (d.adminUp) plan.portUps.push({ path, id: d.id });
+        change({ kind: 'port', op: 'add', name: d.name, before: '', after: itemText(portItem(d)) }, `+ port ${d.name} ${d.devargs}${extras(d)}`);
+        return;
+      }
+      const parts: string[] = [];
+      const dpChange: { mtu?: number; nRxq?: number; adminUp?: boolean } = {};
+      if (c.mtu !== d.mtu) {
+        parts.push(`mtu ${c.mtu ?? 'default'} -> ${d.mtu ?? 'default'}`);
+        const to = d.mtu ?? DEVICE_DEFAULT_MTU;
+        if ((c.mtu ?? DEVICE_DEFAULT_MTU) !== to) dpChange.mtu = to;
+      }
+      if (c.nRxq !== d.nRxq) {
+        parts.push(`nRxq ${c.nRxq ?? 'default'} -> ${d.nRxq ?? 'default'}`);
+        const dflt = isAfPacket(d.devargs) ? undefined : 1;
+        const to = d.nRxq ?? dflt;
+        if (to !== undefined && to !== (c.nRxq ?? dflt)) dpChange.nRxq = to;
+      }
+      if (c.adminUp !== d.adminUp) {
+        parts.push(`adminUp ${c.adminUp} -> ${d.adminUp}`);
+        if (d.adminUp) plan.portUps.push({ path, id: d.id });
+        else dpChange.adminUp = false;
+      }
+      if (!parts.length) return;
+      if (Object.keys(dpChange).length) plan.portMods.push({ path, old: c, change: dpChange });
+      mods.push({ c: { kind: 'port', op: 'modify', name: d.name, before: itemText(portItem(c)), after: itemText(portItem(d)) }, line: `~ port ${d.name} ${parts.join(', ')}` });
+    });
+    for (const m of mods) change(m.c, m.line);
+
+    // The flows' difference (as diffFlows makes it, keeping the keys):
+    // strict deletes of entries the document lacks, strict modifies where
+    // only the actions differ, adds of the rest (an add replaces).
+    const curNames = this.portNames();
+    const curFlows = this.flows.byKey();
+    const todo: { m: FlowMod; key: string; old?: FlowMod; want?: FlowMod; t: ReturnType<typeof flowTexts>; order: number }[] = [];
+    for (const [key, old] of curFlows) {
+      if (docFlows.has(key)) continue;
+      const m: FlowMod = { command: 'delete_strict', table: old.table, priority: old.priority, match: old.match, actions: [] };
+      todo.push({ m, key, old, t: flowTexts(old, curNames), order: 0 });
+    }
+    for (const [key, want] of docFlows) {
+      const old = curFlows.get(key);
+      if (old && sameFlow(want, old)) continue;
+      const onlyActions = old !== undefined && sameFlow({ ...want, actions: old.actions }, old);
+      const m: FlowMod = onlyActions
+        ? { command: 'modify_strict', table: want.table, priority: want.priority, match: want.match, actions: want.actions }
+        : { ...want, command: 'add' };
+      todo.push({ m, key, old, want, t: flowTexts(want, docNames), order: old ? 1 : 2 });
+    }
+    // deletes, then changes, then adds, each as an export orders flows
+    todo.sort((a, b) => a.order - b.order || a.m.table - b.m.table || b.m.priority - a.m.priority || (a.t.text < b.t.text ? -1 : a.t.text > b.t.text ? 1 : 0));
+    for (const { m, key, old, want, t } of todo) {
+      plan.flowMods.push(m);
+      plan.flowKeys.push(key);
+      if (!want) {
+        plan.flowInverse.push({ ...old!, command: 'add' });
+        plan.flowPaths.push(`deleting flow ${t.name}`);
+        change({ kind: 'flow', op: 'delete', name: t.name, before: t.text, after: '' }, `- flow ${t.text}`);
+        continue;
+      }
+      plan.flowPaths.push(`flows[${flowAt.get(key)}]`);
+      if (!old) {
+        plan.flowInverse.push({ command: 'delete_strict', table: m.table, priority: m.priority, match: m.match, actions: [] });
+        change({ kind: 'flow', op: 'add', name: t.name, before: '', after: t.text }, `+ flow ${t.text}`);
+        continue;
+      }
+      plan.flowInverse.push(m.command === 'modify_strict' ? { ...m, actions: old.actions } : { ...old, command: 'add' });
+      const was = flowTexts(old, curNames);
+      let [from, to] = [was.body, t.body];
+      // the same words for different ports (a port took another's number): say the numbers
+      if (from === to) [from, to] = [flowTexts(old, {}).body, flowTexts(want, {}).body];
+      change({ kind: 'flow', op: 'modify', name: t.name, before: was.text, after: t.text }, `~ flow ${t.name}: ${from} -> ${to}`);
+    }
+    return plan;
+  }
+
+  /** Makes a plan's changes, all or nothing, then persists the new state. */
+  private async executeConfig(plan: ConfigPlan, source: string): Promise<void> {
+    interface Step {
+      /** The document path an error names. */
+      what: string;
+      run: () => Promise<unknown>;
+      undo?: () => Promise<unknown>;
+      /** For a flow batch: the position of its first mod in plan.flowMods. */
+      flowBase?: number;
+    }
+    const steps: Step[] = [];
+    const dpSteps =
+      plan.tablesBefore.length + plan.portDeletes.length + plan.portAdds.length + plan.portMods.length + plan.flowMods.length + plan.tablesAfter.length + plan.portUps.length;
+    const dp = dpSteps ? this.requireDp() : null;
+    if (dp) {
+      const tableStep = (t: ConfigPlan['tablesBefore'][number]): Step => ({
+        what: t.path,
+        run: () => dp.tableMod({ id: t.want.id, name: t.want.name, miss: t.want.miss, maxFlows: t.want.maxFlows ?? 0 }),
+        undo: () => dp.tableMod({ id: t.old.id, name: t.old.name, miss: t.old.miss, maxFlows: t.old.maxFlows ?? 0 }),
+      });
+      const attach = (p: PortConfig, adminUp: boolean) =>
+        dp.portAdd({ name: p.name, devargs: p.devargs, id: p.id, adminUp, ...(p.mtu ? { mtu: p.mtu } : {}), ...(p.nRxq ? { nRxq: p.nRxq } : {}), ...(p.bond ? { bond: p.bond } : {}) });
+      const running = plan.portMods.length ? new Map((await dp.portList()).map((d) => [d.id, d])) : new Map<number, PortDesc>();
+      for (const t of plan.tablesBefore) steps.push(tableStep(t));
+      for (const p of plan.portDeletes) steps.push({ what: `deleting port ${p.name}`, run: () => dp.portDel(p.id), undo: () => attach(p, p.adminUp) });
+      for (const a of plan.portAdds) steps.push({ what: a.path, run: () => attach(a.port, false), undo: () => dp.portDel(a.port.id) });
+      for (const m of plan.portMods) {
+        const r = running.get(m.old.id);
+        const back: { mtu?: number; nRxq?: number; adminUp?: boolean } = {};
+        if (m.change.mtu !== undefined) back.mtu = r?.mtu ?? m.old.mtu ?? DEVICE_DEFAULT_MTU;
+        if (m.change.nRxq !== undefined) back.nRxq = r?.nRxq ?? m.old.nRxq ?? 1;
+        if (m.change.adminUp !== undefined) back.adminUp = m.old.adminUp;
+        steps.push({ what: m.path, run: () => dp.portMod(m.old.id, m.change), undo: () => dp.portMod(m.old.id, back) });
+      }
+      for (let i = 0; i < plan.flowMods.length; i += FLOW_BATCH_MAX) {
+        const batch = plan.flowMods.slice(i, i + FLOW_BATCH_MAX);
+        const inverse = plan.flowInverse.slice(i, i + FLOW_BATCH_MAX);
+        steps.push({ what: 'flows', flowBase: i, run: () => dp.flowMod(batch), undo: () => dp.flowMod(inverse) });
+      }
+      if (plan.flowMods.length) steps.push({ what: 'flows', run: () => dp.barrier() });
+      for (const t of plan.tablesAfter) steps.push(tableStep(t));
+      for (const u of plan.portUps) steps.push({ what: u.path, run: () => dp.portMod(u.id, { adminUp: true }), undo: () => dp.portMod(u.id, { adminUp: false }) });
+    }
+
+    const done: Step[] = [];
+    /** Undoes the steps done, last first; says what could not be undone ("" if all was). */
+    const rollback = async (): Promise<string> => {
+      const failed: string[] = [];
+      for (const s of [...done].reverse()) {
+        if (!s.undo) continue;
+        try {
+          await s.undo();
+        } catch (e) {
+          this.log.error(`config: cannot undo ${s.what}: ${errText(e)}`);
+          failed.push(`${s.what} (${errText(e)})`);
+          if (isDpError(e) && e.code === 'DISCONNECTED') break;
+        }
+      }
+      return failed.join('; ');
+    };
+    for (const s of steps) {
+      try {
+        await s.run();
+      } catch (e) {
+        let what = s.what;
+        const c = classify(e);
+        let message = c.message;
+        if (s.flowBase !== undefined && isDpError(e) && e.index >= 0 && plan.flowPaths[s.flowBase + e.index]) {
+          what = plan.flowPaths[s.flowBase + e.index];
+          message = message.replace(/^flow \d+: /, '');
+        }
+        const lost = isDpError(e) && e.code === 'DISCONNECTED';
+        const failed = lost ? '' : await rollback();
+        const outcome = lost
+          ? 'the data plane is reconciled with the unchanged desired state when it reconnects'
+          : failed
+            ? `undoing the steps already made failed for ${failed}; the data plane differs from the desired state until it reconnects`
+            : done.length
+              ? `the ${done.length} step(s) already made were undone; nothing changed`
+              : 'nothing changed';
+        throw new ApiError(c.code, `${source ? `${source}: ` : ''}${what}: ${message} (${outcome})`);
+      }
+      done.push(s);
+    }
+
+    const applied = this.flows.apply(plan.flowMods, plan.flowKeys);
+    const next = this.draft();
+    next.ports = plan.ports;
+    next.tables = plan.tables;
+    await this.commit(next, { ports: true, tables: true, flows: applied.change }, async () => {
+      applied.undo();
+      const failed = await rollback();
+      if (failed) throw new Error(`cannot undo ${failed}`);
+    });
+  }
+
   // ---------------------------------------------------------------- statistics
 
   async dpStats(): Promise<DpStats> {
@@ -720,6 +1129,11 @@ export class Switch extends EventEmitter {
     const dp = this.requireDp();
     const seg = dp.readStats();
     if (seg) return seg;
+    const why = dp.statsError ?? 'no stats segment';
+    if (why !== this.statsFallback) {
+      this.statsFallback = why;
+      this.log.warn(`statistics are read with messages to the data plane, not from its stats segment: ${why}`);
+    }
     const [ports, descs, dps, tables, pmds] = await Promise.all([dp.portStats(), dp.portList(), dp.dpStats(), dp.tableList(), dp.pmdStats()]);
     const link = new Map(descs.map((d) => [d.id, d.linkUp]));
     return {
@@ -736,5 +1150,37 @@ export class Switch extends EventEmitter {
   /** Flows summed by cookie (the busiest `limit` cookies). */
   async flowCookieStats(limit?: number): Promise<CookieStats[]> {
     return this.requireDp().flowCookieStats(limit);
+  }
+
+  // ---------------------------------------------------------------- packet trace
+
+  /**
+   * What the data plane would do with one packet (FlowService.Trace, as
+   * ovs-appctl ofproto/trace): a microflow in match syntax made into a
+   * frame (flowspec/packet.ts), or a frame as given with the port it
+   * arrives on, run through the live tables by the data plane's own code.
+   * Nothing is sent and no counter moves.
+   */
+  async trace(req: { flow?: string; frame?: Buffer; inPort?: string }): Promise<{ inPort: number; frame: Buffer; result: TraceResult }> {
+    const bad = (msg: string) => new ApiError(Status.INVALID_ARGUMENT, msg);
+    let inPort: number;
+    let frame: Buffer;
+    if (req.flow !== undefined && req.frame !== undefined) throw bad('packet: give a flow or a frame, not both');
+    if (req.flow !== undefined) {
+      if (req.inPort) throw bad(`in_port: with a flow, the port is its in_port= field ('${req.inPort}' was given beside it)`);
+      if (req.flow.trim() === '') throw bad('flow: empty; a packet in match syntax, e.g. in_port=p1,tcp,nw_dst=10.0.0.2,tp_dst=80');
+      ({ inPort, frame } = packetFromFlow(req.flow, this.portNames()));
+      if (!this.desired.ports.some((p) => p.id === inPort)) throw new ApiError(Status.NOT_FOUND, `in_port: port ${inPort} does not exist`);
+    } else if (req.frame !== undefined) {
+      if (!req.inPort) throw bad('in_port: the port the frame arrives on is required (a name or number)');
+      inPort = this.findPort(req.inPort).id;
+      frame = req.frame;
+      if (frame.length === 0) throw bad('frame: empty');
+      if (frame.length > TRACE_FRAME_MAX) throw bad(`frame: ${frame.length} bytes, at most ${TRACE_FRAME_MAX}`);
+    } else {
+      throw bad('packet: give a flow (in_port=p1,tcp,...) or a frame with its in_port');
+    }
+    const result = await this.requireDp().trace(inPort, frame);
+    return { inPort, frame, result };
   }
 }

@@ -2,7 +2,11 @@
  * Conversions between the domain (the addon's types, bigint counters) and
  * the wire (generated message types, uint64 as decimal strings).
  */
-import type { DpStats, FlowEntry, PmdStats, PortDesc, TableDesc, TableMiss } from './addon-types';
+import type { BondConfig, BondDesc, BondMode, BondXmitPolicy, DpStats, FlowEntry, PmdStats, PortDesc, TableDesc, TableMiss } from './addon-types';
+import type { BondConfig__Output } from '../gen/switchyard/v1/BondConfig';
+import type { BondMode__Output } from '../gen/switchyard/v1/BondMode';
+import type { BondStatus } from '../gen/switchyard/v1/BondStatus';
+import type { BondXmitPolicy__Output } from '../gen/switchyard/v1/BondXmitPolicy';
 import { formatActions, formatFlowEntry, formatMatch, FlowParts, PortNames } from '../flowspec';
 import type { DatapathStats } from '../gen/switchyard/v1/DatapathStats';
 import type { DataplaneState } from '../gen/switchyard/v1/DataplaneState';
@@ -39,7 +43,50 @@ export function toWirePort(d: PortDesc): Port {
     nRxq: d.nRxq,
     nTxq: d.nTxq,
     dpdkPort: d.dpdkPort,
+    bond: d.bond ? toWireBond(d.bond) : null,
   };
+}
+
+const WIRE_BOND_MODES: Record<BondMode, BondMode__Output> = {
+  'round-robin': 'BOND_MODE_ROUND_ROBIN',
+  'active-backup': 'BOND_MODE_ACTIVE_BACKUP',
+  'balance-xor': 'BOND_MODE_BALANCE_XOR',
+  broadcast: 'BOND_MODE_BROADCAST',
+};
+const WIRE_XMIT_POLICIES: Record<BondXmitPolicy, BondXmitPolicy__Output> = {
+  l2: 'BOND_XMIT_POLICY_L2',
+  l23: 'BOND_XMIT_POLICY_L23',
+  l34: 'BOND_XMIT_POLICY_L34',
+};
+
+function toWireBond(b: BondDesc): BondStatus {
+  return {
+    mode: WIRE_BOND_MODES[b.mode],
+    xmitPolicy: WIRE_XMIT_POLICIES[b.xmitPolicy],
+    primary: b.primary,
+    members: b.members.map((m) => ({
+      devargs: m.devargs,
+      linkUp: m.linkUp,
+      active: m.active,
+      attached: m.dpdkPort !== null,
+      rxPackets: u64(m.rxPackets),
+      txPackets: u64(m.txPackets),
+    })),
+  };
+}
+
+/**
+ * A BondConfig from the wire, or undefined if none was sent. Unknown or
+ * unspecified values pass through as they are, for checkBond() to name.
+ */
+export function fromWireBond(b: BondConfig__Output | null | undefined): Record<string, unknown> | undefined {
+  if (!b) return undefined;
+  const mode = (Object.keys(WIRE_BOND_MODES) as BondMode[]).find((k) => WIRE_BOND_MODES[k] === b.mode) ?? String(b.mode);
+  const xp = b.xmitPolicy === 'BOND_XMIT_POLICY_UNSPECIFIED' ? undefined : (Object.keys(WIRE_XMIT_POLICIES) as BondXmitPolicy[]).find((k) => WIRE_XMIT_POLICIES[k] === b.xmitPolicy) ?? String(b.xmitPolicy);
+  const out: Record<string, unknown> = { mode, members: b.members };
+  if (xp !== undefined) out.xmitPolicy = xp;
+  if (b.primary) out.primary = b.primary;
+  return out satisfies Partial<Record<keyof BondConfig, unknown>>;
 }
 
 function dropMap(drops: Record<string, bigint>): Record<string, string> {

@@ -15,7 +15,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { run, type ExecResult } from '../../src/lib/netns';
-import { ApiClient } from './grpc';
+import { ApiClient, type ClientAuth } from './grpc';
 import { CLI_JS, DAEMON_JS, DP_BINARY, IS_ROOT } from './paths';
 
 export interface PortSpec {
@@ -38,6 +38,22 @@ export interface SwitchOptions {
   daemonArgs?: string[];
   /** Environment of the daemon and so of the data plane (default: this process's). */
   env?: NodeJS.ProcessEnv;
+  /** The daemon's --listen host (default 127.0.0.1); clients reach 0.0.0.0 on 127.0.0.1. */
+  listenHost?: string;
+  /** TLS and token of `api` and `cli` (the CLI gets --tls-ca, --tls-cert, --tls-key, --token-file, --server-name). */
+  client?: ClientAuth;
+}
+
+/** The CLI's global options and environment for ClientAuth. */
+export function cliAuth(auth: ClientAuth = {}): { args: string[]; env: NodeJS.ProcessEnv } {
+  const args: string[] = [];
+  const opt = (flag: string, v?: string) => v !== undefined && args.push(flag, v);
+  opt('--tls-ca', auth.tlsCa);
+  opt('--tls-cert', auth.tlsCert);
+  opt('--tls-key', auth.tlsKey);
+  opt('--token-file', auth.tokenFile);
+  opt('--server-name', auth.serverName);
+  return { args, env: auth.token !== undefined && auth.tokenFile === undefined ? { SWITCHYARD_TOKEN: auth.token } : {} };
 }
 
 export interface Switch {
@@ -158,11 +174,12 @@ export async function startSwitch(opts: SwitchOptions = {}): Promise<Switch> {
   const dpSocket = path.join(runDir, 'dp.sock');
   const logFile = path.join(runDir, 'daemon.log');
   const port = await freePort();
-  const server = `127.0.0.1:${port}`;
+  const listenHost = opts.listenHost ?? '127.0.0.1';
+  const server = `${listenHost === '0.0.0.0' ? '127.0.0.1' : listenHost}:${port}`;
 
   const args = [
     DAEMON_JS,
-    '--listen', server,
+    '--listen', `${listenHost}:${port}`,
     '--run-dir', runDir,
     '--state', stateFile,
     '--dp-binary', opts.dpBinary ?? DP_BINARY,
@@ -195,11 +212,12 @@ export async function startSwitch(opts: SwitchOptions = {}): Promise<Switch> {
   };
   launchDaemon();
 
-  const api = new ApiClient(server);
-  const env = { ...process.env, SWITCHYARD_SERVER: server };
+  const api = new ApiClient(server, opts.client);
+  const auth = cliAuth(opts.client);
+  const env = { ...process.env, SWITCHYARD_SERVER: server, ...auth.env };
 
   const cli = (cliArgs: string[]) =>
-    run(process.execPath, [CLI_JS, '--server', server, ...cliArgs], { env, timeoutMs: 30_000 });
+    run(process.execPath, [CLI_JS, '--server', server, ...auth.args, ...cliArgs], { env, timeoutMs: 30_000 });
 
   const cliJson = async <T>(cliArgs: string[]): Promise<T> => {
     const r = await cli(['--json', ...cliArgs]);
