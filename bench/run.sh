@@ -22,6 +22,11 @@
 #             testpmd rxonly, beside testpmd --forward-mode=io on the same
 #             sockets and cores (the ceiling), at 64 and 9000 bytes; and
 #             one flowgen guest on both sockets, both ways, at 64 bytes
+#   statsread the fastpath one-flow case on one switchyard-dp, alternately
+#             with no reader, readStats() (the stats segment) 10 times a
+#             second and pmdStats()+portStats() messages 10 times a second:
+#             Mpps of each and the ratio (about 2 minutes; BENCH_SR_* in
+#             the file)
 #
 # Shared pieces are in bench/lib: report.ts (tables), measure.ts (ceiling
 # vs switch rounds, testpmd rate samples, medians), dp.ts (switchyard-dp

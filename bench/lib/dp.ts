@@ -44,6 +44,8 @@ export interface DpOptions {
   maxFlows: number;
   lcores?: string;
   memMb?: number;
+  /** the client to connect (default: dist/mgmt/addon.js's) */
+  createClient?: () => AddonDataplaneClient;
 }
 
 export interface Dp {
@@ -65,7 +67,7 @@ export const EAL_MODE = ['--no-huge', '--no-pci'];
 /** Starts switchyard-dp, waits for its control socket and connects the addon. */
 export async function startDp(o: DpOptions): Promise<Dp> {
   // The addon first: if it cannot load, nothing has been started yet.
-  const client = createDataplaneClient();
+  const client = (o.createClient ?? createDataplaneClient)();
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), `${o.prefix}-`));
   const socket = path.join(dir, 'dp.sock');
   const argv = [
