@@ -214,12 +214,10 @@ tsc_to_ns(uint64_t tsc)
 	return tsc / hz * 1000000000ull + tsc % hz * 1000000000ull / hz;
 }
 
-static void
-flow_describe(const struct ft_flow *f, struct sy_flow_mod *fm, struct sy_flow_stats *st,
-	      uint64_t now)
+void
+ft_flow_entry(const struct ft_flow *f, struct sy_flow_mod *fm)
 {
-	struct st_flow_ctr s;
-	uint64_t last;
+	const struct ft_actions *fa = f->acts;
 
 	memset(&fm->hdr, 0, sizeof(fm->hdr));
 	fm->hdr.table_id = f->table_id;
@@ -231,8 +229,18 @@ flow_describe(const struct ft_flow *f, struct sy_flow_mod *fm, struct sy_flow_st
 	fm->hdr.cookie = f->cookie;
 	fm->key = f->cr.key;
 	fm->mask = *cls_rule_mask(&f->cr);
-	fm->n_actions = f->acts->n;
-	memcpy(fm->actions, f->acts->a, f->acts->n * sizeof(fm->actions[0]));
+	fm->n_actions = fa->n;
+	memcpy(fm->actions, fa->a, fa->n * sizeof(fm->actions[0]));
+}
+
+static void
+flow_describe(const struct ft_flow *f, struct sy_flow_mod *fm, struct sy_flow_stats *st,
+	      uint64_t now)
+{
+	struct st_flow_ctr s;
+	uint64_t last;
+
+	ft_flow_entry(f, fm);
 
 	st_flow_sum(f->ctr_idx, &s);
 	st->packets = s.packets - f->base_packets;

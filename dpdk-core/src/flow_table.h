@@ -161,6 +161,9 @@ void ft_fini(void);
 
 uint32_t ft_count(void);
 
+/* An entry as a flow-mod: header, key, mask and actions (as a dump gives it). */
+void ft_flow_entry(const struct ft_flow *f, struct sy_flow_mod *fm);
+
 /* Removes entries whose idle or hard timeout has passed. */
 void ft_expire(uint64_t now_tsc);
 

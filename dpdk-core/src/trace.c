@@ -37,27 +37,14 @@ trace_table(struct trace *tr, unsigned int t, const struct ft_flow *f)
 {
 	static const struct sy_flow_stats zero;
 	struct sy_flow_mod *fm = &tr->entry;
-	const struct ft_actions *fa;
 
 	sy_msg_nest_begin(tr->reply, SY_A_TRACE_STEP);
 	tr->in_step = true;
 	sy_msg_put_u32(tr->reply, SY_A_TABLE_ID, t);
 	if (f == NULL)
 		return;
-	/* as a dump describes it (flow_table.c), counters zero */
-	fa = rcu_load(&f->acts);
-	memset(&fm->hdr, 0, sizeof(fm->hdr));
-	fm->hdr.table_id = f->table_id;
-	fm->hdr.priority = f->cr.priority;
-	fm->hdr.flags = f->flags;
-	fm->hdr.idle_timeout = f->idle_timeout;
-	fm->hdr.hard_timeout = f->hard_timeout;
-	fm->hdr.out_port = SY_PORT_ANY;
-	fm->hdr.cookie = f->cookie;
-	fm->key = f->cr.key;
-	fm->mask = *cls_rule_mask(&f->cr);
-	fm->n_actions = fa->n;
-	memcpy(fm->actions, fa->a, fa->n * sizeof(fm->actions[0]));
+	/* as a dump describes it, counters zero */
+	ft_flow_entry(f, fm);
 	sy_put_flow(tr->reply, fm, &zero);
 }
 

@@ -146,6 +146,22 @@ sy_test_port_add(const char *name, const char *devargs, uint32_t id, uint16_t mt
 	return d.dpdk_port;
 }
 
+/* Applies one flow-mod (dp_flow_mod); a refusal is a failed check.
+ * Returns the number of entries changed, or -1 if refused. */
+static inline int
+sy_test_flow_mod(struct sy_flow_mod *fm)
+{
+	struct sy_error err;
+	uint32_t n;
+
+	if (dp_flow_mod(fm, 1, &n, &err) < 0) {
+		fprintf(stderr, "%s: flow-mod refused: %s\n", sy_test_current, err.msg);
+		sy_test_failed_checks++;
+		return -1;
+	}
+	return (int)n;
+}
+
 /* Stops EAL and removes its runtime directory (/var/run/dpdk/<prefix>). */
 static inline void
 sy_test_eal_fini(void)

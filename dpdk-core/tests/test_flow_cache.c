@@ -73,19 +73,6 @@ write_metadata(uint64_t v, uint64_t mask)
 	return a;
 }
 
-static int
-mod(struct sy_flow_mod *fm)
-{
-	struct sy_error err;
-	uint32_t n;
-
-	if (dp_flow_mod(fm, 1, &n, &err) < 0) {
-		fprintf(stderr, "%s: flow-mod refused: %s\n", sy_test_current, err.msg);
-		sy_test_failed_checks++;
-		return -1;
-	}
-	return (int)n;
-}
 
 /* What ports B and C sent, drained after every iteration (a ring port
  * would otherwise give them back as input at the next one). */
@@ -99,7 +86,7 @@ delete_all(void)
 	struct sy_table_desc d = { 0 };
 	struct sy_error err;
 
-	mod(fm);
+	sy_test_flow_mod(fm);
 	for (uint32_t t = 0; t < SY_MAX_TABLES; t++) {
 		d.id = t;
 		dp_table_mod(&d, NULL, &err);
@@ -226,7 +213,7 @@ hits_after_first_packet(void)
 
 	MATCH(fm, in_port, A, 0xffffffff);
 	act(fm, output(B));
-	mod(fm);
+	sy_test_flow_mod(fm);
 
 	p0 = pmd();
 	inject(&s, 1);
@@ -259,7 +246,7 @@ add_higher_priority_invalidates(void)
 
 	m_ip(lo, 0);
 	act(lo, output(B));
-	mod(lo);
+	sy_test_flow_mod(lo);
 	inject(&s, 2);
 	CHECK_EQ(sent(B, NULL), 2);
 
@@ -267,7 +254,7 @@ add_higher_priority_invalidates(void)
 	m_ip(hi, 17);
 	MATCH(hi, nw_dst, 0x0a000002, 0xffffffff);
 	act(hi, output(C));
-	mod(hi);
+	sy_test_flow_mod(hi);
 	p0 = pmd();
 	inject(&s, 3);
 	CHECK_EQ(sent(C, NULL), 3);
@@ -291,13 +278,13 @@ delete_invalidates(void)
 
 	m_ip(fm, 17);
 	act(fm, output(B));
-	mod(fm);
+	sy_test_flow_mod(fm);
 	inject(&s, 3);
 	CHECK_EQ(sent(B, NULL), 3);
 
 	fm = fm_new(SY_FC_DELETE_STRICT, 0, 5);
 	m_ip(fm, 17);
-	CHECK_EQ(mod(fm), 1);
+	CHECK_EQ(sy_test_flow_mod(fm), 1);
 	miss0 = drops(SY_DROP_TABLE_MISS);
 	inject(&s, 2);
 	CHECK_EQ(sent(B, NULL), 0);
@@ -318,11 +305,11 @@ modify_takes_effect_without_invalidation(void)
 
 	MATCH(fm, in_port, A, 0xffffffff);
 	act(fm, goto_table(1));
-	mod(fm);
+	sy_test_flow_mod(fm);
 	fm = fm_new(SY_FC_ADD, 1, 5);
 	m_ip(fm, 17);
 	act(fm, output(B));
-	mod(fm);
+	sy_test_flow_mod(fm);
 	inject(&s, 1);
 	CHECK_EQ(sent(B, NULL), 1);
 
@@ -330,7 +317,7 @@ modify_takes_effect_without_invalidation(void)
 	fm = fm_new(SY_FC_MODIFY_STRICT, 1, 5);
 	m_ip(fm, 17);
 	act(fm, output(C));
-	CHECK_EQ(mod(fm), 1);
+	CHECK_EQ(sy_test_flow_mod(fm), 1);
 	inject(&s, 2);
 	CHECK_EQ(sent(C, NULL), 2);
 	CHECK_EQ(sent(B, NULL), 0);
@@ -342,10 +329,10 @@ modify_takes_effect_without_invalidation(void)
 	fm = fm_new(SY_FC_MODIFY_STRICT, 0, 5);
 	MATCH(fm, in_port, A, 0xffffffff);
 	act(fm, goto_table(2));
-	CHECK_EQ(mod(fm), 1);
+	CHECK_EQ(sy_test_flow_mod(fm), 1);
 	fm = fm_new(SY_FC_ADD, 2, 5);
 	act(fm, output(B));
-	mod(fm); /* table 2 changed: entries through it die, not others */
+	sy_test_flow_mod(fm); /* table 2 changed: entries through it die, not others */
 	inject(&s, 2);
 	CHECK_EQ(sent(B, NULL), 2);
 	CHECK_EQ(sent(C, NULL), 0);
@@ -361,7 +348,7 @@ unrelated_table_change_keeps_entries(void)
 
 	MATCH(fm, in_port, A, 0xffffffff);
 	act(fm, output(B));
-	mod(fm);
+	sy_test_flow_mod(fm);
 	inject(&s, 1);
 	CHECK_EQ(sent(B, NULL), 1);
 
@@ -369,9 +356,9 @@ unrelated_table_change_keeps_entries(void)
 	fm = fm_new(SY_FC_ADD, 7, 5);
 	m_ip(fm, 6);
 	act(fm, output(C));
-	mod(fm);
+	sy_test_flow_mod(fm);
 	fm = fm_new(SY_FC_DELETE, 7, 0);
-	CHECK_EQ(mod(fm), 1);
+	CHECK_EQ(sy_test_flow_mod(fm), 1);
 	inject(&s, 2);
 	CHECK_EQ(sent(B, NULL), 2);
 	CHECK_EQ(pmd().cache_misses - p0.cache_misses, 0);
@@ -391,17 +378,17 @@ rewritten_key_cascades(void)
 	MATCH(fm, in_port, A, 0xffffffff);
 	act(fm, set_nw_dst(0x0a000009));
 	act(fm, goto_table(1));
-	mod(fm);
+	sy_test_flow_mod(fm);
 	fm = fm_new(SY_FC_ADD, 1, 5);
 	m_ip(fm, 0);
 	MATCH(fm, nw_dst, 0x0a000009, 0xffffffff);
 	act(fm, output(B));
-	mod(fm);
+	sy_test_flow_mod(fm);
 	fm = fm_new(SY_FC_ADD, 1, 5);
 	m_ip(fm, 0);
 	MATCH(fm, nw_dst, 0x0a000007, 0xffffffff);
 	act(fm, output(C));
-	mod(fm);
+	sy_test_flow_mod(fm);
 
 	inject(&s, 1);
 	inject(&s, 2);
@@ -414,7 +401,7 @@ rewritten_key_cascades(void)
 	MATCH(fm, in_port, A, 0xffffffff);
 	act(fm, set_nw_dst(0x0a000007));
 	act(fm, goto_table(1));
-	CHECK_EQ(mod(fm), 1);
+	CHECK_EQ(sy_test_flow_mod(fm), 1);
 	inject(&s, 2);
 	CHECK_EQ(sent(C, &k), 2);
 	CHECK_EQ(k.nw_dst, 0x0a000007);
@@ -427,15 +414,15 @@ rewritten_key_cascades(void)
 	m_ip(fm, 0);
 	act(fm, (struct sy_action){ .type = SY_ACT_DEC_TTL });
 	act(fm, goto_table(1));
-	mod(fm);
+	sy_test_flow_mod(fm);
 	fm = fm_new(SY_FC_ADD, 1, 9);
 	m_ip(fm, 0);
 	MATCH(fm, nw_ttl, 63, 0xff);
 	act(fm, output(B));
-	mod(fm);
+	sy_test_flow_mod(fm);
 	fm = fm_new(SY_FC_ADD, 1, 1);
 	act(fm, output(C));
-	mod(fm);
+	sy_test_flow_mod(fm);
 	s.ttl = 64;
 	t.ttl = 10;
 	inject(&s, 2);
@@ -456,17 +443,17 @@ rewritten_key_cascades(void)
 	MATCH(fm, tp_dst, 2000, 0xffff);
 	act(fm, write_metadata(0x55, 0xff));
 	act(fm, goto_table(1));
-	mod(fm);
+	sy_test_flow_mod(fm);
 	fm = fm_new(SY_FC_ADD, 0, 1);
 	act(fm, goto_table(1));
-	mod(fm);
+	sy_test_flow_mod(fm);
 	fm = fm_new(SY_FC_ADD, 1, 5);
 	MATCH(fm, metadata, 0x55, 0xff);
 	act(fm, output(B));
-	mod(fm);
+	sy_test_flow_mod(fm);
 	fm = fm_new(SY_FC_ADD, 1, 1);
 	act(fm, output(C));
-	mod(fm);
+	sy_test_flow_mod(fm);
 	s = pkt_default();
 	t = pkt_default();
 	t.dport = 2001;
@@ -488,7 +475,7 @@ misses_are_cached(void)
 
 	m_ip(fm, 6); /* TCP only: UDP misses table 0 */
 	act(fm, output(B));
-	mod(fm);
+	sy_test_flow_mod(fm);
 	p0 = pmd();
 	miss0 = drops(SY_DROP_TABLE_MISS);
 	inject(&s, 1);
@@ -504,7 +491,7 @@ misses_are_cached(void)
 	CHECK_EQ(dp_table_mod(&d, NULL, &err), 0);
 	fm = fm_new(SY_FC_ADD, 1, 5);
 	act(fm, output(C));
-	mod(fm);
+	sy_test_flow_mod(fm);
 	inject(&s, 2);
 	CHECK_EQ(sent(C, NULL), 2);
 	CHECK_EQ(drops(SY_DROP_TABLE_MISS) - miss0, 4);

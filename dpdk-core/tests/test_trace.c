@@ -307,17 +307,6 @@ check_agrees(const uint8_t *frame, size_t len)
 
 /* --- flows --- */
 
-static void
-mod(struct sy_flow_mod *fm)
-{
-	struct sy_error err;
-	uint32_t n;
-
-	if (dp_flow_mod(fm, 1, &n, &err) < 0) {
-		fprintf(stderr, "%s: flow-mod refused: %s\n", sy_test_current, err.msg);
-		sy_test_failed_checks++;
-	}
-}
 
 static void
 reset(void)
@@ -325,7 +314,7 @@ reset(void)
 	struct sy_table_desc d = { 0 };
 	struct sy_error err;
 
-	mod(fm_new(SY_FC_DELETE, SY_TABLE_ALL, 0));
+	sy_test_flow_mod(fm_new(SY_FC_DELETE, SY_TABLE_ALL, 0));
 	for (uint32_t t = 0; t < 4; t++) {
 		d.id = t;
 		dp_table_mod(&d, NULL, &err);
@@ -391,12 +380,12 @@ cascade_rewrite(void)
 	t0->hdr.cookie = 0x11;
 	act(t0, set_field(SY_F_NW_DST, &nine));
 	act(t0, goto_table(1));
-	mod(t0);
+	sy_test_flow_mod(t0);
 	MATCH(t1, dl_type, 0x0800, 0xffff);
 	MATCH(t1, nw_dst, nine, UINT32_MAX);
 	act(t1, simple(SY_ACT_DEC_TTL, 0));
 	act(t1, output(B));
-	mod(t1);
+	sy_test_flow_mod(t1);
 	dp_barrier();
 
 	trace_quietly(A, in, len);
@@ -458,7 +447,7 @@ table_miss(void)
 
 	reset();
 	act(t1, output(C));
-	mod(t1);
+	sy_test_flow_mod(t1);
 	dp_barrier();
 
 	trace_quietly(A, in, len);
@@ -494,7 +483,7 @@ dec_ttl_expiry(void)
 	reset();
 	act(t0, simple(SY_ACT_DEC_TTL, 0));
 	act(t0, output(B));
-	mod(t0);
+	sy_test_flow_mod(t0);
 	dp_barrier();
 	s.ttl = 1;
 	len = frame_of(&s, in);
@@ -521,7 +510,7 @@ flood(void)
 
 	reset();
 	act(t0, output(SY_PORT_FLOOD));
-	mod(t0);
+	sy_test_flow_mod(t0);
 	dp_barrier();
 
 	trace_quietly(A, in, len);
@@ -552,7 +541,7 @@ vlan_push_and_refused_output(void)
 	act(t0, vid);
 	act(t0, output(B));
 	act(t0, output(D));
-	mod(t0);
+	sy_test_flow_mod(t0);
 	dp_barrier();
 
 	trace_quietly(A, in, len);
@@ -589,7 +578,7 @@ output_before_rewrite(void)
 	act(t0, output(B));
 	act(t0, set_field(SY_F_TP_DST, &port));
 	act(t0, output(C));
-	mod(t0);
+	sy_test_flow_mod(t0);
 	dp_barrier();
 
 	trace_quietly(A, in, len);
@@ -615,7 +604,7 @@ drops_without_steps(void)
 	size_t len = frame_of(&s, in);
 
 	reset();
-	mod(t0);
+	sy_test_flow_mod(t0);
 	dp_barrier();
 	trace_quietly(A, in, len);
 	CHECK_EQ(res.n_steps, 1);
@@ -647,7 +636,7 @@ jumbo_chained(void)
 	act(t0, set_field(SY_F_TP_SRC, &port));
 	act(t0, output(E));
 	act(t0, output(B));
-	mod(t0);
+	sy_test_flow_mod(t0);
 	dp_barrier();
 	s.payload = 9000 - 14 - 20 - 8;
 	len = frame_of(&s, in);

@@ -451,7 +451,9 @@ export function explainSecurityError(err: ServiceError, address: string, sec: Pi
         `and --server-name NAME if the certificate names another host`
       );
     }
-    if (/Failed to connect/.test(d) && sec.clientCert) {
+    // A refused client certificate shows as the server closing the
+    // connection, in whichever words the moment of the close gives.
+    if (/Failed to connect|No connection established|ECONNRESET|Connection dropped|socket hang up/i.test(d) && sec.clientCert) {
       return `switchyardd at ${address} closed the connection after the TLS handshake (${why}): it may have refused the client certificate (--tls-cert), which must be signed by the CA of its --tls-client-ca`;
     }
   } else if (/Failed to connect/.test(d)) {

@@ -16,7 +16,7 @@
  * the time between two reads, timed by the daemon. A data plane without
  * FLOW_COOKIE_STATS (UNSUPP) leaves `flows` empty.
  */
-import { status as Status } from '@grpc/grpc-js';
+import { ServerWritableStream, status as Status } from '@grpc/grpc-js';
 import type { CookieStats, StatsSnapshot } from './addon-types';
 import type { CookieSample } from '../gen/switchyard/v1/CookieSample';
 import type { Counter } from '../gen/switchyard/v1/Counter';
@@ -32,6 +32,41 @@ import { toWireDpStats, toWirePmdStats, u64 } from './wire';
 export interface DropReasonInfo {
   name: string;
   help: string;
+}
+
+/**
+ * The life of a server stream: ended by the client (cancelled, closed), by
+ * the server closing (StreamSet), or by fail() with a status. `done` turns
+ * true once, and every timer stops with `onEnd`.
+ */
+function openStream(call: ServerWritableStream<unknown, unknown>, streams: StreamSet, onEnd: () => void) {
+  let done = false;
+  let unregister: (() => void) | undefined;
+  const finish = () => {
+    if (done) return;
+    done = true;
+    onEnd();
+    unregister?.();
+  };
+  const fail = (code: Status, details: string) => {
+    if (done) return;
+    finish();
+    call.emit('error', { code, details });
+  };
+  call.on('cancelled', finish);
+  call.on('close', finish);
+  unregister = streams.add(fail);
+  return {
+    get done() {
+      return done;
+    },
+    fail,
+    /** Ends the stream with the status an error maps to (INTERNAL if none). */
+    failWith(e: unknown) {
+      const err = toServiceError(e);
+      fail(err.code ?? Status.INTERNAL, err.details ?? String(e));
+    },
+  };
 }
 
 export function statsService(sw: Switch, reasons: readonly DropReasonInfo[], streams = new StreamSet()): StatsServiceHandlers {
@@ -52,35 +87,18 @@ export function statsService(sw: Switch, reasons: readonly DropReasonInfo[], str
     WatchDatapathStats: (call) => {
       const interval = Math.max(100, call.request.intervalMs || 1000);
       let timer: NodeJS.Timeout | undefined;
-      let done = false;
-      let unregister: (() => void) | undefined;
-      const finish = () => {
-        done = true;
-        if (timer) clearTimeout(timer);
-        unregister?.();
-      };
-      unregister = streams.add((code, details) => {
-        if (done) return;
-        finish();
-        call.emit('error', { code, details });
-      });
-      if (done) return;
+      const stream = openStream(call, streams, () => clearTimeout(timer));
       const tick = async () => {
         try {
           const s = await sw.dpStats();
-          if (done) return;
+          if (stream.done) return;
           call.write(toWireDpStats(s, reasons));
           timer = setTimeout(() => void tick(), interval);
         } catch (e) {
-          if (done) return;
-          finish();
-          const err = toServiceError(e);
-          call.emit('error', { ...err, code: err.code ?? Status.INTERNAL });
+          stream.failWith(e);
         }
       };
-      call.on('cancelled', finish);
-      call.on('close', finish);
-      void tick();
+      if (!stream.done) void tick();
     },
 
     WatchStats: (call) => {
@@ -95,7 +113,7 @@ export function statsService(sw: Switch, reasons: readonly DropReasonInfo[], str
         return;
       }
       let timer: NodeJS.Timeout | undefined;
-      let done = false;
+      const stream = openStream(call, streams, () => clearTimeout(timer));
       let prev: { snap: StatsSnapshot; epoch: string } | null = null;
       // Flows by cookie are a walk of the tables in the data plane: read at
       // most once a sample, and walking no more than a tenth of the time
@@ -105,22 +123,11 @@ export function statsService(sw: Switch, reasons: readonly DropReasonInfo[], str
       let walkMs = 0;
       /** The data plane whose flowCookieStats answered UNSUPP (asked again after a reconnection). */
       let noCookies: string | null = null;
-      let unregister: (() => void) | undefined;
-      const finish = () => {
-        done = true;
-        if (timer) clearTimeout(timer);
-        unregister?.();
-      };
-      unregister = streams.add((code, details) => {
-        if (done) return;
-        finish();
-        call.emit('error', { code, details });
-      });
-      if (done) return; // the server is closing
+      if (stream.done) return; // the server is closing
       const began = performance.now();
       let ticks = 0;
       const schedule = () => {
-        if (done) return;
+        if (stream.done) return;
         // On a fixed cadence; a slow sample skips the beats it missed.
         ticks = Math.max(ticks + 1, Math.ceil((performance.now() - began) / intervalMs));
         timer = setTimeout(() => void tick(), Math.max(0, began + ticks * intervalMs - performance.now()));
@@ -150,7 +157,7 @@ export function statsService(sw: Switch, reasons: readonly DropReasonInfo[], str
               // anything else: the last flows again, the counters still go out
             }
           }
-          if (done) return;
+          if (stream.done) return;
           if (prev && prev.epoch !== epoch) prev = null; // another data plane: every counter began again
           const iv = intervalBetween(prev?.snap.timeNs, snap.timeNs);
           if (iv === 'same') return schedule(); // nothing new was read
@@ -174,19 +181,12 @@ export function statsService(sw: Switch, reasons: readonly DropReasonInfo[], str
           call.write({ ...sample, flows });
           prev = { snap, epoch };
         } catch (e) {
-          if (done) return;
-          const err = toServiceError(e);
+          if (stream.done) return;
           // No data plane (or it went away during the read): wait for it, the stream goes on.
-          if (err.code !== Status.UNAVAILABLE) {
-            finish();
-            call.emit('error', { ...err, code: err.code ?? Status.INTERNAL });
-            return;
-          }
+          if (toServiceError(e).code !== Status.UNAVAILABLE) return stream.failWith(e);
         }
         schedule();
       };
-      call.on('cancelled', finish);
-      call.on('close', finish);
       void tick();
     },
   };

@@ -274,6 +274,12 @@ describe('client security options', () => {
       'switchyardd at 127.0.0.1:50051 refused the token: the bearer token is not valid',
     );
     const dropped = 'No connection established. Last error: Failed to connect (2026-01-01T00:00:00.000Z). Resolution note: ';
+    // a client certificate the server refused: the close comes as either words
+    for (const d of [dropped, 'No connection established. Last error: read ECONNRESET (2026-01-01T00:00:00.000Z). Resolution note: ']) {
+      expect(explainSecurityError(e(grpc.status.UNAVAILABLE, d), a, { ...tls, clientCert: true })).toMatch(
+        /^switchyardd at 127\.0\.0\.1:50051 closed the connection after the TLS handshake \((Failed to connect|read ECONNRESET)\): it may have refused the client certificate/,
+      );
+    }
     expect(explainSecurityError(e(grpc.status.UNAVAILABLE, dropped), a, none)).toBe(
       'cannot talk to switchyardd at 127.0.0.1:50051 (Failed to connect): if it serves TLS, pass --tls-ca FILE (and --tls-cert/--tls-key, --token-file as it requires)',
     );
