@@ -10,6 +10,7 @@
 
 #include "actions.h"
 #include "datapath.h"
+#include "nsh.h"
 #include "trace.h"
 
 #define ETYPE_IPV4 0x0800
@@ -247,6 +248,12 @@ prepare_write(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt *
 	return true;
 }
 
+bool
+act_prepare_write(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt *p)
+{
+	return prepare_write(lc, pm, p);
+}
+
 static bool
 act_push_vlan(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt *p,
 	      uint16_t tpid)
@@ -348,7 +355,7 @@ field_present(const struct act_pkt *p, unsigned int field)
 		return p->lay.l4_ofs &&
 		       (p->key.nw_proto == PROTO_TCP || p->key.nw_proto == PROTO_UDP);
 	default:
-		return false;
+		return nsh_field_present(p, field);
 	}
 }
 
@@ -428,6 +435,9 @@ write_field(struct act_pkt *p, unsigned int field)
 			udp_csum_replace(l4 + 6, old, a, 2, p->key.dl_type == ETYPE_IPV6);
 		break;
 	}
+	default:
+		nsh_write_field(p, field);
+		break;
 	}
 }
 
@@ -512,6 +522,18 @@ act_run(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt *p,
 		case SY_ACT_WRITE_METADATA:
 			p->key.metadata = (p->key.metadata & ~a[i].mask) |
 					  (a[i].value.u64[0] & a[i].mask);
+			break;
+		case SY_ACT_PUSH_NSH:
+			if (!nsh_push(lc, pm, p, &a[i]))
+				return -1;
+			break;
+		case SY_ACT_POP_NSH:
+			if (!nsh_pop(lc, pm, p))
+				return -1;
+			break;
+		case SY_ACT_DEC_NSH_TTL:
+			if (!nsh_dec_ttl(lc, pm, p))
+				return -1;
 			break;
 		case SY_ACT_GOTO_TABLE:
 			return (int)a[i].arg;

@@ -128,6 +128,10 @@ act_run_inline(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt 
 	return act_run(lc, pm, p, a, n);
 }
 
+/* Makes p->m safe to write (its own mbuf, headers in the first segment),
+ * for rewrites outside this file (nsh.c).  False when p stopped (counted). */
+bool act_prepare_write(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt *p);
+
 /* Ends p for reason why (counted on the ingress port); a pending output
  * still goes. */
 void act_stop(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt *p,

@@ -230,6 +230,18 @@ validate_actions(const struct sy_flow_mod *fm, char *err, size_t errlen)
 			break;
 		case SY_ACT_POP_VLAN:
 		case SY_ACT_DEC_TTL:
+		case SY_ACT_POP_NSH:
+		case SY_ACT_DEC_NSH_TTL:
+			break;
+		case SY_ACT_PUSH_NSH:
+			if (SY_NSH_MASK_MDTYPE(a->mask) != 1 && SY_NSH_MASK_MDTYPE(a->mask) != 2)
+				return fail(err, errlen, "actions: push_nsh md_type=%u, it must be 1 or 2",
+					    SY_NSH_MASK_MDTYPE(a->mask));
+			if (SY_NSH_MASK_TTL(a->mask) > SY_NSH_MAX_TTL)
+				return fail(err, errlen, "actions: push_nsh ttl=%u, it must be 0..%d",
+					    SY_NSH_MASK_TTL(a->mask), SY_NSH_MAX_TTL);
+			if (a->mask >> 16)
+				return fail(err, errlen, "actions: push_nsh has unknown arguments");
 			break;
 		case SY_ACT_GOTO_TABLE:
 			if (a->arg >= SY_MAX_TABLES)

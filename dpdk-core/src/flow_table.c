@@ -64,7 +64,8 @@ acts_flags(const struct sy_action *a, uint16_t n)
 		case SY_ACT_WRITE_METADATA:
 			flags |= FT_ACTS_REWRITES;
 			break;
-		default: /* pop_vlan reads the next tag from the frame; and
+		default: /* pop_vlan reads the next tag from the frame, as
+			  * push_nsh, pop_nsh and dec_nsh_ttl (nsh.h) do; and
 			  * anything new is assumed to, until it says otherwise */
 			flags |= FT_ACTS_REWRITES | FT_ACTS_OPAQUE;
 			break;
@@ -372,12 +373,6 @@ static bool
 field_supported(unsigned int field)
 {
 	switch (field) {
-	case SY_F_NSH_SPI:
-	case SY_F_NSH_SI:
-	case SY_F_NSH_C1:
-	case SY_F_NSH_C2:
-	case SY_F_NSH_C3:
-	case SY_F_NSH_C4:
 	case SY_F_TUN_ID:
 		return false;
 	default:

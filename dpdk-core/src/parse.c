@@ -22,6 +22,7 @@
 #define ETYPE_VLAN 0x8100
 #define ETYPE_QINQ 0x88a8
 #define ETYPE_QINQ_OLD 0x9100
+#define ETYPE_NSH 0x894f
 #define ETYPE_NONE 0x05ff /* 802.3 length frames, as Open vSwitch */
 
 #define PROTO_ICMP 1
@@ -226,6 +227,35 @@ parse_ipv6(struct parser *ps, uint32_t off)
 	return parse_l4(ps, nh, pos, end, true);
 }
 
+/* NSH (RFC 8300): base header, service path header, and for MD type 1
+ * the four context headers; MD type 2 TLVs are skipped by the length. */
+static bool
+parse_nsh(struct parser *ps, uint32_t off)
+{
+	struct sy_flow_key *k = ps->key;
+	uint32_t avail = ps->len - off, len;
+	const uint8_t *h;
+
+	if (avail < 8)
+		return refuse(ps, SY_DROP_L2_TRUNCATED);
+	h = bytes(ps, off, 8);
+	len = (h[1] & 0x3fu) * 4;
+	if (len < 8 || len > avail || ((h[2] & 0x0f) == 1 && len < 24))
+		return refuse(ps, SY_DROP_L2_TRUNCATED);
+	k->nsh_ttl = (uint8_t)((h[0] & 0x0f) << 2 | h[1] >> 6);
+	k->nsh_mdtype = h[2] & 0x0f;
+	k->nsh_np = h[3];
+	k->nsh_spi = rd32(h + 4) >> 8;
+	k->nsh_si = h[7];
+	if (k->nsh_mdtype == 1) {
+		h = bytes(ps, off + 8, 16);
+		for (int i = 0; i < 4; i++)
+			k->nsh_c[i] = rd32(h + 4 * i);
+	}
+	ps->lay->hdr_len = (uint16_t)(off + len);
+	return true;
+}
+
 bool
 parse_slow(const struct rte_mbuf *m, uint32_t in_port, struct sy_flow_key *key,
 	   struct parse_layout *lay, enum sy_drop_reason *why)
@@ -269,5 +299,7 @@ parse_slow(const struct rte_mbuf *m, uint32_t in_port, struct sy_flow_key *key,
 		return parse_ipv4(&ps, off);
 	if (type == ETYPE_IPV6)
 		return parse_ipv6(&ps, off);
+	if (type == ETYPE_NSH)
+		return parse_nsh(&ps, off);
 	return true;
 }

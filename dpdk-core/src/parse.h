@@ -9,8 +9,10 @@
  *   tags (the outer one goes to vlan_tci), IPv4 with options, IPv6 with its
  *   extension headers (hop-by-hop, routing, fragment, destination options,
  *   AH), fragments (nw_frag), and TCP, UDP, SCTP, ICMP and ICMPv6 headers.
- *   Other EtherTypes leave the key at L2; 802.3 length frames get dl_type
- *   0x05ff, as in Open vSwitch.
+ *   NSH (RFC 8300, EtherType 0x894f) fills the nsh_* fields and stops
+ *   there, as in Open vSwitch: the packet inside is parsed once the tag
+ *   is popped (nsh.h).  Other EtherTypes leave the key at L2; 802.3 length
+ *   frames get dl_type 0x05ff, as in Open vSwitch.
  *
  *   The commonest frame (untagged IPv4 without options, UDP or TCP, in one
  *   segment) takes parse_fast(), inline in the caller's loop; it writes
@@ -49,14 +51,15 @@
 #define PARSE_MAX_VLAN 2
 
 /* The key words parse_packet() may set, one bit per word: in_port to the
- * L4 ports (words 1-9) and ipv6_label (word 14).  The others (metadata,
- * NSH, tun_id, padding) are zero in every parsed key; the flow cache leaves
- * them out of its megaflow masks.  Keep this in step with the parser. */
-#define PARSE_KEY_WORDS 0x43feu
+ * L4 ports (words 1-9), NSH (words 10-12) and ipv6_label (word 14).  The
+ * others (metadata, tun_id, padding) are zero in every parsed key; the flow
+ * cache leaves them out of its megaflow masks.  Keep this in step with the
+ * parser. */
+#define PARSE_KEY_WORDS 0x5ffeu
 
 /* Where the headers the actions rewrite begin (bytes from the frame start). */
 struct parse_layout {
-	uint16_t l3_ofs;  /* after Ethernet and VLAN tags */
+	uint16_t l3_ofs;  /* after Ethernet and VLAN tags (the NSH header, if any) */
 	uint16_t l4_ofs;  /* TCP/UDP/SCTP/ICMP header; 0 if none was parsed */
 	uint16_t hdr_len; /* end of the last header parsed (what rewrites touch) */
 	uint8_t n_vlan;   /* tags parsed (at most PARSE_MAX_VLAN) */
@@ -114,7 +117,7 @@ parse_fast_l2(const struct rte_mbuf *m, uint32_t in_port, struct sy_flow_key *k,
 	uint16_t type = parse_rd16(d + 12);
 
 	if (type == 0x0800 || type == 0x86dd || type == 0x8100 || type == 0x88a8 ||
-	    type == 0x9100)
+	    type == 0x9100 || type == 0x894f)
 		return false;
 	parse_key_zero(k);
 	k->in_port = in_port;

@@ -212,7 +212,7 @@ enum sy_field_id sy_field_by_name(const char *name);
 	X(GROUP, "group")            /* arg: group id */                        \
 	X(METER, "meter")            /* arg: meter id */                        \
 	X(SET_QUEUE, "set_queue")    /* arg: queue id */                        \
-	X(PUSH_NSH, "push_nsh")                                                 \
+	X(PUSH_NSH, "push_nsh")      /* see SY_NSH_ARG below */                 \
 	X(POP_NSH, "pop_nsh")                                                   \
 	X(DEC_NSH_TTL, "dec_nsh_ttl")
 
@@ -243,6 +243,18 @@ struct sy_action {
 	uint64_t mask;
 };
 static_assert(sizeof(struct sy_action) == 32, "action is 32 bytes");
+
+/* PUSH_NSH's arguments: arg = SPI (24 bits) << 8 | SI; mask = MD type << 8
+ * | TTL (6 bits); value.bytes = the context headers c1..c4 of MD type 1,
+ * four host-order uint32_t (MD type 2 pushes no metadata TLV). */
+#define SY_NSH_ARG(spi, si) ((uint32_t)(spi) << 8 | (uint8_t)(si))
+#define SY_NSH_ARG_SPI(arg) ((arg) >> 8)
+#define SY_NSH_ARG_SI(arg) ((uint8_t)(arg))
+#define SY_NSH_MASK(mdtype, ttl) ((uint64_t)(mdtype) << 8 | (uint8_t)(ttl))
+#define SY_NSH_MASK_MDTYPE(mask) ((uint8_t)((mask) >> 8))
+#define SY_NSH_MASK_TTL(mask) ((uint8_t)(mask))
+#define SY_NSH_MAX_SPI 0xffffffu
+#define SY_NSH_MAX_TTL 63
 
 /* Flow-mod commands, as OpenFlow's. */
 enum sy_flow_cmd {
