@@ -35,6 +35,7 @@ enum Shape : uint32_t {
   S_SET_FIELD = 2,  // { type, field, value, mask? }
   S_METADATA = 3,   // { type, value: bigint, mask: bigint }
   S_UNKNOWN = 4,    // { type: "action_N", arg }
+  S_NSH = 6,        // { type, spi, si, ttl, mdType, c1, c2, c3, c4 }
   S_BAD_FIELD = 5,  // { type, field: "field_N" }
 };
 
@@ -179,6 +180,12 @@ const char kBulkJs[] = R"JS(
           }
           case 3: { const type = actionNames[ops[o++]]; const value = bigs[b++]; actions.push({ type, value, mask: bigs[b++] }); break; }
           case 4: { const type = 'action_' + ops[o++]; actions.push({ type, arg: ops[o++] }); break; }
+          case 6: {
+            const type = actionNames[ops[o++]];
+            actions.push({ type, spi: ops[o++], si: ops[o++], ttl: ops[o++], mdType: ops[o++],
+                           c1: ops[o++], c2: ops[o++], c3: ops[o++], c4: ops[o++] });
+            break;
+          }
           default: { const type = actionNames[ops[o++]]; actions.push({ type, field: 'field_' + ops[o++] }); break; }
         }
       }
@@ -353,6 +360,7 @@ std::vector<JsKey> ActionKeys(int t) {
     case SY_ACT_GROUP: return {K_group};
     case SY_ACT_METER: return {K_meter};
     case SY_ACT_SET_QUEUE: return {K_queue};
+    case SY_ACT_PUSH_NSH: return {K_spi, K_si, K_ttl, K_mdType, K_c1, K_c2, K_c3, K_c4};
     default: return {};
   }
 }
@@ -366,7 +374,7 @@ bool ActionVals(Cursor& cur, sy_action* a) {
   if (t <= SY_ACT_NONE) return false;
   Val none = {T_UNDEF, 0, 0, nullptr, 0};
   Val port = none, table = none, tpid = none, field = none, value = none, mask = none,
-      max_len = none, group = none, meter = none, queue = none;
+      max_len = none, group = none, meter = none, queue = none, nsh[8] = {none, none, none, none, none, none, none, none};
   for (JsKey k : ActionKeys(t)) {
     Val v = cur.Next();
     switch (k) {
@@ -380,6 +388,9 @@ bool ActionVals(Cursor& cur, sy_action* a) {
       case K_group: group = v; break;
       case K_meter: meter = v; break;
       case K_queue: queue = v; break;
+      case K_spi: case K_si: case K_ttl: case K_mdType: case K_c1: case K_c2: case K_c3: case K_c4:
+        nsh[k - K_spi] = v;
+        break;
       default: break;
     }
   }
@@ -424,6 +435,21 @@ bool ActionVals(Cursor& cur, sy_action* a) {
     case SY_ACT_GROUP: return required(group, 0xffffffffu);
     case SY_ACT_METER: return required(meter, 0xffffffffu);
     case SY_ACT_SET_QUEUE: return required(queue, 0xffffffffu);
+    case SY_ACT_PUSH_NSH: {  // convert.cc's: spi required, the others defaulted
+      uint64_t spi, si, ttl, md, cv;
+      if (nsh[0].tag == T_UNDEF || !UintVal(nsh[0], SY_NSH_MAX_SPI, &spi) ||
+          !OptUintVal(nsh[1], 0xff, 255, &si) || !OptUintVal(nsh[2], 0xff, SY_NSH_MAX_TTL, &ttl) ||
+          !OptUintVal(nsh[3], 0xff, 1, &md))
+        return false;
+      a->arg = SY_NSH_ARG(spi, si);
+      a->mask = SY_NSH_MASK(md, ttl);
+      for (int i = 0; i < 4; i++) {
+        if (!OptUintVal(nsh[4 + i], 0xffffffffu, 0, &cv)) return false;
+        uint32_t c32 = (uint32_t)cv;
+        memcpy(a->value.bytes + 4 * i, &c32, 4);
+      }
+      return true;
+    }
     default: return true;
   }
 }
@@ -612,6 +638,14 @@ struct Flat {
           memcpy(mb, &a.mask, f.width);
           Value(f, mb);
         }
+        return;
+      }
+      case SY_ACT_PUSH_NSH: {
+        uint32_t cv[4];
+        memcpy(cv, a.value.bytes, sizeof(cv));
+        ops.insert(ops.end(), {S_NSH, a.type, SY_NSH_ARG_SPI(a.arg), SY_NSH_ARG_SI(a.arg),
+                               SY_NSH_MASK_TTL(a.mask), SY_NSH_MASK_MDTYPE(a.mask), cv[0], cv[1],
+                               cv[2], cv[3]});
         return;
       }
       case SY_ACT_WRITE_METADATA:

@@ -699,6 +699,18 @@ void ActionFromJs(const Ctx& c, const Path& where, napi_value v, sy_action* a) {
     case SY_ACT_SET_QUEUE:
       a->arg = (uint32_t)required(K_queue, 0xffffffffu);
       break;
+    case SY_ACT_PUSH_NSH: {  // flow.h, SY_NSH_ARG: the data plane checks ttl and mdType
+      uint32_t spi = (uint32_t)required(K_spi, SY_NSH_MAX_SPI);
+      a->arg = SY_NSH_ARG(spi, OptUint(c, where, v, K_si, 0xff, 255));
+      a->mask = SY_NSH_MASK(OptUint(c, where, v, K_mdType, 0xff, 1),
+                            OptUint(c, where, v, K_ttl, 0xff, SY_NSH_MAX_TTL));
+      const JsKey ck[4] = {K_c1, K_c2, K_c3, K_c4};
+      for (int i = 0; i < 4; i++) {
+        uint32_t cv = (uint32_t)OptUint(c, where, v, ck[i], 0xffffffffu, 0);
+        memcpy(a->value.bytes + 4 * i, &cv, 4);
+      }
+      break;
+    }
     default:
       break;  // no arguments
   }
@@ -741,6 +753,19 @@ napi_value ActionToJs(const Ctx& c, const sy_action& a) {
     case SY_ACT_GROUP: Set(c, o, K_group, U32(env, a.arg)); break;
     case SY_ACT_METER: Set(c, o, K_meter, U32(env, a.arg)); break;
     case SY_ACT_SET_QUEUE: Set(c, o, K_queue, U32(env, a.arg)); break;
+    case SY_ACT_PUSH_NSH: {
+      const JsKey ck[4] = {K_c1, K_c2, K_c3, K_c4};
+      Set(c, o, K_spi, U32(env, SY_NSH_ARG_SPI(a.arg)));
+      Set(c, o, K_si, U32(env, SY_NSH_ARG_SI(a.arg)));
+      Set(c, o, K_ttl, U32(env, SY_NSH_MASK_TTL(a.mask)));
+      Set(c, o, K_mdType, U32(env, SY_NSH_MASK_MDTYPE(a.mask)));
+      for (int i = 0; i < 4; i++) {
+        uint32_t cv;
+        memcpy(&cv, a.value.bytes + 4 * i, 4);
+        Set(c, o, ck[i], U32(env, cv));
+      }
+      break;
+    }
     default: break;
   }
   return o;

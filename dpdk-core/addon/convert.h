@@ -75,7 +75,8 @@ class Path {
   X(command) X(table) X(priority) X(cookie) X(cookieMask) X(idleTimeout) X(hardTimeout)    \
   X(flags) X(outPort) X(match) X(actions) X(stats) X(value) X(mask) X(type) X(port)        \
   X(field) X(tpid) X(maxLen) X(group) X(meter) X(queue) X(arg) X(packets) X(bytes)         \
-  X(durationNs) X(idleNs)
+  X(durationNs) X(idleNs)                                                                  \
+  X(spi) X(si) X(ttl) X(mdType) X(c1) X(c2) X(c3) X(c4)
 
 enum JsKey {
 #define SY_X_ENUM(name) K_##name,

@@ -7,7 +7,9 @@
  * (alone; an empty list drops too), mod_dl_src/mod_dl_dst, mod_nw_src/
  * mod_nw_dst, mod_nw_tos/mod_nw_ecn/mod_nw_ttl, mod_tp_src/mod_tp_dst,
  * mod_vlan_vid, mod_vlan_pcp, strip_vlan/pop_vlan, push_vlan:TPID, dec_ttl,
- * set_field:VALUE[/MASK]->FIELD, write_metadata:V[/M], goto_table:N.
+ * set_field:VALUE[/MASK]->FIELD, write_metadata:V[/M], goto_table:N;
+ * the tagged header's push_nsh(...), pop_nsh, dec_nsh_ttl and OVS's
+ * encap(nsh(...)), encap(ethernet), decap() (see nsh.ts).
  *
  * Order, as the data plane wants it: apply-actions first, then at most one
  * write_metadata, then at most one goto_table (to a higher table), last.
@@ -20,6 +22,7 @@
 import type { Action } from '../mgmt/addon-types';
 import { PORT_ALL, PORT_CONTROLLER, PORT_FLOOD, PORT_IN_PORT, PORT_LOCAL, TABLE_ALL } from '../mgmt/addon-types';
 import { fail, Site, UnknownPortError } from './errors';
+import { formatPushNsh, parseEncap, parsePushNsh } from './nsh';
 import { field, FIELD_BY_NAME, FieldDef } from './fields';
 import { MAX_PORT_ID, PortNames, RESERVED_PORTS } from './match';
 import { formatOfKind, fromAny, hex, parseOfKind, parseUint, toCanonical } from './values';
@@ -52,11 +55,6 @@ const NOT_SUPPORTED = new Set([
   'pop_mpls',
   'set_tunnel',
   'set_tunnel64',
-  'encap',
-  'decap',
-  'push_nsh',
-  'pop_nsh',
-  'dec_nsh_ttl',
   'dec_mpls_ttl',
   'set_mpls_label',
   'set_mpls_tc',
@@ -312,6 +310,23 @@ export function parseActions(text: string, ctx: ActionContext, siteText = text, 
       case 'set_field':
         push(parseSetField(needArg(), undefined, name, site), 0);
         continue;
+      case 'push_nsh':
+        push(parsePushNsh(arg, name, site), 0);
+        continue;
+      case 'encap': {
+        const a = parseEncap(arg, actions, site);
+        if (a) push(a, 0);
+        continue;
+      }
+      case 'pop_nsh':
+      case 'decap':
+        if (arg !== undefined && arg.trim() !== '') fail(`${name} takes no argument`, site);
+        push({ type: 'pop_nsh' }, 0);
+        continue;
+      case 'dec_nsh_ttl':
+        noArg();
+        push({ type: 'dec_nsh_ttl' }, 0);
+        continue;
       case 'goto_table': {
         const t = uintArg(needArg(), BigInt(MAX_TABLE), name, site);
         if (ctx.table !== TABLE_ALL && t <= BigInt(ctx.table)) {
@@ -456,6 +471,8 @@ export function formatAction(a: Action, ports: PortNames = {}): string {
       return `meter:${a.meter}`;
     case 'set_queue':
       return `set_queue:${a.queue}`;
+    case 'push_nsh':
+      return formatPushNsh(a);
     case 'pop_nsh':
       return 'pop_nsh';
     case 'dec_nsh_ttl':

@@ -48,6 +48,7 @@ export type Action =
   | { type: 'group'; group: number }
   | { type: 'meter'; meter: number }
   | { type: 'set_queue'; queue: number }
+  | { type: 'push_nsh'; spi: number; si: number; ttl: number; mdType: number; c1: number; c2: number; c3: number; c4: number } // README "The tagged header (NSH)"
   | { type: 'pop_nsh' }
   | { type: 'dec_nsh_ttl' };
 
