@@ -191,7 +191,7 @@ enum sy_error_code {
  * `switchyard port stats`, and the counters.  X(ID, name, help) */
 #define SY_DROPS(X)                                                                   \
 	X(RUNT, "runt", "frame shorter than an Ethernet header")                     \
-	X(L2_TRUNCATED, "l2_truncated", "802.1Q tag cut short")                      \
+	X(L2_TRUNCATED, "l2_truncated", "802.1Q tag or NSH header cut short")        \
 	X(IP_TRUNCATED, "ip_truncated", "IP header or total length past the frame")  \
 	X(IP_BAD_HEADER, "ip_bad_header", "IPv4 version or IHL invalid")             \
 	X(L4_TRUNCATED, "l4_truncated", "TCP/UDP/ICMP header past the IP payload")   \
