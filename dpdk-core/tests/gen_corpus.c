@@ -192,6 +192,26 @@ frame(const char *name, const struct pkt_spec *s, uint8_t seg)
 	put_file("parse", name, b, 2 + pkt_build(s, b + 2));
 }
 
+/* The frame of s inside Ethernet + NSH of MD type md (1: context headers,
+ * 2: one 8-byte TLV), next protocol Ethernet; cut: bytes left off the end. */
+static void
+nsh_frame(const char *name, const struct pkt_spec *s, uint8_t md, size_t cut)
+{
+	uint8_t b[2 + 2048];
+	size_t nsh = md == 1 ? 24 : 16, len;
+
+	b[0] = 0;
+	b[1] = 1;
+	memcpy(b + 2, "\x02\0\0\0\0\x02\x02\0\0\0\0\x01\x89\x4f", 14);
+	memset(b + 16, 0, nsh);
+	b[16] = 0x0f, b[17] = (uint8_t)(0xc0 | nsh / 4), b[18] = md, b[19] = 3; /* TTL 63 */
+	b[20] = 0x12, b[21] = 0x34, b[22] = 0x56, b[23] = 0xff;
+	if (md == 2)
+		b[24] = 0x01, b[27] = 4; /* class 1, length 4 */
+	len = pkt_build(s, b + 16 + nsh);
+	put_file("parse", name, b, 2 + 14 + nsh + len - cut);
+}
+
 static void
 parse(void)
 {
@@ -217,6 +237,11 @@ parse(void)
 	frame("arp", &s, 0);
 	s = pkt_default(), s.proto = 132, s.payload = 12;
 	frame("sctp", &s, 0);
+	s = pkt_default();
+	nsh_frame("nsh_md1_udp", &s, 1, 0);
+	nsh_frame("nsh_md2_udp", &s, 2, 0);
+	s.payload = 0;
+	nsh_frame("nsh_md1_cut", &s, 1, 28 + 8 + 14 + 10);
 }
 
 int
