@@ -242,6 +242,9 @@ validate_actions(const struct sy_flow_mod *fm, char *err, size_t errlen)
 					    SY_NSH_MASK_TTL(a->mask), SY_NSH_MAX_TTL);
 			if (a->mask >> 16)
 				return fail(err, errlen, "actions: push_nsh has unknown arguments");
+			if (SY_NSH_MASK_MDTYPE(a->mask) == 2 && (a->value.u64[0] || a->value.u64[1]))
+				return fail(err, errlen,
+					    "actions: push_nsh c1..c4 are MD type 1's, not md_type=2's");
 			break;
 		case SY_ACT_GOTO_TABLE:
 			if (a->arg >= SY_MAX_TABLES)

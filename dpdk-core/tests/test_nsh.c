@@ -6,7 +6,9 @@
  * after a push and after a pop (the inner packet matchable again); pop of
  * IPv4 and of MD type 2 with a TLV; dec_nsh_ttl's bytes and its expiry
  * (tag_ttl_expired); set_field of nsh_spi, nsh_si and nsh_c1; no headroom;
- * chained mbufs; the validation of push_nsh's arguments.
+ * chained mbufs; the validation of push_nsh's arguments; and through the
+ * pipeline and its flow cache, NSH packets that differ only in nsh_spi or
+ * only inside the tag go where their own rules say.
  *
  * net_ring ports loop back: what the switch sends on a port can be read
  * with rte_eth_rx_burst on that port.
@@ -19,6 +21,7 @@
 #include "nsh.h"
 #include "parse.h"
 #include "pipeline.h"
+#include "sy_flowmod.h"
 #include "sy_pkt.h"
 #include "sy_test.h"
 
@@ -94,12 +97,6 @@ sent_one(uint32_t id, uint8_t *buf)
 	memcpy(buf, rte_pktmbuf_read(m[0], 0, (uint32_t)len, buf), len);
 	rte_pktmbuf_free(m[0]);
 	return len;
-}
-
-static struct sy_action
-output(uint32_t port)
-{
-	return (struct sy_action){ .type = SY_ACT_OUTPUT, .arg = port };
 }
 
 static struct sy_action
@@ -400,10 +397,91 @@ validate(void)
 	fm.actions[0] = push_nsh(1, 255, 1, 3, NULL);
 	CHECK_EQ(sy_flow_mod_validate(&fm, err, sizeof(err)), -1);
 	CHECK(strstr(err, "md_type=3") != NULL);
+	fm.actions[0] = push_nsh(1, 255, 1, 2, ctx);
+	CHECK_EQ(sy_flow_mod_validate(&fm, err, sizeof(err)), -1);
+	CHECK(strstr(err, "c1..c4") != NULL);
 	fm.actions[0] = (struct sy_action){ .type = SY_ACT_DEC_NSH_TTL };
 	CHECK_EQ(sy_flow_mod_validate(&fm, err, sizeof(err)), 0);
 	fm.actions[0] = (struct sy_action){ .type = SY_ACT_POP_NSH };
 	CHECK_EQ(sy_flow_mod_validate(&fm, err, sizeof(err)), 0);
+}
+
+/* Ethernet + NSH MD type 1 (spi, si 255, ttl 63) around the frame of s. */
+static size_t
+tagged(const struct pkt_spec *s, uint32_t spi, uint8_t *out)
+{
+	size_t len;
+
+	memcpy(out, "\x02\0\0\0\0\x02\x02\0\0\0\0\x01\x89\x4f", 14);
+	len = nsh_encode(out + 14, spi, 255, 63, 1, ctx, NSH_NP_ETHERNET);
+	return 14 + len + pkt_build(s, out + 14 + len);
+}
+
+/* Sends n copies of frame into A, runs the pipeline once, returns how many
+ * B sent (the last one into got). */
+static unsigned int
+through(const uint8_t *frame, size_t len, unsigned int n, uint8_t *got)
+{
+	struct rte_mbuf *m[8];
+	unsigned int k;
+
+	for (unsigned int i = 0; i < n; i++)
+		m[i] = pkt_mbuf(dp.pool, frame, len, 0);
+	CHECK_EQ(rte_eth_tx_burst(dpdk[A], 0, m, (uint16_t)n), n);
+	pl_run_once(lc);
+	k = rte_eth_rx_burst(dpdk[B], 0, m, 8);
+	for (unsigned int i = 0; i < k; i++) {
+		if (i == k - 1)
+			memcpy(got, rte_pktmbuf_read(m[i], 0, rte_pktmbuf_pkt_len(m[i]), got),
+			       rte_pktmbuf_pkt_len(m[i]));
+		rte_pktmbuf_free(m[i]);
+	}
+	return k;
+}
+
+static void
+cache_keeps_nsh_apart(void)
+{
+	struct sy_flow_mod *fm;
+	struct pkt_spec x = pkt_default(), y = pkt_default();
+	uint8_t f1[2048], f2x[2048], f2y[2048], f3[2048], inner[2048], got[2048];
+	size_t l1, l2x, l2y, l3, li;
+	uint64_t hits0 = lc->ctr.pmd.cache_hits;
+
+	fm = fm_new(SY_FC_ADD, 0, 10);
+	MATCH(fm, dl_type, 0x894f, 0xffff);
+	MATCH(fm, nsh_spi, 1, 0xffffffff);
+	act(fm, output(B));
+	sy_test_flow_mod(fm);
+	fm = fm_new(SY_FC_ADD, 0, 10);
+	MATCH(fm, dl_type, 0x894f, 0xffff);
+	MATCH(fm, nsh_spi, 2, 0xffffffff);
+	act(fm, (struct sy_action){ .type = SY_ACT_POP_NSH });
+	act(fm, goto_table(1));
+	sy_test_flow_mod(fm);
+	fm = fm_new(SY_FC_ADD, 1, 10);
+	MATCH(fm, dl_type, 0x0800, 0xffff);
+	MATCH(fm, nw_dst, 0x0a000002, 0xffffffff);
+	act(fm, output(B));
+	sy_test_flow_mod(fm);
+
+	x.ip_dst = 0x0a000002;
+	y.ip_dst = 0x0a000003;
+	l1 = tagged(&x, 1, f1);
+	l2x = tagged(&x, 2, f2x);
+	l2y = tagged(&y, 2, f2y);
+	l3 = tagged(&x, 3, f3);
+	li = pkt_build(&x, inner);
+	for (int round = 0; round < 3; round++) {
+		CHECK_EQ(through(f1, l1, 4, got), 4);
+		CHECK(memcmp(got, f1, l1) == 0);
+		CHECK_EQ(through(f3, l3, 4, got), 0); /* no rule for spi 3 */
+		CHECK_EQ(through(f2x, l2x, 4, got), 4);
+		CHECK(memcmp(got, inner, li) == 0); /* popped, then matched by nw_dst */
+		CHECK_EQ(through(f2y, l2y, 4, got), 0);
+	}
+	CHECK(lc->ctr.pmd.cache_hits - hits0 >= 24); /* and the cache did serve them */
+	sy_test_flow_mod(fm_new(SY_FC_DELETE, SY_TABLE_ALL, 0));
 }
 
 int
@@ -426,5 +504,6 @@ main(void)
 	RUN(set_fields);
 	RUN(no_headroom);
 	RUN(validate);
+	RUN(cache_keeps_nsh_apart);
 	return sy_test_summary();
 }
