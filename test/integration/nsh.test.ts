@@ -164,6 +164,13 @@ describe.skipIf(!IS_ROOT)('NSH: push_nsh, pop_nsh and dec_nsh_ttl on the wire', 
     expect(findFlow(flows, 0, 200, 'tp_dst=9999').packets).toBe('1');
   });
 
+  it('trace shows the push and the key it leaves', async () => {
+    const r = await sw.cli(['trace', 'in_port=p1,udp,nw_src=10.0.0.1,nw_dst=10.0.0.2,tp_dst=9999']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/push_nsh\(spi=0x7,si=255,ttl=5\) +dl_type: 0x0800 -> 0x894f, .*nsh_mdtype: 0 -> 1, nsh_np: 0 -> 3, nsh_spi: 0 -> 7, nsh_si: 0 -> 255, nsh_ttl: 0 -> 5\n/);
+    expect(r.stdout).toMatch(/result +output to r0\n +r0: 98 bytes/); // 60 + Ethernet 14 + NSH 24
+  });
+
   it('push_nsh without spi, with ttl > 63 or md_type 3 is refused, naming the argument', async () => {
     const bad: [string, RegExp][] = [
       ['table=0,priority=5,actions=push_nsh(si=1),output:p2', /push_nsh needs spi/],
