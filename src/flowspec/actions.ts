@@ -311,6 +311,7 @@ export function parseActions(text: string, ctx: ActionContext, siteText = text, 
         push(parseSetField(needArg(), undefined, name, site), 0);
         continue;
       case 'push_nsh':
+      case 'push_tag': // DESIGN.md's names for the tagged header
         push(parsePushNsh(arg, name, site), 0);
         continue;
       case 'encap': {
@@ -319,11 +320,13 @@ export function parseActions(text: string, ctx: ActionContext, siteText = text, 
         continue;
       }
       case 'pop_nsh':
+      case 'pop_tag':
       case 'decap':
         if (arg !== undefined && arg.trim() !== '') fail(`${name} takes no argument`, site);
         push({ type: 'pop_nsh' }, 0);
         continue;
       case 'dec_nsh_ttl':
+      case 'dec_tag_ttl':
         noArg();
         push({ type: 'dec_nsh_ttl' }, 0);
         continue;

@@ -10,6 +10,7 @@
  *   dec_nsh_ttl        TTL - 1; at TTL 0 or 1 the packet is dropped
  *                      (counted tag_ttl_expired).
  *
+ * DESIGN.md's push_tag(...), pop_tag and dec_tag_ttl are the same actions.
  * Open vSwitch's spellings are accepted too: encap(nsh) or
  * encap(nsh(md_type=N)) is push_nsh with spi=0 (OVS's defaults; a
  * set_field:N->nsh_spi follows), the encap(ethernet) OVS writes after it

@@ -50,6 +50,11 @@ describe('NSH actions in flow text', () => {
     expect(actions('encap(nsh(md_type=2))')).toEqual([nsh({ mdType: 2 })]);
   });
 
+  it("DESIGN.md's push_tag, pop_tag and dec_tag_ttl are the same actions", () => {
+    expect(actions('push_tag(spi=3),dec_tag_ttl,pop_tag')).toEqual(actions('push_nsh(spi=3),dec_nsh_ttl,pop_nsh'));
+    refuses('push_tag(ttl=1)', 'push_tag', /push_tag needs spi=N/);
+  });
+
   it('formats canonically, and parse(format(x)) == x', () => {
     for (const text of [
       'push_nsh(spi=0x123456,si=254,ttl=9,c1=0x11223344,c2=0x55667788,c3=0x99aabbcc,c4=0xddeeff00),output:1',
