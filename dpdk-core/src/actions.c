@@ -10,6 +10,7 @@
 
 #include "actions.h"
 #include "datapath.h"
+#include "groups.h"
 #include "trace.h"
 
 #define ETYPE_IPV4 0x0800
@@ -515,6 +516,10 @@ act_run(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt *p,
 			break;
 		case SY_ACT_GOTO_TABLE:
 			return (int)a[i].arg;
+		case SY_ACT_GROUP: /* groups.h */
+			if (!grp_run(lc, pm, p, a[i].arg, i + 1 == n))
+				return -1;
+			break;
 		default: /* refused by dp_flow_mod */
 			break;
 		}
