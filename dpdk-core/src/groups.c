@@ -19,6 +19,7 @@
 #include "trace.h"
 
 struct grp *grp_table[SY_GROUP_ID_MAX + 1];
+static struct grp_ctr trace_ctr; /* a packet trace's counts, thrown away (main lcore) */
 
 /* --- selection --- */
 
@@ -141,7 +142,8 @@ grp_run(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt *p, uin
 		p->n_fail++;
 		return true;
 	}
-	c = &g->ctr[lc->slot];
+	/* a packet trace counts nothing (proto.h, "Packet trace") */
+	c = likely(lc->trace == NULL) ? &g->ctr[lc->slot] : &trace_ctr;
 	c->packets++;
 	c->bytes += rte_pktmbuf_pkt_len(p->m);
 	switch (g->type) {

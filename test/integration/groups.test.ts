@@ -8,7 +8,7 @@
  * - select: 1,000 UDP flows (each sent twice) over weights 1:3 land within
  *   10% of 25% / 75% (bucket counters and the ports' tx agree), and every
  *   flow's two packets take one bucket (captures on B and C);
- * - all: each packet leaves on both buckets' ports;
+ * - all: each packet leaves on both buckets' ports; a trace shows both;
  * - fast_failover: a ping every 20 ms through a group watching p2 then p3;
  *   p2's veth taken down moves it to p3 within one carrier poll, losing
  *   at most a few replies; p2 back up moves it back;
@@ -159,6 +159,12 @@ describe.skipIf(!IS_ROOT)('logical port groups', () => {
     expect(s.buckets.map((x) => Number(x.packets))).toEqual([5, 5]);
     expect((await tx('p2')) - tx2).toBe(5);
     expect((await tx('p3')) - tx3).toBe(5);
+    // a packet trace runs the buckets too, and counts nothing
+    const t = await mustCli(['trace', 'in_port=p1,udp,nw_src=10.0.0.1,nw_dst=10.0.0.2,tp_dst=7']);
+    expect(t.stdout).toMatch(/group:3/);
+    expect(t.stdout).toContain('output to p2, p3');
+    expect(t.stdout).toContain('p2: 60 bytes, unchanged'); // the rewrite in bucket 1 is on its own copy
+    expect((await stats(3)).packets).toBe('5');
   });
 
   it('fast_failover: a running ping moves to p3 when p2 goes down, and back', async () => {
