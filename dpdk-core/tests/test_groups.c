@@ -5,13 +5,16 @@
  * its bucket; all sends a copy per bucket (by reference, a rewrite in one
  * bucket leaving the others' bytes alone); fast_failover takes the first
  * live bucket; a flow naming a missing group is refused, a group in use
- * cannot be deleted; bad group-mods are refused naming the field.
+ * cannot be deleted; bad group-mods are refused naming the field; a
+ * GROUP_MOD survives the codec, and one out of order is refused.
  *
  * net_ring ports loop back: what the switch sends on a port can be read
  * with rte_eth_rx_burst on that port.
  */
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
+
+#include <switchyard/codec.h>
 
 #include "actions.h"
 #include "datapath.h"
@@ -331,6 +334,48 @@ bad_group_mods(void)
 	group_del(1);
 }
 
+/* GROUP_MOD through the codec: a round trip, and malformed orders refused. */
+static void
+group_mod_codec(void)
+{
+	static struct sy_group_mod back;
+	struct sy_msgbuf b;
+	struct sy_msg m;
+	char err[SY_CODEC_ERR_MAX];
+	struct sy_action out = output(B);
+
+	group_begin(SY_GC_ADD, SY_GT_SELECT, 12);
+	gm.hdr.sel_fields = SY_GSEL_NW_DST;
+	bucket(1, SY_NO_WATCH, output(B));
+	bucket(3, C, output(C));
+	sy_msg_init(&b);
+	sy_msg_begin(&b, SY_MSG_GROUP_MOD, 0, 9);
+	sy_put_group_mod(&b, &gm);
+	CHECK_EQ(sy_msg_finish(&b), 0);
+	CHECK_EQ(sy_msg_parse(b.data, b.len, &m, err, sizeof(err)), 0);
+	CHECK_EQ(sy_get_group_mod(&m, &back, err, sizeof(err)), 0);
+	CHECK(memcmp(&back, &gm, sizeof(gm)) == 0);
+	sy_msg_free(&b);
+
+	/* an action before any bucket; no header */
+	sy_msg_init(&b);
+	sy_msg_begin(&b, SY_MSG_GROUP_MOD, 0, 10);
+	sy_msg_put(&b, SY_A_GROUP_HDR, &gm.hdr, sizeof(gm.hdr));
+	sy_msg_put(&b, SY_A_FLOW_ACTION, &out, sizeof(out));
+	CHECK_EQ(sy_msg_finish(&b), 0);
+	CHECK_EQ(sy_msg_parse(b.data, b.len, &m, err, sizeof(err)), 0);
+	CHECK_EQ(sy_get_group_mod(&m, &back, err, sizeof(err)), -1);
+	CHECK_STR_CONTAINS(err, "FLOW_ACTION before any GROUP_BUCKET");
+	sy_msg_free(&b);
+	sy_msg_init(&b);
+	sy_msg_begin(&b, SY_MSG_GROUP_MOD, 0, 11);
+	CHECK_EQ(sy_msg_finish(&b), 0);
+	CHECK_EQ(sy_msg_parse(b.data, b.len, &m, err, sizeof(err)), 0);
+	CHECK_EQ(sy_get_group_mod(&m, &back, err, sizeof(err)), -1);
+	CHECK_STR_CONTAINS(err, "missing attribute GROUP_HDR");
+	sy_msg_free(&b);
+}
+
 int
 main(void)
 {
@@ -351,6 +396,7 @@ main(void)
 	RUN(fast_failover);
 	RUN(flows_and_groups);
 	RUN(bad_group_mods);
+	RUN(group_mod_codec);
 
 	dp_fini();
 	sy_test_eal_fini();
