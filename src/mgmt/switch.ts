@@ -355,7 +355,9 @@ export class Switch extends EventEmitter {
     }
     this.log.info(
       `reconciling: ${plan.tableMods.length} table(s), ${plan.portDeletes.length} port deletion(s), ` +
-        `${plan.portAdds.length} port addition(s), ${plan.portMods.length} port change(s), ${plan.groupMods.length} group(s), ${plan.flowMods.length} flow-mod(s)` +
+        `${plan.portAdds.length} port addition(s), ${plan.portMods.length} port change(s), ` +
+        (plan.groupMods.length + plan.groupDeletes.length ? `${plan.groupMods.length} group(s) sent, ${plan.groupDeletes.length} deleted, ` : '') +
+        `${plan.flowMods.length} flow-mod(s)` +
         (plan.expired.length ? `, ${plan.expired.length} expired flow(s) dropped` : ''),
     );
     await this.execute(dp, plan);
@@ -543,6 +545,11 @@ export class Switch extends EventEmitter {
     return this.serialize(async () => {
       const p = this.findPort(ref);
       const dp = this.requireDp();
+      // a group naming the port would not replay (the data plane checks its ports)
+      const users = this.groups.filter((g) => g.buckets.some((b) => b.watchPort === p.id || b.actions.some((a) => a.type === 'output' && a.port === p.id)));
+      if (users.length) {
+        throw new ApiError(Status.FAILED_PRECONDITION, `port '${p.name}' is used by group ${users.map((g) => g.id).join(', ')}: change or delete the group first`);
+      }
       await dp.portDel(p.id);
       const next = this.draft();
       next.ports = next.ports.filter((q) => q.name !== p.name);

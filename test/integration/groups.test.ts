@@ -212,7 +212,7 @@ describe.skipIf(!IS_ROOT)('logical port groups', () => {
     }
   });
 
-  it('admin down on a watched port fails over too; deleting a group in use is refused', async () => {
+  it('admin down on a watched port fails over too; deleting a group or a port in use is refused', async () => {
     await mustCli(['port', 'set', 'p2', '--down']);
     const before = Number((await stats(2)).buckets[1].packets);
     const r = await ping(a.ns, '10.0.0.2', { count: 3, intervalS: 0.05 });
@@ -222,6 +222,9 @@ describe.skipIf(!IS_ROOT)('logical port groups', () => {
     const del = await sw.cli(['group', 'del', '2']);
     expect(del.code).not.toBe(0);
     expect(del.stderr).toContain('group 2 is used by 1 flow(s)');
+    const port = await sw.cli(['port', 'del', 'p3']);
+    expect(port.code).not.toBe(0);
+    expect(port.stderr).toContain("port 'p3' is used by group 1, 2, 3: change or delete the group first");
     const dup = await sw.cli(['group', 'add', 'group_id=2,type=indirect,bucket=actions=output:p2']);
     expect(dup.code).not.toBe(0);
     expect(dup.stderr).toContain('group 2 already exists');
