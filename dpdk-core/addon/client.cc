@@ -71,6 +71,8 @@ Napi::Function Client::Init(Napi::Env env) {
                          InstanceMethod<&Client::ReadStats>("readStats"),
                          InstanceAccessor<&Client::GetStatsError>("statsError"),
                          InstanceMethod<&Client::FlowCookieStats>("flowCookieStats"),
+                         InstanceMethod<&Client::GroupMod>("groupMod"),
+                         InstanceMethod<&Client::GroupStats>("groupStats"),
                      });
 }
 
@@ -613,6 +615,9 @@ void Client::AppendItems(Pending& p, const sy_msg& m) {
       Collect<sy_cookie_stats>(env, arr, &p.n_items, m, SY_A_COOKIE_STATS, sy_get_cookie_stats,
                                CookieStatsToJs);
       break;
+    case Op::kGroupStats:
+      Collect<sy_group_stats>(env, arr, &p.n_items, m, SY_A_GROUP_STATS, sy_get_group_stats, GroupStatsToJs);
+      break;
     default:
       break;
   }
@@ -631,6 +636,7 @@ void Client::HandlePart(Pending& p, const sy_msg& m) {
       case Op::kTableList:
       case Op::kPmdStats:
       case Op::kCookieStats:
+      case Op::kGroupStats:
         AppendItems(p, m);
         break;
       case Op::kHello:
@@ -699,6 +705,7 @@ void Client::HandleReply(Pending& p, const sy_msg& m) {
       case Op::kTableList:
       case Op::kPmdStats:
       case Op::kCookieStats:
+      case Op::kGroupStats:
         AppendItems(p, m);
         v = p.items.Value();
         p.items.Reset();
@@ -1100,6 +1107,29 @@ Napi::Value Client::FlowCookieStats(const Napi::CallbackInfo& info) {
   sy_msg_begin(&b, SY_MSG_FLOW_COOKIE_STATS, 0, xid);
   if (limit) sy_msg_put_u32(&b, SY_A_COOKIE_LIMIT, limit);
   return Request(env, &b, xid, SY_MSG_FLOW_COOKIE_STATS, Op::kCookieStats);
+}
+
+// groupMod({ command, id, type, fields?, buckets }): GROUP_MOD (proto.h, "Groups").
+Napi::Value Client::GroupMod(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::unique_ptr<sy_group_mod> gm(new sy_group_mod());
+  GroupModFromJs(Ctx(env), "group", info[0], gm.get());
+  sy_msgbuf b = {};
+  uint32_t xid = NextXid();
+  sy_msg_begin(&b, SY_MSG_GROUP_MOD, 0, xid);
+  sy_put_group_mod(&b, gm.get());
+  return Request(env, &b, xid, SY_MSG_GROUP_MOD, Op::kVoid);
+}
+
+// groupStats(id?): GROUP_STATS of one group or of every group.
+Napi::Value Client::GroupStats(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  sy_msgbuf b = {};
+  uint32_t xid = NextXid();
+  sy_msg_begin(&b, SY_MSG_GROUP_STATS, 0, xid);
+  if (!info[0].IsUndefined() && !info[0].IsNull())
+    sy_msg_put_u32(&b, SY_A_GROUP_ID, (uint32_t)GetUint(env, "id", info[0], SY_GROUP_ID_MAX));
+  return Request(env, &b, xid, SY_MSG_GROUP_STATS, Op::kGroupStats);
 }
 
 // trace(inPort, frame): TRACE (proto.h, "Packet trace").

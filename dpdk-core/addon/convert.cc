@@ -1177,4 +1177,98 @@ const char* ErrorName(int code) {
   return "INTERNAL";
 }
 
+// Groups -------------------------------------------------------------------
+
+namespace {
+
+const char* const kGroupTypes[] = {"all", "select", "indirect", "fast_failover"};
+const char* const kGroupCmds[] = {nullptr, "add", "modify", "delete"};
+const struct {
+  const char* name;
+  uint32_t bit;
+} kSelFields[] = {{"dl_src", SY_GSEL_DL_SRC},     {"dl_dst", SY_GSEL_DL_DST}, {"nw_src", SY_GSEL_NW_SRC},
+                  {"nw_dst", SY_GSEL_NW_DST},     {"nw_proto", SY_GSEL_NW_PROTO},
+                  {"tp_src", SY_GSEL_TP_SRC},     {"tp_dst", SY_GSEL_TP_DST}};
+
+}  // namespace
+
+void GroupModFromJs(const Ctx& c, const Path& where, Napi::Value v, sy_group_mod* gm) {
+  Napi::Env env(c.env);
+  memset(gm, 0, sizeof(*gm));
+  if (!IsPlainObject(v)) ThrowType(env, where, "expected { command, id, type, buckets }, got " + Describe(v));
+  Napi::Object o = v.As<Napi::Object>();
+  std::string cmd = GetString(env, Path(where, "command"), o.Get("command"));
+  for (uint8_t i = 1; i <= SY_GC_DELETE; i++)
+    if (cmd == kGroupCmds[i]) gm->hdr.command = i;
+  if (gm->hdr.command == 0) ThrowType(env, Path(where, "command"), "'" + cmd + "' is not one of add, modify, delete");
+  Napi::Value id = o.Get("id");
+  if (id.IsUndefined()) ThrowType(env, Path(where, "id"), "missing");
+  gm->hdr.group_id = (uint32_t)GetUint(env, Path(where, "id"), id, SY_GROUP_ID_MAX);
+  if (gm->hdr.command == SY_GC_DELETE) return;
+  std::string type = GetString(env, Path(where, "type"), o.Get("type"));
+  bool known = false;
+  for (uint8_t i = 0; i <= SY_GT_FF; i++)
+    if (type == kGroupTypes[i]) gm->hdr.type = i, known = true;
+  if (!known) ThrowType(env, Path(where, "type"), "'" + type + "' is not one of all, select, indirect, fast_failover");
+  Napi::Value fields = o.Get("fields");
+  if (!fields.IsUndefined() && !fields.IsNull()) {
+    Path pf(where, "fields");
+    if (!fields.IsArray()) ThrowType(env, pf, "expected an array of field names");
+    Napi::Array fa = fields.As<Napi::Array>();
+    for (uint32_t i = 0; i < fa.Length(); i++) {
+      std::string f = GetString(env, Path(pf, i), fa.Get(i));
+      uint32_t bit = 0;
+      for (const auto& k : kSelFields)
+        if (f == k.name) bit = k.bit;
+      if (bit == 0)
+        ThrowType(env, Path(pf, i), "'" + f + "' is not one of dl_src, dl_dst, nw_src, nw_dst, nw_proto, tp_src, tp_dst");
+      gm->hdr.sel_fields |= bit;
+    }
+  }
+  Napi::Value buckets = o.Get("buckets");
+  Path pb(where, "buckets");
+  if (!buckets.IsArray()) ThrowType(env, pb, "expected an array, got " + Describe(buckets));
+  Napi::Array ba = buckets.As<Napi::Array>();
+  if (ba.Length() > SY_GROUP_BUCKETS_MAX)
+    ThrowRange(env, pb, std::to_string(ba.Length()) + " buckets, at most " + std::to_string(SY_GROUP_BUCKETS_MAX));
+  for (uint32_t i = 0; i < ba.Length(); i++) {
+    Path at(pb, i);
+    Napi::Value bv = ba.Get(i);
+    if (!IsPlainObject(bv)) ThrowType(env, at, "expected { weight?, watchPort?, actions }, got " + Describe(bv));
+    Napi::Object bo = bv.As<Napi::Object>();
+    auto* b = &gm->bucket[i];
+    b->b.weight = (uint16_t)GetUintOpt(env, at, bo, "weight", 0xffff, 1);
+    b->b.watch_port = (uint32_t)GetUintOpt(env, at, bo, "watchPort", SY_MAX_PORT_ID, 0);
+    if (b->b.watch_port == 0) b->b.watch_port = SY_NO_WATCH;
+    Napi::Value acts = bo.Get("actions");
+    Path pa(at, "actions");
+    if (!acts.IsArray()) ThrowType(env, pa, "expected an array, got " + Describe(acts));
+    Napi::Array aa = acts.As<Napi::Array>();
+    if (aa.Length() > SY_GROUP_ACTIONS_MAX)
+      ThrowRange(env, pa, std::to_string(aa.Length()) + " actions, at most " + std::to_string(SY_GROUP_ACTIONS_MAX));
+    for (uint32_t j = 0; j < aa.Length(); j++) ActionFromJs(c, Path(pa, j), aa.Get(j), &b->actions[j]);
+    b->n_actions = (uint16_t)aa.Length();
+  }
+  gm->n_buckets = (uint16_t)ba.Length();
+}
+
+Napi::Object GroupStatsToJs(Napi::Env env, const sy_group_stats& s) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("id", s.group_id);
+  o.Set("type", s.type <= SY_GT_FF ? kGroupTypes[s.type] : "unknown");
+  o.Set("flows", s.n_flows);
+  o.Set("packets", Big(env, s.packets));
+  o.Set("bytes", Big(env, s.bytes));
+  o.Set("dropped", Big(env, s.dropped));
+  Napi::Array b = Napi::Array::New(env, s.n_buckets);
+  for (uint32_t i = 0; i < s.n_buckets && i < SY_GROUP_BUCKETS_MAX; i++) {
+    Napi::Object bo = Napi::Object::New(env);
+    bo.Set("packets", Big(env, s.bucket[i].packets));
+    bo.Set("bytes", Big(env, s.bucket[i].bytes));
+    b.Set(i, bo);
+  }
+  o.Set("buckets", b);
+  return o;
+}
+
 }  // namespace sy

@@ -179,6 +179,9 @@ Napi::Object CookieStatsToJs(Napi::Env env, const sy_cookie_stats& s);
 // code) when the reply does not decode.
 napi_value TraceToJs(const Ctx& c, const sy_msg& m);
 // { id, name?, miss?, maxFlows? } -> struct (absent: "", drop, 0)
+// Groups: groupMod's argument (a message's GROUP_HDR and buckets), GROUP_STATS.
+void GroupModFromJs(const Ctx& c, const Path& where, Napi::Value v, sy_group_mod* gm);
+Napi::Object GroupStatsToJs(Napi::Env env, const sy_group_stats& s);
 void TableModFromJs(Napi::Env env, const Path& where, Napi::Value v, sy_table_desc* d);
 
 const char* TableMissName(uint32_t miss);

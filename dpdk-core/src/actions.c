@@ -10,6 +10,7 @@
 
 #include "actions.h"
 #include "datapath.h"
+#include "groups.h"
 #include "nsh.h"
 #include "trace.h"
 
@@ -537,6 +538,10 @@ act_run(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt *p,
 			break;
 		case SY_ACT_GOTO_TABLE:
 			return (int)a[i].arg;
+		case SY_ACT_GROUP: /* groups.h */
+			if (!grp_run(lc, pm, p, a[i].arg, i + 1 == n))
+				return -1;
+			break;
 		default: /* refused by dp_flow_mod */
 			break;
 		}

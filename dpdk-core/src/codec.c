@@ -67,6 +67,10 @@ static const struct sy_attr_policy policy[SY_A__MAX] = {
 	U32(BOND_XMIT_POLICY),
 	STR(BOND_PRIMARY, SY_NAME_MAX),
 	FIXED(PORT_BOND, struct sy_port_bond),
+	FIXED(GROUP_HDR, struct sy_group_hdr),
+	FIXED(GROUP_BUCKET, struct sy_group_bucket),
+	FIXED(GROUP_STATS, struct sy_group_stats),
+	U32(GROUP_ID),
 };
 
 #undef U32
@@ -119,6 +123,8 @@ sy_msg_type_name(uint16_t t)
 	case SY_MSG_DP_STATS: return "DP_STATS";
 	case SY_MSG_PMD_STATS: return "PMD_STATS";
 	case SY_MSG_PMD_STATS_CLEAR: return "PMD_STATS_CLEAR";
+	case SY_MSG_GROUP_MOD: return "GROUP_MOD";
+	case SY_MSG_GROUP_STATS: return "GROUP_STATS";
 	case SY_MSG_PORT_STATUS: return "PORT_STATUS";
 	case SY_MSG_FLOW_REMOVED: return "FLOW_REMOVED";
 	case SY_MSG_PACKET_IN: return "PACKET_IN";
@@ -697,6 +703,86 @@ sy_get_cookie_stats(const struct sy_attr *a, struct sy_cookie_stats *s, char *er
 		    size_t errlen)
 {
 	return get_typed(a, SY_A_COOKIE_STATS, s, sizeof(*s), err, errlen);
+}
+
+void
+sy_put_group_mod(struct sy_msgbuf *b, const struct sy_group_mod *gm)
+{
+	sy_msg_put(b, SY_A_GROUP_HDR, &gm->hdr, sizeof(gm->hdr));
+	for (unsigned int i = 0; i < gm->n_buckets && i < SY_GROUP_BUCKETS_MAX; i++) {
+		const struct sy_group_mod_bucket *gb = &gm->bucket[i];
+
+		sy_msg_put(b, SY_A_GROUP_BUCKET, &gb->b, sizeof(gb->b));
+		for (unsigned int j = 0; j < gb->n_actions && j < SY_GROUP_ACTIONS_MAX; j++)
+			sy_msg_put(b, SY_A_FLOW_ACTION, &gb->actions[j], sizeof(gb->actions[j]));
+	}
+}
+
+int
+sy_get_group_mod(const struct sy_msg *msg, struct sy_group_mod *gm, char *err, size_t errlen)
+{
+	struct sy_attr_iter it;
+	const struct sy_attr *a;
+	bool seen_hdr = false;
+	int rc;
+
+	memset(gm, 0, sizeof(*gm));
+	sy_attr_iter_msg(&it, msg);
+	while ((rc = sy_attr_next(&it, &a)) > 0) {
+		struct sy_group_mod_bucket *gb = gm->n_buckets ? &gm->bucket[gm->n_buckets - 1] : NULL;
+
+		switch (a->type) {
+		case SY_A_GROUP_HDR:
+			if (seen_hdr)
+				return fail(err, errlen, "attribute GROUP_HDR given twice");
+			seen_hdr = true;
+			if (sy_attr_get_fixed(a, &gm->hdr, sizeof(gm->hdr), err, errlen) < 0)
+				return -1;
+			break;
+		case SY_A_GROUP_BUCKET:
+			if (gm->n_buckets >= SY_GROUP_BUCKETS_MAX)
+				return fail(err, errlen, "buckets: more than %d", SY_GROUP_BUCKETS_MAX);
+			gb = &gm->bucket[gm->n_buckets++];
+			if (sy_attr_get_fixed(a, &gb->b, sizeof(gb->b), err, errlen) < 0)
+				return -1;
+			break;
+		case SY_A_FLOW_ACTION:
+			if (gb == NULL)
+				return fail(err, errlen, "FLOW_ACTION before any GROUP_BUCKET");
+			if (gb->n_actions >= SY_GROUP_ACTIONS_MAX)
+				return fail(err, errlen, "bucket %u: more than %d actions",
+					    gm->n_buckets - 1, SY_GROUP_ACTIONS_MAX);
+			if (sy_attr_get_fixed(a, &gb->actions[gb->n_actions], sizeof(gb->actions[0]),
+					      err, errlen) < 0)
+				return -1;
+			gb->n_actions++;
+			break;
+		default:
+			break; /* forward compatibility */
+		}
+	}
+	if (rc < 0)
+		return fail(err, errlen, "malformed attributes");
+	if (!seen_hdr)
+		return fail(err, errlen, "missing attribute GROUP_HDR");
+	return 0;
+}
+
+void
+sy_put_group_stats(struct sy_msgbuf *b, const struct sy_group_stats *s)
+{
+	sy_msg_put(b, SY_A_GROUP_STATS, s, sizeof(*s));
+}
+
+int
+sy_get_group_stats(const struct sy_attr *a, struct sy_group_stats *s, char *err, size_t errlen)
+{
+	if (get_typed(a, SY_A_GROUP_STATS, s, sizeof(*s), err, errlen) < 0)
+		return -1;
+	if (s->n_buckets > SY_GROUP_BUCKETS_MAX)
+		return fail(err, errlen, "GROUP_STATS: %u buckets, at most %d", s->n_buckets,
+			    SY_GROUP_BUCKETS_MAX);
+	return 0;
 }
 
 int

@@ -62,6 +62,7 @@
 
 #include "ctl_server.h"
 #include "dataplane.h"
+#include "groups.h"
 #include "trace.h"
 #include "stats_segment.h"
 
@@ -714,6 +715,46 @@ do_port_stats(struct req *r)
 }
 
 static void
+do_group_mod(struct req *r)
+{
+	struct sy_error e = { .index = -1 };
+	struct sy_group_mod *gm = malloc(sizeof(*gm));
+
+	if (gm == NULL) {
+		reply_error(r->c, r->xid, SY_E_NOSPC, -1, "GROUP_MOD: out of memory");
+		return;
+	}
+	if (sy_get_group_mod(r->m, gm, r->err, sizeof(r->err)) < 0)
+		reply_error(r->c, r->xid, SY_E_INVAL, -1, "GROUP_MOD: %s", r->err);
+	else if (dp_group_mod(gm, &e) < 0)
+		reply_dp_error(r->c, r->xid, &e);
+	else
+		reply_send(r->c, &r->b, r->xid, r->type);
+	free(gm);
+}
+
+static void
+put_group_stats_cb(const struct sy_group_stats *st, void *arg)
+{
+	sy_put_group_stats(arg, st);
+}
+
+static void
+do_group_stats(struct req *r)
+{
+	struct sy_error e = { .index = -1 };
+	uint32_t id = SY_NO_WATCH; /* every group */
+
+	if (opt_u32(r, SY_A_GROUP_ID, &id) < 0)
+		return;
+	if (dp_group_stats(id, put_group_stats_cb, &r->b, &e) < 0) {
+		reply_dp_error(r->c, r->xid, &e);
+		return;
+	}
+	reply_send(r->c, &r->b, r->xid, r->type);
+}
+
+static void
 do_port_stats_clear(struct req *r)
 {
 	struct sy_error e = { .index = -1 };
@@ -972,6 +1013,8 @@ conn_dispatch(struct ctl_conn *c, const uint8_t *buf, size_t len)
 	case SY_MSG_DP_STATS: do_dp_stats(&r); break;
 	case SY_MSG_PMD_STATS: do_pmd_stats(&r); break;
 	case SY_MSG_PMD_STATS_CLEAR: do_pmd_stats_clear(&r); break;
+	case SY_MSG_GROUP_MOD: do_group_mod(&r); break;
+	case SY_MSG_GROUP_STATS: do_group_stats(&r); break;
 	default:
 		if (tname != NULL)
 			reply_error(c, r.xid, SY_E_UNSUPP, -1, "%s is not a request", tname);

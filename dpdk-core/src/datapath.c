@@ -21,6 +21,7 @@
 #include "datapath.h"
 #include "flow_cache.h"
 #include "flow_table.h"
+#include "groups.h"
 #include "ports.h"
 #include "rcu.h"
 #include "stats.h"
@@ -160,6 +161,7 @@ dp_fini(void)
 	dp_halt();
 	ports_fini();
 	ft_fini();
+	grp_fini();
 	rcu_sync();
 	if (dp.lcore[0])
 		st_fini();

@@ -256,6 +256,11 @@ validate_actions(const struct sy_flow_mod *fm, char *err, size_t errlen)
 					    a->arg, fm->hdr.table_id);
 			seen_goto = 1;
 			break;
+		case SY_ACT_GROUP:
+			if (a->arg > SY_GROUP_ID_MAX)
+				return fail(err, errlen, "actions: group:%u, groups are 0..%d", a->arg,
+					    SY_GROUP_ID_MAX);
+			break;
 		case SY_ACT_WRITE_METADATA:
 			if (seen_meta++)
 				return fail(err, errlen, "actions: write_metadata given twice");

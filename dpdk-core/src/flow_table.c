@@ -14,6 +14,7 @@
 #include "dataplane.h"
 #include "datapath.h"
 #include "flow_table.h"
+#include "groups.h"
 #include "ports.h"
 #include "stats.h"
 
@@ -398,6 +399,9 @@ check_mod(unsigned int i, const struct sy_flow_mod *fm, int64_t *run_total,
 			    !ports_exists(act->arg))
 				return sy_fail(err, SY_E_NOENT, "flow %u: output:%u, no such port",
 					       i, act->arg);
+			if (act->type == SY_ACT_GROUP && !grp_exists(act->arg))
+				return sy_fail(err, SY_E_NOENT, "flow %u: group:%u, no such group",
+					       i, act->arg);
 			if (act->type == SY_ACT_SET_FIELD && !field_supported(act->field))
 				return sy_fail(err, SY_E_UNSUPP,
 					       "flow %u: set_field of %s is not supported yet", i,
@@ -732,6 +736,35 @@ collect_cb(struct cls_rule *r, void *arg)
 		dx->cap = cap;
 	}
 	dx->v[dx->n++] = f;
+}
+
+struct users_ctx {
+	uint32_t group_id;
+	uint32_t n;
+};
+
+static void
+users_cb(struct cls_rule *r, void *arg)
+{
+	struct users_ctx *ux = arg;
+	const struct ft_flow *f = container_of(r, struct ft_flow, cr);
+
+	for (unsigned int i = 0; i < f->acts->n; i++)
+		if (f->acts->a[i].type == SY_ACT_GROUP && f->acts->a[i].arg == ux->group_id) {
+			ux->n++;
+			return;
+		}
+}
+
+uint32_t
+ft_group_users(uint32_t group_id)
+{
+	struct users_ctx ux = { .group_id = group_id };
+
+	for (unsigned int t = 0; t < SY_MAX_TABLES; t++)
+		if (ft_tables[t].n_flows)
+			cls_visit(&ft_tables[t].cls, &zero_key, &zero_key, users_cb, &ux);
+	return ux.n;
 }
 
 static int

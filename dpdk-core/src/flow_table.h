@@ -167,4 +167,7 @@ void ft_flow_entry(const struct ft_flow *f, struct sy_flow_mod *fm);
 /* Removes entries whose idle or hard timeout has passed. */
 void ft_expire(uint64_t now_tsc);
 
+/* How many flows name group_id in their actions (main lcore; walks them all). */
+uint32_t ft_group_users(uint32_t group_id);
+
 #endif /* SY_FLOW_TABLE_H */

@@ -101,7 +101,7 @@ struct pl_port {
 	uint16_t dpdk_port;
 	uint16_t mtu; /* largest payload after the L2 header(s) */
 	uint8_t admin_up;
-	uint8_t pad;
+	uint8_t link_up; /* as the link poll last saw it (groups.h: liveness) */
 	uint16_t nb_txq;
 	rte_spinlock_t *txq_lock; /* nb_txq locks when queues are shared */
 };

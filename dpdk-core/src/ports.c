@@ -199,6 +199,7 @@ portmap_publish(struct pl_portmap *pm)
 			.dpdk_port = p->dpdk_port,
 			.mtu = p->mtu,
 			.admin_up = usable(p),
+			.link_up = p->link_up,
 			.nb_txq = p->nb_txq,
 			.txq_lock = p->txq_lock,
 		};
@@ -242,6 +243,10 @@ describe(const struct port *p, struct sy_port_desc *d)
 	snprintf(d->devargs, sizeof(d->devargs), "%s", p->devargs);
 }
 
+static bool afp_carrier(const struct port *p);
+
+/* The link as the driver reports it; for net_af_packet (whose 22.11 PMD
+ * always says up) also its kernel interface's carrier. */
 static void
 read_link(struct port *p)
 {
@@ -250,7 +255,7 @@ read_link(struct port *p)
 	memset(&link, 0, sizeof(link));
 	if (rte_eth_link_get_nowait(p->dpdk_port, &link) != 0)
 		return;
-	p->link_up = link.link_status == RTE_ETH_LINK_UP;
+	p->link_up = link.link_status == RTE_ETH_LINK_UP && afp_carrier(p);
 	p->speed = link.link_speed == RTE_ETH_SPEED_NUM_UNKNOWN ? 0 : link.link_speed;
 }
 
@@ -823,6 +828,18 @@ carrier(const char *iface)
 	if (ioctl(fd, SIOCGIFFLAGS, &ifr) != 0)
 		return false;
 	return (ifr.ifr_flags & IFF_UP) && (ifr.ifr_flags & IFF_RUNNING);
+}
+
+/* A plain net_af_packet port: its interface's carrier; any other: true. */
+static bool
+afp_carrier(const struct port *p)
+{
+	char iface[IF_NAMESIZE];
+
+	if (p->members != NULL || !is_af_packet(p) ||
+	    !devargs_value(p->devargs, "iface", iface, sizeof(iface)))
+		return true;
+	return carrier(iface);
 }
 
 /* Probes member m (its devargs) and records its ethdev; on failure leaves
@@ -1441,6 +1458,7 @@ void
 ports_poll_links(uint64_t now)
 {
 	bool links = now >= next_link_poll, carriers = now >= next_carrier_poll;
+	bool republish = false;
 
 	if (!links && !carriers)
 		return;
@@ -1453,7 +1471,7 @@ ports_poll_links(uint64_t now)
 		bool was = p->link_up, bond_changed = false;
 		uint32_t speed = p->speed;
 
-		if (!p->used || (!links && p->members == NULL))
+		if (!p->used || (!links && p->members == NULL && !is_af_packet(p)))
 			continue;
 		if (p->members) {
 			uint32_t sig;
@@ -1469,7 +1487,14 @@ ports_poll_links(uint64_t now)
 
 			describe(p, &d);
 			ctl_event_port_status(&d, SY_PR_LINK);
+			republish |= p->link_up != was;
 		}
+	}
+	if (republish) { /* fast_failover groups watch link_up (groups.h) */
+		struct pl_portmap *pm = portmap_alloc();
+
+		if (pm)
+			portmap_publish(pm);
 	}
 }
 

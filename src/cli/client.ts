@@ -3,6 +3,9 @@
  * turned into the one line the CLI prints (the status details, which the
  * daemon writes for people).
  */
+import type { Group__Output } from '../gen/switchyard/v1/Group';
+import type { ListGroupsResponse__Output } from '../gen/switchyard/v1/ListGroupsResponse';
+import type { GetGroupStatsResponse__Output } from '../gen/switchyard/v1/GetGroupStatsResponse';
 import { credentials, makeClientConstructor, Client, ServiceError, status as Status } from '@grpc/grpc-js';
 import { service as healthServiceDef } from 'grpc-health-check';
 import { loadProto, MESSAGE_LIMITS } from '../mgmt/proto';
@@ -69,6 +72,7 @@ export class Api {
   private readonly port;
   private readonly flow;
   private readonly table;
+  private readonly group;
   private readonly stats;
   private readonly system;
   private readonly events;
@@ -90,6 +94,7 @@ export class Api {
     this.port = track(new v1.PortService(address, creds, opts));
     this.flow = track(new v1.FlowService(address, creds, opts));
     this.table = track(new v1.TableService(address, creds, opts));
+    this.group = track(new v1.GroupService(address, creds, opts));
     this.stats = track(new v1.StatsService(address, creds, opts));
     this.system = track(new v1.SystemService(address, creds, opts));
     this.events = track(new v1.EventService(address, creds, opts));
@@ -175,6 +180,19 @@ export class Api {
   }
   updateTable(req: UpdateTableRequest): Promise<Table__Output> {
     return this.call(this.table, 'UpdateTable', req);
+  }
+
+  addGroup(req: { spec: string; modify: boolean }): Promise<Group__Output> {
+    return this.call(this.group, 'AddGroup', req);
+  }
+  deleteGroup(id: number): Promise<object> {
+    return this.call(this.group, 'DeleteGroup', { id });
+  }
+  listGroups(): Promise<ListGroupsResponse__Output> {
+    return this.call(this.group, 'ListGroups', {});
+  }
+  groupStats(id?: number): Promise<GetGroupStatsResponse__Output> {
+    return this.call(this.group, 'GetGroupStats', id === undefined ? {} : { id });
   }
 
   datapathStats(): Promise<DatapathStats__Output> {

@@ -8,6 +8,7 @@
  *   pmd stats|clear (pmd.ts)      config apply|export (config.ts)
  *   top | events | port stats --watch (watch.ts)
  *   trace (trace.ts)
+ *   group add|mod|del|list|stats (group.ts)
  *
  * Human tables by default, --json for scripts (shapes in output.ts). On
  * failure: one line `switchyard: <message>` on stderr, exit status 1; the
@@ -37,6 +38,7 @@ import {
 } from './output';
 import { BondOptions, bondRequest } from './bond';
 import { addConfigCommands } from './config';
+import { addGroupCommands } from './group';
 import { addPmdCommands } from './pmd';
 import { addTraceCommand } from './trace';
 import { addWatchCommands, watchPortStats } from './watch';
@@ -347,6 +349,7 @@ export function buildProgram(io: Io, state: { code: number; api: Api | null }): 
 
   addPmdCommands({ program, noun, api, print, globals, io, state });
   addTraceCommand({ program, api, print });
+  addGroupCommands({ program, noun, api, print, globals, io, state });
   addWatchCommands({ program, noun, api, print, globals, io, state });
   addConfigCommands({ program, noun, api, print, globals, io, state, security: (cmd) => clientSecurity(globals(cmd)) });
 

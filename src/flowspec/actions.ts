@@ -7,7 +7,7 @@
  * (alone; an empty list drops too), mod_dl_src/mod_dl_dst, mod_nw_src/
  * mod_nw_dst, mod_nw_tos/mod_nw_ecn/mod_nw_ttl, mod_tp_src/mod_tp_dst,
  * mod_vlan_vid, mod_vlan_pcp, strip_vlan/pop_vlan, push_vlan:TPID, dec_ttl,
- * set_field:VALUE[/MASK]->FIELD, write_metadata:V[/M], goto_table:N;
+ * set_field:VALUE[/MASK]->FIELD, write_metadata:V[/M], goto_table:N, group:N;
  * the tagged header's push_nsh(...), pop_nsh, dec_nsh_ttl and OVS's
  * encap(nsh(...)), encap(ethernet), decap() (see nsh.ts).
  *
@@ -28,13 +28,13 @@ import { MAX_PORT_ID, PortNames, RESERVED_PORTS } from './match';
 import { formatOfKind, fromAny, hex, parseOfKind, parseUint, toCanonical } from './values';
 
 export const MAX_ACTIONS = 32;
+export const MAX_GROUP_ID = 65535;
 const MAX_TABLE = 254;
 
 /** Recognised but not (yet) supported by the data plane: a clear error, not "unknown". */
 const NOT_SUPPORTED = new Set([
   'normal',
   'controller',
-  'group',
   'meter',
   'set_queue',
   'enqueue',
@@ -306,6 +306,9 @@ export function parseActions(text: string, ctx: ActionContext, siteText = text, 
       case 'dec_ttl':
         noArg();
         push({ type: 'dec_ttl' }, 0);
+        continue;
+      case 'group':
+        push({ type: 'group', group: Number(uintArg(needArg(), BigInt(MAX_GROUP_ID), name, site)) }, 0);
         continue;
       case 'set_field':
         push(parseSetField(needArg(), undefined, name, site), 0);

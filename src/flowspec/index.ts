@@ -42,3 +42,4 @@ export {
 export type { FlowLine, FlowParts, ParseOptions } from './flow';
 export { buildFrame, ETH_MIN_FRAME, formatFieldValue, inetChecksum, packetFromFlow, parseMicroflow, TRACE_FRAME_MAX } from './packet';
 export type { Microflow } from './packet';
+export { formatGroup, GROUP_TYPES, parseGroup } from './group';

@@ -52,6 +52,33 @@ export type Action =
   | { type: 'pop_nsh' }
   | { type: 'dec_nsh_ttl' };
 
+/** Groups (proto.h, "Groups"): a bucket's actions are flow actions but goto_table, write_metadata, group. */
+export type GroupType = 'all' | 'select' | 'indirect' | 'fast_failover';
+export interface GroupBucket {
+  weight?: number; // select: share of the flows (default 1)
+  watchPort?: number; // fast_failover: the port whose liveness decides
+  actions: Action[];
+}
+export interface GroupConfig {
+  id: number; // 0..65535
+  type: GroupType;
+  fields?: string[]; // select: hashed key fields (dl_src, dl_dst, nw_src, nw_dst, nw_proto, tp_src, tp_dst); default the 5-tuple
+  buckets: GroupBucket[];
+}
+export interface GroupMod extends Partial<GroupConfig> {
+  command: 'add' | 'modify' | 'delete';
+  id: number;
+}
+export interface GroupStats {
+  id: number;
+  type: GroupType;
+  flows: number; // flows whose actions name it
+  packets: bigint;
+  bytes: bigint;
+  dropped: bigint; // no live bucket
+  buckets: { packets: bigint; bytes: bigint }[];
+}
+
 export type FlowCommand = 'add' | 'modify' | 'modify_strict' | 'delete' | 'delete_strict';
 
 export interface FlowMod {
@@ -310,6 +337,10 @@ export interface DataplaneClient {
   readonly statsError?: string | null;
   /** Flows summed by cookie, at most `limit` cookies (the busiest by packets). */
   flowCookieStats(limit?: number): Promise<CookieStats[]>;
+  /** GROUP_MOD: add (EXIST if present), modify (NOENT if absent) or delete (refused while flows use it). */
+  groupMod(mod: GroupMod): Promise<void>;
+  /** GROUP_STATS of one group, or of every group. */
+  groupStats(id?: number): Promise<GroupStats[]>;
   /** Runs a frame through the tables as if it arrived on inPort, without forwarding it. */
   trace(inPort: number, frame: Buffer): Promise<TraceResult>;
 }

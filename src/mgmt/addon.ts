@@ -45,6 +45,8 @@ import type {
   FieldInfo,
   FlowEntry,
   FlowMod,
+  GroupMod,
+  GroupStats,
   FlowStats,
   PortAddRequest,
   PortDesc,
@@ -316,6 +318,14 @@ export class AddonDataplaneClient implements DataplaneClient {
   /** FLOW_COOKIE_STATS: one walk of every table in the data plane (about 0.2 s per million flows). */
   async flowCookieStats(limit?: number): Promise<CookieStats[]> {
     return this.native.flowCookieStats(limit);
+  }
+
+  async groupMod(mod: GroupMod): Promise<void> {
+    return this.native.groupMod(mod);
+  }
+
+  async groupStats(id?: number): Promise<GroupStats[]> {
+    return this.native.groupStats(id);
   }
 
   /**

@@ -37,6 +37,7 @@ export const SERVICE_NAMES = [
   'switchyard.v1.PortService',
   'switchyard.v1.FlowService',
   'switchyard.v1.TableService',
+  'switchyard.v1.GroupService',
   'switchyard.v1.StatsService',
   'switchyard.v1.SystemService',
   'switchyard.v1.ConfigService',

@@ -6,11 +6,13 @@
  * empty, so the plan is a full replay — and to undo a change whose
  * persisting failed. Pure functions: the plan is executed by switch.ts in
  * this order: table settings, port deletions, port additions (explicit ids,
- * administratively down), changes of existing ports, the flows in one batch,
- * a barrier, then the new ports brought up. Flows are in place before any
- * new port carries traffic.
+ * administratively down), changes of existing ports, the groups (added, or
+ * modified in place: the data plane cannot list a group's buckets, and a
+ * modify is hitless), the flows in one batch, groups no longer desired
+ * deleted, a barrier, then the new ports brought up. Flows are in place
+ * before any new port carries traffic, groups before the flows that use them.
  */
-import type { FlowMod, PortAddRequest, PortDesc, TableDesc, TableMiss } from './addon-types';
+import type { FlowMod, GroupMod, PortAddRequest, PortDesc, TableDesc, TableMiss } from './addon-types';
 import { flowKey, sameActions, sameFlow, type FlowBody } from '../flowspec';
 import type { DesiredState, PortConfig, TableConfig } from './state';
 import { sameBond } from './bond';
@@ -23,6 +25,8 @@ export interface ActualState {
   tables: TableDesc[];
   /** The entries of a dump (any value forms the addon gives), or already by flowKey(). */
   flows: readonly ActualFlow[] | ReadonlyMap<string, ActualFlow>;
+  /** The ids of the data plane's groups (GROUP_STATS); absent: none. */
+  groups?: readonly { id: number }[];
 }
 
 export interface TableChange {
@@ -38,6 +42,10 @@ export interface ReconcilePlan {
   portAdds: PortAddRequest[];
   portMods: { id: number; change: { mtu?: number; adminUp?: boolean; nRxq?: number } }[];
   flowMods: FlowMod[];
+  /** Before the flows: every desired group, added or modified. */
+  groupMods: GroupMod[];
+  /** After the flows: groups the data plane has and the desired state does not. */
+  groupDeletes: number[];
   /** After the flows: bring these newly added ports up. */
   portUps: number[];
   /** Keys of desired flows with timeouts that the running data plane no longer has: they expired. */
@@ -46,7 +54,8 @@ export interface ReconcilePlan {
 
 export function isEmptyPlan(p: ReconcilePlan): boolean {
   return (
-    p.tableMods.length + p.portDeletes.length + p.portAdds.length + p.portMods.length + p.flowMods.length + p.portUps.length + p.expired.length === 0
+    p.tableMods.length + p.portDeletes.length + p.portAdds.length + p.portMods.length + p.flowMods.length + p.portUps.length + p.expired.length +
+      (p.groupMods?.length ?? 0) + (p.groupDeletes?.length ?? 0) === 0
   );
 }
 
@@ -149,6 +158,16 @@ export function diffFlows(
   return { mods: [...deletes, ...modifies, ...adds], expired };
 }
 
+/** Groups: each desired one added (or modified, if the data plane has it); extra ones deleted. */
+export function planGroups(desired: DesiredState['groups'], actual: readonly { id: number }[] = []): Pick<ReconcilePlan, 'groupMods' | 'groupDeletes'> {
+  const have = new Set(actual.map((g) => g.id));
+  const want = new Set((desired ?? []).map((g) => g.id));
+  return {
+    groupMods: (desired ?? []).map((g) => ({ command: have.has(g.id) ? 'modify' : 'add', ...g })),
+    groupDeletes: [...have].filter((id) => !want.has(id)),
+  };
+}
+
 /** The whole plan; `fresh` says the data plane has just started empty (a full replay, nothing expires). */
 export function planReconcile(
   desired: DesiredState,
@@ -162,6 +181,7 @@ export function planReconcile(
     tableMods: planTables(desired.tables, actual.tables),
     ...planPorts(desired.ports, actual.ports),
     flowMods: mods,
+    ...planGroups(desired.groups, actual.groups),
     expired,
   };
 }

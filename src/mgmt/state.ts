@@ -12,8 +12,9 @@
  *   { "version": 1,
  *     "ports":  [{ "name": "p1", "devargs": "net_tap0,iface=sy0", "id": 1, "adminUp": true, "mtu": 1500 }],
  *     "tables": [{ "id": 0, "name": "classify", "miss": "drop" }],
+ *     "groups": ["group_id=1,type=select,bucket=weight:1,actions=output:2,bucket=weight:3,actions=output:3"],
  *     "flows":  ["table=0,priority=100,ip,in_port=1,actions=output:2"] }
- * Flows are in the add-flows text form with port numbers (not names), so
+ * Flows (and groups, in ovs-ofctl add-group syntax) are in text form with port numbers (not names), so
  * they mean the same thing whatever ports are renamed or deleted.
  *
  * A file that cannot be read back is never overwritten: loading it fails
@@ -26,6 +27,7 @@
  * before the change is acknowledged:
  *   {"seq":7,"put":["table=0,priority=5,ip,actions=drop"],"del":["table=0,..."]}
  *   {"seq":8,"ports":[...the whole list...],"tables":[...]}
+ *   {"seq":9,"groups":[...the whole list, as text...]}
  *   {"seq":9,"apply":["add in_port=p1,actions=output:p2", "delete ip"]}
  * "put" and "del" are entries set and removed; "apply" is a batch of flow
  * lines as a client gave them (ApplyFlows, `flow add --file`), replayed in
@@ -44,9 +46,9 @@
 import { closeSync, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, truncateSync, unlinkSync } from 'node:fs';
 import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import type { BondConfig, FlowMod, TableMiss } from './addon-types';
+import type { BondConfig, FlowMod, GroupConfig, TableMiss } from './addon-types';
 import { BondError, bondDoc, checkBond } from './bond';
-import { formatFlowMod, FlowSpecError, parseFlow, parseFlowKeyed, parseFlowLineKeyed } from '../flowspec';
+import { formatFlowMod, formatGroup, FlowSpecError, parseFlow, parseFlowKeyed, parseFlowLineKeyed, parseGroup } from '../flowspec';
 import { FlowChange, FlowSet } from './flowtable';
 import { checkPrivateDir } from './auth';
 
@@ -76,6 +78,8 @@ export interface DesiredState {
   tables: TableConfig[];
   /** Canonical add FlowMods (flowspec's parse form), one per (table, priority, match). */
   flows: FlowMod[];
+  /** Groups by id (absent: none); replayed after the ports, before the flows. */
+  groups?: GroupConfig[];
 }
 
 export const STATE_VERSION = 1;
@@ -89,6 +93,7 @@ export function cloneState(s: DesiredState): DesiredState {
     ports: s.ports.map((p) => ({ ...p })),
     tables: s.tables.map((t) => ({ ...t })),
     flows: s.flows.slice(),
+    ...(s.groups ? { groups: s.groups.slice() } : {}),
   };
 }
 
@@ -135,9 +140,14 @@ function tablesDoc(tables: readonly TableConfig[]): Record<string, unknown>[] {
   });
 }
 
+function groupsDoc(groups: readonly GroupConfig[]): string[] {
+  return groups.map((g) => formatGroup(g));
+}
+
 export function serializeState(s: DesiredState, seq?: number): string {
+  const groups = s.groups?.length ? { groups: groupsDoc(s.groups) } : {};
   const head = JSON.stringify(
-    { version: STATE_VERSION, ...(seq ? { seq } : {}), ports: portsDoc(s.ports), tables: tablesDoc(s.tables) },
+    { version: STATE_VERSION, ...(seq ? { seq } : {}), ports: portsDoc(s.ports), tables: tablesDoc(s.tables), ...groups },
     null,
     2,
   );
@@ -333,6 +343,17 @@ function readState(text: string, path: string): { state: DesiredState; seq: numb
     if (state.tables.some((q) => q.id === table.id)) bad(`${w}.id`, `table ${table.id} appears twice`);
     state.tables.push(table);
   });
+  arr('groups').forEach((g, i) => {
+    const w = `groups[${i}]`;
+    try {
+      const group = parseGroup(str(g, w));
+      if (state.groups?.some((q) => q.id === group.id)) bad(w, `group ${group.id} appears twice`);
+      (state.groups ??= []).push(group);
+    } catch (e) {
+      if (e instanceof FlowSpecError) bad(w, e.message);
+      throw e;
+    }
+  });
   arr('flows').forEach((f, i) => {
     const w = `flows[${i}]`;
     try {
@@ -347,8 +368,8 @@ function readState(text: string, path: string): { state: DesiredState; seq: numb
 }
 
 /** Ports and tables of a journal record, checked as the file's are. */
-function recordParts(rec: Record<string, unknown>, path: string): Pick<DesiredState, 'ports' | 'tables'> {
-  const { state } = readState(JSON.stringify({ version: STATE_VERSION, ports: rec.ports ?? [], tables: rec.tables ?? [] }), path);
+function recordParts(rec: Record<string, unknown>, path: string): Pick<DesiredState, 'ports' | 'tables' | 'groups'> {
+  const { state } = readState(JSON.stringify({ version: STATE_VERSION, ports: rec.ports ?? [], tables: rec.tables ?? [], groups: rec.groups ?? [] }), path);
   return state;
 }
 
@@ -362,6 +383,7 @@ function recordParts(rec: Record<string, unknown>, path: string): Pick<DesiredSt
 export interface StateChange {
   ports?: boolean;
   tables?: boolean;
+  groups?: boolean;
   flows?: FlowChange;
   /**
    * The batch's flow lines exactly as given, when they alone say what
@@ -433,6 +455,7 @@ export class StateStore implements StateSaver {
     }
     const flows = new FlowSet(state.flows);
     let { ports, tables } = state;
+    let groups = state.groups;
     let at = 0;
     let lineNo = 1;
     while (at < text.length) {
@@ -464,10 +487,11 @@ export class StateStore implements StateSaver {
       const seq = rec.seq;
       if (typeof seq !== 'number' || !Number.isInteger(seq) || seq < 1) throw new StateFileError(path, `${where}: seq: expected a positive integer`, at, lineNo, 1);
       if (seq > this.seq) {
-        if (rec.ports !== undefined || rec.tables !== undefined) {
+        if (rec.ports !== undefined || rec.tables !== undefined || rec.groups !== undefined) {
           const parts = recordParts(rec, path);
           if (rec.ports !== undefined) ports = parts.ports;
           if (rec.tables !== undefined) tables = parts.tables;
+          if (rec.groups !== undefined) groups = parts.groups;
         }
         // "apply": a batch as it was given (port names as they were then); "del"/"put": net changes
         const byName = new Map(ports.map((p) => [p.name, p.id]));
@@ -497,7 +521,7 @@ export class StateStore implements StateSaver {
       lineNo++;
     }
     this.journalBytes = at;
-    return { ports, tables, flows: [...flows.list()] };
+    return { ports, tables, flows: [...flows.list()], ...(groups?.length ? { groups } : {}) };
   }
 
   /**
@@ -517,6 +541,7 @@ export class StateStore implements StateSaver {
     const rec: Record<string, unknown> = { seq: this.seq + 1 };
     if (change.ports) rec.ports = portsDoc(state.ports);
     if (change.tables) rec.tables = tablesDoc(state.tables);
+    if (change.groups) rec.groups = groupsDoc(state.groups ?? []);
     if (change.flowLines) rec.apply = change.flowLines;
     else {
       if (change.flows?.put.length) rec.put = change.flows.put.map(flowText);

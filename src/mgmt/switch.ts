@@ -67,7 +67,8 @@ import type { Logger } from './log';
 import { diffFlows, isEmptyPlan, planReconcile, ReconcilePlan } from './reconcile';
 import { DesiredState, PortConfig, StateChange, StateSaver, TableConfig } from './state';
 import { BondError, bondDevargs, bondText, checkBond, checkBondDevargs, sameBondConfig } from './bond';
-import type { BondConfig } from './addon-types';
+import type { BondConfig, GroupConfig, GroupStats } from './addon-types';
+import { formatGroup, parseGroup } from '../flowspec';
 
 export type DpStateName = 'disconnected' | 'launching' | 'connecting' | 'reconciling' | 'connected' | 'stopped';
 
@@ -167,6 +168,8 @@ export class Switch extends EventEmitter {
   private desired: Pick<DesiredState, 'ports' | 'tables'>;
   /** The desired flows, changed in place and put back if a change is not accepted. */
   private flows: FlowSet;
+  /** The desired groups, by id. */
+  private groups: GroupConfig[];
   dpState: DpStateName = 'disconnected';
   dpInfo: DpInfo | null = null;
   lastError = '';
@@ -189,6 +192,7 @@ export class Switch extends EventEmitter {
     super();
     this.desired = { ports: state.ports, tables: state.tables };
     this.flows = new FlowSet(state.flows);
+    this.groups = state.groups ?? [];
     this.startup = startup && (startup.ports.length || startup.flows.length || startup.tables.length) ? startup : null;
   }
 
@@ -229,6 +233,7 @@ export class Switch extends EventEmitter {
     return {
       ports: this.desired.ports,
       tables: this.desired.tables,
+      groups: this.groups,
       get flows() {
         return flows.list() as FlowMod[];
       },
@@ -241,6 +246,7 @@ export class Switch extends EventEmitter {
     return {
       ports: this.desired.ports.map((p) => ({ ...p })),
       tables: this.desired.tables.map((t) => ({ ...t })),
+      groups: this.groups.slice(),
       get flows() {
         return flows.list() as FlowMod[];
       },
@@ -265,6 +271,7 @@ export class Switch extends EventEmitter {
       throw new ApiError(Status.INTERNAL, `cannot persist the state (${errText(e)}); the change was rolled back`);
     }
     this.desired = { ports: next.ports, tables: next.tables };
+    if (next.groups) this.groups = next.groups;
   }
 
   /** Name lookups for flow text, from the desired ports. */
@@ -329,7 +336,7 @@ export class Switch extends EventEmitter {
 
   private async reconcile(dp: DataplaneClient): Promise<void> {
     this.replayWarnings = [];
-    const [ports, tables, entries] = await Promise.all([dp.portList(), dp.tableList(), dp.flowDump()]);
+    const [ports, tables, entries, groups] = await Promise.all([dp.portList(), dp.tableList(), dp.flowDump(), dp.groupStats()]);
     // The dump as it is: diffing reads only identities and bodies, which
     // tolerate the addon's value forms (no canonical copy of a million entries).
     const flows = new Map<string, FlowEntry>();
@@ -341,14 +348,16 @@ export class Switch extends EventEmitter {
       }
     }
     const fresh = ports.length === 0 && entries.length === 0;
-    const plan = planReconcile(this.state, { ports, tables, flows }, fresh, this.flows.byKey());
+    const plan = planReconcile(this.state, { ports, tables, flows, groups }, fresh, this.flows.byKey());
     if (isEmptyPlan(plan)) {
       this.log.info('data plane matches the desired state');
       return;
     }
     this.log.info(
       `reconciling: ${plan.tableMods.length} table(s), ${plan.portDeletes.length} port deletion(s), ` +
-        `${plan.portAdds.length} port addition(s), ${plan.portMods.length} port change(s), ${plan.flowMods.length} flow-mod(s)` +
+        `${plan.portAdds.length} port addition(s), ${plan.portMods.length} port change(s), ` +
+        (plan.groupMods.length + plan.groupDeletes.length ? `${plan.groupMods.length} group(s) sent, ${plan.groupDeletes.length} deleted, ` : '') +
+        `${plan.flowMods.length} flow-mod(s)` +
         (plan.expired.length ? `, ${plan.expired.length} expired flow(s) dropped` : ''),
     );
     await this.execute(dp, plan);
@@ -403,6 +412,7 @@ export class Switch extends EventEmitter {
       if (!(await this.step(`adding port ${req.name}`, () => dp.portAdd(req)))) failed.add(req.id!);
     }
     for (const m of plan.portMods) await this.step(`changing port ${m.id}`, () => dp.portMod(m.id, m.change));
+    for (const g of plan.groupMods) await this.step(`group ${g.id}`, () => dp.groupMod(g));
     let mods = plan.flowMods;
     // One batch; if the data plane refuses an item, leave that one out and retry the rest.
     while (mods.length) {
@@ -420,6 +430,7 @@ export class Switch extends EventEmitter {
         mods = mods.filter((_, j) => j !== i);
       }
     }
+    for (const id of plan.groupDeletes) await this.step(`deleting group ${id}`, () => dp.groupMod({ command: 'delete', id }));
     await dp.barrier();
     for (const id of plan.portUps) {
       if (!failed.has(id)) await this.step(`bringing port ${id} up`, () => dp.portMod(id, { adminUp: true }));
@@ -534,6 +545,11 @@ export class Switch extends EventEmitter {
     return this.serialize(async () => {
       const p = this.findPort(ref);
       const dp = this.requireDp();
+      // a group naming the port would not replay (the data plane checks its ports)
+      const users = this.groups.filter((g) => g.buckets.some((b) => b.watchPort === p.id || b.actions.some((a) => a.type === 'output' && a.port === p.id)));
+      if (users.length) {
+        throw new ApiError(Status.FAILED_PRECONDITION, `port '${p.name}' is used by group ${users.map((g) => g.id).join(', ')}: change or delete the group first`);
+      }
       await dp.portDel(p.id);
       const next = this.draft();
       next.ports = next.ports.filter((q) => q.name !== p.name);
@@ -732,6 +748,63 @@ export class Switch extends EventEmitter {
     next.tables.sort((a, b) => a.id - b.id);
     await this.commit(next, { tables: true }, () => dp.tableMod({ id: old.id, name: old.name, miss: old.miss, maxFlows: old.maxFlows ?? 0 }));
     return desc;
+  }
+
+  // ---------------------------------------------------------------- groups
+
+  /** The desired groups, by id. */
+  listGroups(): GroupConfig[] {
+    return this.groups.slice();
+  }
+
+  /** A group in add-group text, with port names. */
+  groupText(g: GroupConfig): string {
+    return formatGroup(g, this.portNames());
+  }
+
+  /**
+   * Adds a group given in ovs-ofctl add-group syntax (port names resolved
+   * now), or replaces one with `modify`. ALREADY_EXISTS / NOT_FOUND as
+   * ovs-ofctl add-group / mod-group.
+   */
+  addGroup(spec: string, modify: boolean): Promise<GroupConfig> {
+    const g = parseGroup(spec, this.portNames());
+    return this.serialize(async () => {
+      const dp = this.requireDp();
+      const old = this.groups.find((q) => q.id === g.id);
+      if (old && !modify) throw new ApiError(Status.ALREADY_EXISTS, `group ${g.id} already exists (modify replaces it)`);
+      if (!old && modify) throw new ApiError(Status.NOT_FOUND, `group ${g.id} does not exist`);
+      await dp.groupMod({ command: old ? 'modify' : 'add', ...g });
+      const next = this.draft();
+      next.groups = [...this.groups.filter((q) => q.id !== g.id), g].sort((a, b) => a.id - b.id);
+      await this.commit(next, { groups: true }, () => (old ? dp.groupMod({ command: 'modify', ...old }) : dp.groupMod({ command: 'delete', id: g.id })));
+      return g;
+    });
+  }
+
+  /** Deletes group id; FAILED_PRECONDITION while flows use it (delete or change them first). */
+  deleteGroup(id: number): Promise<void> {
+    return this.serialize(async () => {
+      const dp = this.requireDp();
+      const old = this.groups.find((q) => q.id === id);
+      if (!old) throw new ApiError(Status.NOT_FOUND, `group ${id} does not exist`);
+      const users = this.flows.list().filter((f) => f.actions.some((a) => a.type === 'group' && a.group === id));
+      if (users.length) {
+        throw new ApiError(
+          Status.FAILED_PRECONDITION,
+          `group ${id} is used by ${users.length} flow(s) (${formatFlowMod(users[0], this.portNames())}${users.length > 1 ? ', ...' : ''}): delete or change them first`,
+        );
+      }
+      await dp.groupMod({ command: 'delete', id });
+      const next = this.draft();
+      next.groups = this.groups.filter((q) => q.id !== id);
+      await this.commit(next, { groups: true }, () => dp.groupMod({ command: 'add', ...old }));
+    });
+  }
+
+  async groupStats(id?: number): Promise<GroupStats[]> {
+    if (id !== undefined && !this.groups.some((g) => g.id === id)) throw new ApiError(Status.NOT_FOUND, `group ${id} does not exist`);
+    return this.requireDp().groupStats(id);
   }
 
   // ---------------------------------------------------------------- declarative configuration

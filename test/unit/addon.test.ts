@@ -263,6 +263,18 @@ describe('conversions through the C codec', () => {
     expectDpError(await c.portList().catch((x: unknown) => x), 'DISCONNECTED');
   });
 
+  it('checks group arguments, naming the field', async () => {
+    const c = createDataplaneClient();
+    await expect(c.groupMod({ command: 'insert' as never, id: 1 })).rejects.toThrow(/group\.command: 'insert' is not one of add, modify, delete/);
+    await expect(c.groupMod({ command: 'add', id: 70000, type: 'all', buckets: [] })).rejects.toThrow(/group\.id: 70000 is out of range/);
+    await expect(c.groupMod({ command: 'add', id: 1, type: 'rr' as never, buckets: [] })).rejects.toThrow(/group\.type: 'rr' is not one of all, select, indirect, fast_failover/);
+    await expect(c.groupMod({ command: 'add', id: 1, type: 'select', fields: ['in_port'], buckets: [] })).rejects.toThrow(/group\.fields\[0\]: 'in_port' is not one of/);
+    await expect(c.groupMod({ command: 'add', id: 1, type: 'all', buckets: [{ actions: [{ type: 'outptu' } as never] }] })).rejects.toThrow(/group\.buckets\[0\]\.actions\[0\]\.type: unknown action 'outptu'/);
+    await expect(c.groupMod({ command: 'add', id: 1, type: 'all', buckets: Array(33).fill({ actions: [] }) })).rejects.toThrow(/group\.buckets: 33 buckets, at most 32/);
+    expectDpError(await c.groupMod({ command: 'delete', id: 1 }).catch((x: unknown) => x), 'DISCONNECTED');
+    expectDpError(await c.groupStats().catch((x: unknown) => x), 'DISCONNECTED');
+  });
+
   it('connecting to an absent socket rejects with DISCONNECTED', async () => {
     const c = createDataplaneClient();
     const e = expectDpError(await c.connect('/nonexistent/dp.sock').catch((x: unknown) => x), 'DISCONNECTED');

@@ -12,6 +12,9 @@ import type {
   DpStats,
   FlowEntry,
   FlowMod,
+  GroupConfig,
+  GroupMod,
+  GroupStats,
   PmdStats,
   PortAddRequest,
   PortDesc,
@@ -36,6 +39,7 @@ export class FakeDataplane implements DataplaneClient {
   flows: FlowMod[] = [];
   added = new Map<string, number>(); // flow key -> time added (for "untouched" checks)
   tables = new Map<number, TableDesc>();
+  groups = new Map<number, GroupConfig>();
   calls: string[] = [];
   private failures = new Map<string, Error>();
   private listeners: { event: ((ev: DpEvent) => void)[]; disconnected: ((r: string) => void)[] } = { event: [], disconnected: [] };
@@ -263,6 +267,25 @@ export class FakeDataplane implements DataplaneClient {
       by.set(c, s);
     }
     return [...by.values()].slice(0, limit);
+  }
+
+  async groupMod(mod: GroupMod): Promise<void> {
+    this.enter('groupMod');
+    const has = this.groups.has(mod.id);
+    if (mod.command === 'delete') {
+      this.groups.delete(mod.id);
+      return;
+    }
+    if (mod.command === 'add' && has) throw dpError('EXIST', `group ${mod.id} already exists`);
+    if (mod.command === 'modify' && !has) throw dpError('NOENT', `group ${mod.id}: no such group`);
+    this.groups.set(mod.id, { id: mod.id, type: mod.type ?? 'all', buckets: mod.buckets ?? [], ...(mod.fields ? { fields: mod.fields } : {}) });
+  }
+
+  async groupStats(id?: number): Promise<GroupStats[]> {
+    this.enter('groupStats');
+    return [...this.groups.values()]
+      .filter((g) => id === undefined || g.id === id)
+      .map((g) => ({ id: g.id, type: g.type, flows: 0, packets: 0n, bytes: 0n, dropped: 0n, buckets: g.buckets.map(() => ({ packets: 0n, bytes: 0n })) }));
   }
 
   async trace(_inPort: number, _frame: Buffer): Promise<TraceResult> {

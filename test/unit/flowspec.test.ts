@@ -556,7 +556,7 @@ describe('actions', () => {
   });
 
   it('actions that are not supported (yet) say so', () => {
-    for (const a of ['normal', 'controller', 'controller:65535', 'group:1', 'meter:1', 'set_queue:1', 'resubmit(,1)', 'learn(table=1)', 'load:1->NXM_OF_IN_PORT[]', 'move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[]', 'ct(commit)', 'push_mpls:0x8847', 'enqueue:1:1', 'NORMAL']) {
+    for (const a of ['normal', 'controller', 'controller:65535', 'meter:1', 'set_queue:1', 'resubmit(,1)', 'learn(table=1)', 'load:1->NXM_OF_IN_PORT[]', 'move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[]', 'ct(commit)', 'push_mpls:0x8847', 'enqueue:1:1', 'NORMAL']) {
       const text = `actions=${a}`;
       let err: unknown;
       try {

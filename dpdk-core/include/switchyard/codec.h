@@ -246,6 +246,12 @@ void sy_put_cookie_stats(struct sy_msgbuf *b, const struct sy_cookie_stats *s);
 /* The getters also NUL-terminate the structs' char arrays, whatever came
  * over the wire. */
 int sy_get_port_desc(const struct sy_attr *a, struct sy_port_desc *d, char *err, size_t errlen);
+/* Groups: a GROUP_MOD's attributes (header, then each bucket and its
+ * actions), and GROUP_STATS. */
+void sy_put_group_mod(struct sy_msgbuf *b, const struct sy_group_mod *gm);
+int sy_get_group_mod(const struct sy_msg *msg, struct sy_group_mod *gm, char *err, size_t errlen);
+void sy_put_group_stats(struct sy_msgbuf *b, const struct sy_group_stats *s);
+int sy_get_group_stats(const struct sy_attr *a, struct sy_group_stats *s, char *err, size_t errlen);
 void sy_put_port_bond(struct sy_msgbuf *b, const struct sy_port_bond *d);
 int sy_get_port_bond(const struct sy_attr *a, struct sy_port_bond *d, char *err, size_t errlen);
 int sy_get_port_stats(const struct sy_attr *a, struct sy_port_stats *s, char *err,

@@ -109,6 +109,8 @@ enum sy_msg_type {
 	SY_MSG_DP_STATS = 40,   /* -> DP_STATS */
 	SY_MSG_PMD_STATS = 41,  /* -> PMD_STATS* (one per forwarding lcore, by slot) */
 	SY_MSG_PMD_STATS_CLEAR = 42, /* -> (none) */
+	SY_MSG_GROUP_MOD = 50,   /* GROUP_HDR, then per bucket GROUP_BUCKET and its FLOW_ACTIONs -> (none) */
+	SY_MSG_GROUP_STATS = 51, /* [GROUP_ID] -> GROUP_STATS* (by id) */
 	SY_MSG_PORT_STATUS = 100, /* event: PORT_DESC, PORT_REASON */
 	SY_MSG_FLOW_REMOVED = 101, /* event: FLOW (with FLOW_STATS), FLOW_REASON; every expiry, deletions only with send_flow_rem */
 	SY_MSG_PACKET_IN = 102,    /* event: PORT_ID, TABLE_ID, FLOW_HDR, PACKET */
@@ -163,6 +165,11 @@ enum sy_attr_type {
 	SY_A_BOND_XMIT_POLICY = 92, /* u32: enum sy_bond_xmit_policy (balance-xor; default l2) */
 	SY_A_BOND_PRIMARY = 93,     /* string: device name of the preferred member (active-backup) */
 	SY_A_PORT_BOND = 94,        /* struct sy_port_bond */
+	/* Groups (see "Groups" below) */
+	SY_A_GROUP_HDR = 110,    /* struct sy_group_hdr */
+	SY_A_GROUP_BUCKET = 111, /* struct sy_group_bucket; the FLOW_ACTIONs after it are its actions */
+	SY_A_GROUP_STATS = 112,  /* struct sy_group_stats */
+	SY_A_GROUP_ID = 113,     /* u32 */
 	SY_A__MAX
 };
 
@@ -207,7 +214,8 @@ enum sy_error_code {
 	X(RECIRC_LIMIT, "recirc_limit", "too many table hops")                       \
 	X(TAG_TTL_EXPIRED, "tag_ttl_expired", "dec_nsh_ttl on TTL 0 or 1")           \
 	X(METER, "meter", "dropped by a meter band")                                 \
-	X(CONTROLLER, "controller", "packet-in queue full")
+	X(CONTROLLER, "controller", "packet-in queue full")                          \
+	X(GROUP_NO_BUCKET, "group_no_bucket", "the group has no live bucket (or no such group)")
 
 enum sy_drop_reason {
 #define SY_X_ENUM(ID, name, help) SY_DROP_##ID,
@@ -397,6 +405,73 @@ struct sy_dp_stats {
 	uint32_t n_ports;
 	uint32_t n_flows;
 	uint64_t copies; /* packets the data path copied (rte_pktmbuf_copy), since start */
+};
+
+/* Groups (GROUP_MOD, GROUP_STATS), as OpenFlow's: the flow action
+ * group:N runs the buckets of group N.  all: each bucket on its own copy
+ * (by reference count); select: one bucket by a hash of the flow key's
+ * 5-tuple (or the fields in sel_fields), in proportion to the weights;
+ * indirect: its one bucket; fast_failover: the first bucket whose
+ * watch_port is live (admin up and link up).  A bucket's actions are flow
+ * actions but goto_table, write_metadata and group.  Group ids are
+ * 0..SY_GROUP_ID_MAX.  ADD of an existing id is refused (EXIST), MODIFY of
+ * a missing one too (NOENT); DELETE of a group that flows use is refused
+ * (INVAL, naming how many): delete or change those flows first. */
+#define SY_GROUP_ID_MAX 65535
+#define SY_GROUP_BUCKETS_MAX 32
+#define SY_GROUP_ACTIONS_MAX 16 /* per bucket */
+enum sy_group_type { SY_GT_ALL = 0, SY_GT_SELECT = 1, SY_GT_INDIRECT = 2, SY_GT_FF = 3 };
+enum sy_group_cmd { SY_GC_ADD = 1, SY_GC_MODIFY = 2, SY_GC_DELETE = 3 };
+/* select: the key fields hashed; 0 means the 5-tuple (IP addresses,
+ * protocol, L4 ports) */
+#define SY_GSEL_DL_SRC 0x01
+#define SY_GSEL_DL_DST 0x02
+#define SY_GSEL_NW_SRC 0x04 /* nw_src or ipv6_src */
+#define SY_GSEL_NW_DST 0x08 /* nw_dst or ipv6_dst */
+#define SY_GSEL_NW_PROTO 0x10
+#define SY_GSEL_TP_SRC 0x20
+#define SY_GSEL_TP_DST 0x40
+#define SY_GSEL_5TUPLE 0x7c
+struct sy_group_hdr {
+	uint8_t command;     /* enum sy_group_cmd */
+	uint8_t type;        /* enum sy_group_type */
+	uint16_t pad;
+	uint32_t group_id;
+	uint32_t sel_fields; /* select: SY_GSEL_*, 0 = SY_GSEL_5TUPLE */
+	uint32_t pad1;
+};
+static_assert(sizeof(struct sy_group_hdr) == 16, "group header is 16 bytes");
+#define SY_NO_WATCH 0xffffffffu
+struct sy_group_bucket {
+	uint16_t weight;     /* select: share of the flows (0: none) */
+	uint16_t pad;
+	uint32_t watch_port; /* fast_failover: the port whose liveness decides; SY_NO_WATCH */
+};
+static_assert(sizeof(struct sy_group_bucket) == 8, "group bucket is 8 bytes");
+/* A group-mod, decoded. */
+struct sy_group_mod {
+	struct sy_group_hdr hdr;
+	uint16_t n_buckets;
+	struct sy_group_mod_bucket {
+		struct sy_group_bucket b;
+		uint16_t n_actions;
+		struct sy_action actions[SY_GROUP_ACTIONS_MAX];
+	} bucket[SY_GROUP_BUCKETS_MAX];
+};
+struct sy_group_stats {
+	uint32_t group_id;
+	uint8_t type;      /* enum sy_group_type */
+	uint8_t n_buckets;
+	uint16_t pad;
+	uint32_t n_flows;  /* flows whose actions name it */
+	uint32_t pad1;
+	uint64_t packets;  /* since it was added */
+	uint64_t bytes;
+	uint64_t dropped;  /* packets that found no live bucket */
+	struct sy_group_bucket_stats {
+		uint64_t packets; /* since the last ADD or MODIFY */
+		uint64_t bytes;
+	} bucket[SY_GROUP_BUCKETS_MAX];
 };
 
 extern const char *const sy_drop_names[SY_DROP__MAX];
