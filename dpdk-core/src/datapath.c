@@ -21,6 +21,7 @@
 #include "datapath.h"
 #include "flow_cache.h"
 #include "flow_table.h"
+#include "meters.h"
 #include "ports.h"
 #include "rcu.h"
 #include "stats.h"
@@ -161,6 +162,7 @@ dp_fini(void)
 	ports_fini();
 	ft_fini();
 	rcu_sync();
+	meter_fini();
 	if (dp.lcore[0])
 		st_fini();
 	for (unsigned int s = 0; s < dp.n_slots; s++) {
