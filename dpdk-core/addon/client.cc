@@ -71,6 +71,8 @@ Napi::Function Client::Init(Napi::Env env) {
                          InstanceMethod<&Client::ReadStats>("readStats"),
                          InstanceAccessor<&Client::GetStatsError>("statsError"),
                          InstanceMethod<&Client::FlowCookieStats>("flowCookieStats"),
+                         InstanceMethod<&Client::MeterMod>("meterMod"),
+                         InstanceMethod<&Client::MeterStats>("meterStats"),
                      });
 }
 
@@ -613,6 +615,10 @@ void Client::AppendItems(Pending& p, const sy_msg& m) {
       Collect<sy_cookie_stats>(env, arr, &p.n_items, m, SY_A_COOKIE_STATS, sy_get_cookie_stats,
                                CookieStatsToJs);
       break;
+    case Op::kMeterStats:
+      Collect<sy_meter_stats>(env, arr, &p.n_items, m, SY_A_METER_STATS, sy_get_meter_stats,
+                              MeterStatsToJs);
+      break;
     default:
       break;
   }
@@ -631,6 +637,7 @@ void Client::HandlePart(Pending& p, const sy_msg& m) {
       case Op::kTableList:
       case Op::kPmdStats:
       case Op::kCookieStats:
+      case Op::kMeterStats:
         AppendItems(p, m);
         break;
       case Op::kHello:
@@ -699,6 +706,7 @@ void Client::HandleReply(Pending& p, const sy_msg& m) {
       case Op::kTableList:
       case Op::kPmdStats:
       case Op::kCookieStats:
+      case Op::kMeterStats:
         AppendItems(p, m);
         v = p.items.Value();
         p.items.Reset();
@@ -708,6 +716,13 @@ void Client::HandleReply(Pending& p, const sy_msg& m) {
         if (sy_attr_get_u32(Need(env, m, SY_A_FLOW_COUNT), &n, err, sizeof(err)) < 0)
           throw ProtoError(env, err);
         v = Napi::Number::New(env, n);
+        break;
+      }
+      case Op::kMeterDesc: {
+        sy_meter_desc d;
+        if (sy_get_meter_desc(Need(env, m, SY_A_METER_DESC), &d, err, sizeof(err)) < 0)
+          throw ProtoError(env, err);
+        v = MeterDescToJs(env, d);
         break;
       }
       case Op::kTableDesc: {

@@ -82,6 +82,8 @@ class Client : public Napi::ObjectWrap<Client> {
     kEcho,
     kTrace,
     kCookieStats,
+    kMeterDesc,
+    kMeterStats,
   };
   struct Pending {
     Napi::Promise::Deferred deferred;
@@ -127,6 +129,8 @@ class Client : public Napi::ObjectWrap<Client> {
   Napi::Value ReadStats(const Napi::CallbackInfo& info);
   Napi::Value GetStatsError(const Napi::CallbackInfo& info);
   Napi::Value FlowCookieStats(const Napi::CallbackInfo& info);
+  Napi::Value MeterMod(const Napi::CallbackInfo& info);  // meters.cc
+  Napi::Value MeterStats(const Napi::CallbackInfo& info);
 
   // Sends the message built in b (begun with xid) and returns its promise.
   Napi::Value Request(Napi::Env env, sy_msgbuf* b, uint32_t xid, uint16_t type, Op op);

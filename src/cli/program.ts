@@ -7,7 +7,7 @@
  *   table list|set                  stats
  *   pmd stats|clear (pmd.ts)      config apply|export (config.ts)
  *   top | events | port stats --watch (watch.ts)
- *   trace (trace.ts)
+ *   trace (trace.ts)                meter add|mod|del|list|stats (meter.ts)
  *
  * Human tables by default, --json for scripts (shapes in output.ts). On
  * failure: one line `switchyard: <message>` on stderr, exit status 1; the
@@ -38,6 +38,7 @@ import {
 import { BondOptions, bondRequest } from './bond';
 import { addConfigCommands } from './config';
 import { addPmdCommands } from './pmd';
+import { addMeterCommands } from './meter';
 import { addTraceCommand } from './trace';
 import { addWatchCommands, watchPortStats } from './watch';
 import { Io, startDaemon, StartOptions, stopDaemon } from './start';
@@ -346,6 +347,7 @@ export function buildProgram(io: Io, state: { code: number; api: Api | null }): 
     });
 
   addPmdCommands({ program, noun, api, print, globals, io, state });
+  addMeterCommands({ noun, api, print });
   addTraceCommand({ program, api, print });
   addWatchCommands({ program, noun, api, print, globals, io, state });
   addConfigCommands({ program, noun, api, print, globals, io, state, security: (cmd) => clientSecurity(globals(cmd)) });

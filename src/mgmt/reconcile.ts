@@ -5,12 +5,14 @@
  * Used whenever the data plane (re)connects — a freshly launched one is
  * empty, so the plan is a full replay — and to undo a change whose
  * persisting failed. Pure functions: the plan is executed by switch.ts in
- * this order: table settings, port deletions, port additions (explicit ids,
+ * this order: table settings, meters added or changed, port deletions, port additions (explicit ids,
  * administratively down), changes of existing ports, the flows in one batch,
- * a barrier, then the new ports brought up. Flows are in place before any
+ * meters no longer wanted (once no flow uses them), a barrier, then the new
+ * ports brought up. Flows are in place before any
  * new port carries traffic.
  */
-import type { FlowMod, PortAddRequest, PortDesc, TableDesc, TableMiss } from './addon-types';
+import type { FlowMod, MeterDesc, PortAddRequest, PortDesc, TableDesc, TableMiss } from './addon-types';
+import { planMeters, type MeterPlan } from './meters';
 import { flowKey, sameActions, sameFlow, type FlowBody } from '../flowspec';
 import type { DesiredState, PortConfig, TableConfig } from './state';
 import { sameBond } from './bond';
@@ -21,6 +23,8 @@ export type ActualFlow = Pick<FlowMod, 'table' | 'priority' | 'match'> & FlowBod
 export interface ActualState {
   ports: PortDesc[];
   tables: TableDesc[];
+  /** absent: a data plane without meters (nothing to compare) */
+  meters?: MeterDesc[];
   /** The entries of a dump (any value forms the addon gives), or already by flowKey(). */
   flows: readonly ActualFlow[] | ReadonlyMap<string, ActualFlow>;
 }
@@ -34,6 +38,7 @@ export interface TableChange {
 
 export interface ReconcilePlan {
   tableMods: TableChange[];
+  meters: MeterPlan;
   portDeletes: number[];
   portAdds: PortAddRequest[];
   portMods: { id: number; change: { mtu?: number; adminUp?: boolean; nRxq?: number } }[];
@@ -46,7 +51,7 @@ export interface ReconcilePlan {
 
 export function isEmptyPlan(p: ReconcilePlan): boolean {
   return (
-    p.tableMods.length + p.portDeletes.length + p.portAdds.length + p.portMods.length + p.flowMods.length + p.portUps.length + p.expired.length === 0
+    p.tableMods.length + p.meters.adds.length + p.meters.modifies.length + p.meters.deletes.length + p.portDeletes.length + p.portAdds.length + p.portMods.length + p.flowMods.length + p.portUps.length + p.expired.length === 0
   );
 }
 
@@ -160,6 +165,7 @@ export function planReconcile(
   const { mods, expired } = diffFlows(desiredByKey ?? desired.flows, actual.flows, !fresh);
   return {
     tableMods: planTables(desired.tables, actual.tables),
+    meters: planMeters(desired.meters, actual.meters ?? []),
     ...planPorts(desired.ports, actual.ports),
     flowMods: mods,
     expired,

@@ -21,6 +21,7 @@ import { eventService, StreamSet } from './event-service';
 import type { Switch } from './switch';
 import { SystemControl, systemService } from './system-service';
 import { tableService } from './table-service';
+import { meterService } from './meter-service';
 
 export interface ServerOptions {
   listen: string;
@@ -67,6 +68,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   add(v1.PortService.service, portService(o.sw));
   add(v1.FlowService.service, flowService(o.sw));
   add(v1.TableService.service, tableService(o.sw));
+  add(v1.MeterService.service, meterService(o.sw));
   add(v1.ConfigService.service, configService(o.sw));
   const streams = new StreamSet(); // WatchStats and WatchEvents end when the server closes
   add(v1.StatsService.service, statsService(o.sw, o.reasons, streams));

@@ -2,7 +2,7 @@
  * The desired state — the daemon's source of truth — and its file.
  *
  * What the switch should be: ports (name, devargs, id, mtu, admin state, rx queues),
- * table settings and flows. It is replayed into the data plane whenever the
+ * table settings, meters and flows. It is replayed into the data plane whenever the
  * data plane (re)connects, and written to the state file on every accepted
  * change, atomically: a temporary file in the same directory, fsync, rename
  * over the old one, fsync of the directory. A crash leaves either the old
@@ -12,6 +12,7 @@
  *   { "version": 1,
  *     "ports":  [{ "name": "p1", "devargs": "net_tap0,iface=sy0", "id": 1, "adminUp": true, "mtu": 1500 }],
  *     "tables": [{ "id": 0, "name": "classify", "miss": "drop" }],
+ *     "meters": [{ "id": 1, "unit": "kbps", "rate": 100000, "burst": 10000, "band": "drop" }],
  *     "flows":  ["table=0,priority=100,ip,in_port=1,actions=output:2"] }
  * Flows are in the add-flows text form with port numbers (not names), so
  * they mean the same thing whatever ports are renamed or deleted.
@@ -25,7 +26,7 @@
  * the file (`state.json.journal`), one JSON line per change, and fsynced
  * before the change is acknowledged:
  *   {"seq":7,"put":["table=0,priority=5,ip,actions=drop"],"del":["table=0,..."]}
- *   {"seq":8,"ports":[...the whole list...],"tables":[...]}
+ *   {"seq":8,"ports":[...the whole list...],"tables":[...],"meters":[...]}
  *   {"seq":9,"apply":["add in_port=p1,actions=output:p2", "delete ip"]}
  * "put" and "del" are entries set and removed; "apply" is a batch of flow
  * lines as a client gave them (ApplyFlows, `flow add --file`), replayed in
@@ -44,7 +45,8 @@
 import { closeSync, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, truncateSync, unlinkSync } from 'node:fs';
 import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import type { BondConfig, FlowMod, TableMiss } from './addon-types';
+import type { BondConfig, FlowMod, MeterBand, MeterUnit, TableMiss } from './addon-types';
+import { checkMeter, meterDoc, MeterError } from './meters';
 import { BondError, bondDoc, checkBond } from './bond';
 import { formatFlowMod, FlowSpecError, parseFlow, parseFlowKeyed, parseFlowLineKeyed } from '../flowspec';
 import { FlowChange, FlowSet } from './flowtable';
@@ -70,10 +72,25 @@ export interface TableConfig {
   maxFlows?: number;
 }
 
+/** A meter (meters.ts): one token bucket and one band. */
+export interface MeterConfig {
+  id: number;
+  unit: MeterUnit;
+  /** kbit/s or packets/s */
+  rate: number;
+  /** kbit or packets; absent: the data plane's default (100 ms of the rate) */
+  burst?: number;
+  band: MeterBand;
+  /** band dscp_remark: the DSCP written into packets over the rate */
+  dscp?: number;
+}
+
 export interface DesiredState {
   ports: PortConfig[];
   /** Tables with non-default settings only (default: no name, miss drop). */
   tables: TableConfig[];
+  /** Meters, by id; replayed before the flows that use them. */
+  meters: MeterConfig[];
   /** Canonical add FlowMods (flowspec's parse form), one per (table, priority, match). */
   flows: FlowMod[];
 }
@@ -81,13 +98,14 @@ export interface DesiredState {
 export const STATE_VERSION = 1;
 
 export function emptyState(): DesiredState {
-  return { ports: [], tables: [], flows: [] };
+  return { ports: [], tables: [], meters: [], flows: [] };
 }
 
 export function cloneState(s: DesiredState): DesiredState {
   return {
     ports: s.ports.map((p) => ({ ...p })),
     tables: s.tables.map((t) => ({ ...t })),
+    meters: s.meters.map((m) => ({ ...m })),
     flows: s.flows.slice(),
   };
 }
@@ -137,7 +155,7 @@ function tablesDoc(tables: readonly TableConfig[]): Record<string, unknown>[] {
 
 export function serializeState(s: DesiredState, seq?: number): string {
   const head = JSON.stringify(
-    { version: STATE_VERSION, ...(seq ? { seq } : {}), ports: portsDoc(s.ports), tables: tablesDoc(s.tables) },
+    { version: STATE_VERSION, ...(seq ? { seq } : {}), ports: portsDoc(s.ports), tables: tablesDoc(s.tables), meters: s.meters.map(meterDoc) },
     null,
     2,
   );
@@ -333,6 +351,17 @@ function readState(text: string, path: string): { state: DesiredState; seq: numb
     if (state.tables.some((q) => q.id === table.id)) bad(`${w}.id`, `table ${table.id} appears twice`);
     state.tables.push(table);
   });
+  arr('meters').forEach((m, i) => {
+    const w = `meters[${i}]`;
+    try {
+      const meter = checkMeter(m, w);
+      if (state.meters.some((q) => q.id === meter.id)) bad(`${w}.id`, `meter ${meter.id} appears twice`);
+      state.meters.push(meter);
+    } catch (e) {
+      if (e instanceof MeterError) bad(e.field, e.problem);
+      throw e;
+    }
+  });
   arr('flows').forEach((f, i) => {
     const w = `flows[${i}]`;
     try {
@@ -347,8 +376,8 @@ function readState(text: string, path: string): { state: DesiredState; seq: numb
 }
 
 /** Ports and tables of a journal record, checked as the file's are. */
-function recordParts(rec: Record<string, unknown>, path: string): Pick<DesiredState, 'ports' | 'tables'> {
-  const { state } = readState(JSON.stringify({ version: STATE_VERSION, ports: rec.ports ?? [], tables: rec.tables ?? [] }), path);
+function recordParts(rec: Record<string, unknown>, path: string): Pick<DesiredState, 'ports' | 'tables' | 'meters'> {
+  const { state } = readState(JSON.stringify({ version: STATE_VERSION, ports: rec.ports ?? [], tables: rec.tables ?? [], meters: rec.meters ?? [] }), path);
   return state;
 }
 
@@ -362,6 +391,7 @@ function recordParts(rec: Record<string, unknown>, path: string): Pick<DesiredSt
 export interface StateChange {
   ports?: boolean;
   tables?: boolean;
+  meters?: boolean;
   flows?: FlowChange;
   /**
    * The batch's flow lines exactly as given, when they alone say what
@@ -432,7 +462,7 @@ export class StateStore implements StateSaver {
       throw new StateFileError(path, `cannot read it: ${(e as Error).message}`);
     }
     const flows = new FlowSet(state.flows);
-    let { ports, tables } = state;
+    let { ports, tables, meters } = state;
     let at = 0;
     let lineNo = 1;
     while (at < text.length) {
@@ -464,10 +494,11 @@ export class StateStore implements StateSaver {
       const seq = rec.seq;
       if (typeof seq !== 'number' || !Number.isInteger(seq) || seq < 1) throw new StateFileError(path, `${where}: seq: expected a positive integer`, at, lineNo, 1);
       if (seq > this.seq) {
-        if (rec.ports !== undefined || rec.tables !== undefined) {
+        if (rec.ports !== undefined || rec.tables !== undefined || rec.meters !== undefined) {
           const parts = recordParts(rec, path);
           if (rec.ports !== undefined) ports = parts.ports;
           if (rec.tables !== undefined) tables = parts.tables;
+          if (rec.meters !== undefined) meters = parts.meters;
         }
         // "apply": a batch as it was given (port names as they were then); "del"/"put": net changes
         const byName = new Map(ports.map((p) => [p.name, p.id]));
@@ -497,7 +528,7 @@ export class StateStore implements StateSaver {
       lineNo++;
     }
     this.journalBytes = at;
-    return { ports, tables, flows: [...flows.list()] };
+    return { ports, tables, meters, flows: [...flows.list()] };
   }
 
   /**
@@ -517,6 +548,7 @@ export class StateStore implements StateSaver {
     const rec: Record<string, unknown> = { seq: this.seq + 1 };
     if (change.ports) rec.ports = portsDoc(state.ports);
     if (change.tables) rec.tables = tablesDoc(state.tables);
+    if (change.meters) rec.meters = state.meters.map(meterDoc);
     if (change.flowLines) rec.apply = change.flowLines;
     else {
       if (change.flows?.put.length) rec.put = change.flows.put.map(flowText);

@@ -65,9 +65,10 @@ import { ApiError, classify, inBatch, isDpError } from './errors';
 import { asEntry, FlowSet } from './flowtable';
 import type { Logger } from './log';
 import { diffFlows, isEmptyPlan, planReconcile, ReconcilePlan } from './reconcile';
-import { DesiredState, PortConfig, StateChange, StateSaver, TableConfig } from './state';
+import { DesiredState, MeterConfig, PortConfig, StateChange, StateSaver, TableConfig } from './state';
 import { BondError, bondDevargs, bondText, checkBond, checkBondDevargs, sameBondConfig } from './bond';
-import type { BondConfig } from './addon-types';
+import type { BondConfig, MeterDesc, MeterStats } from './addon-types';
+import { checkMeter, METER_ID_MAX, MeterError, usesMeter } from './meters';
 
 export type DpStateName = 'disconnected' | 'launching' | 'connecting' | 'reconciling' | 'connected' | 'stopped';
 
@@ -164,7 +165,7 @@ function errText(e: unknown): string {
 
 export class Switch extends EventEmitter {
   /** Ports and table settings of the desired state; its flows are in `flows`. */
-  private desired: Pick<DesiredState, 'ports' | 'tables'>;
+  private desired: Pick<DesiredState, 'ports' | 'tables' | 'meters'>;
   /** The desired flows, changed in place and put back if a change is not accepted. */
   private flows: FlowSet;
   dpState: DpStateName = 'disconnected';
@@ -187,7 +188,7 @@ export class Switch extends EventEmitter {
     startup?: StartupConfig,
   ) {
     super();
-    this.desired = { ports: state.ports, tables: state.tables };
+    this.desired = { ports: state.ports, tables: state.tables, meters: state.meters };
     this.flows = new FlowSet(state.flows);
     this.startup = startup && (startup.ports.length || startup.flows.length || startup.tables.length) ? startup : null;
   }
@@ -229,6 +230,7 @@ export class Switch extends EventEmitter {
     return {
       ports: this.desired.ports,
       tables: this.desired.tables,
+      meters: this.desired.meters,
       get flows() {
         return flows.list() as FlowMod[];
       },
@@ -241,6 +243,7 @@ export class Switch extends EventEmitter {
     return {
       ports: this.desired.ports.map((p) => ({ ...p })),
       tables: this.desired.tables.map((t) => ({ ...t })),
+      meters: this.desired.meters.map((m) => ({ ...m })),
       get flows() {
         return flows.list() as FlowMod[];
       },
@@ -264,7 +267,7 @@ export class Switch extends EventEmitter {
       }
       throw new ApiError(Status.INTERNAL, `cannot persist the state (${errText(e)}); the change was rolled back`);
     }
-    this.desired = { ports: next.ports, tables: next.tables };
+    this.desired = { ports: next.ports, tables: next.tables, meters: next.meters };
   }
 
   /** Name lookups for flow text, from the desired ports. */
@@ -329,7 +332,7 @@ export class Switch extends EventEmitter {
 
   private async reconcile(dp: DataplaneClient): Promise<void> {
     this.replayWarnings = [];
-    const [ports, tables, entries] = await Promise.all([dp.portList(), dp.tableList(), dp.flowDump()]);
+    const [ports, tables, entries, meters] = await Promise.all([dp.portList(), dp.tableList(), dp.flowDump(), dp.meterStats()]);
     // The dump as it is: diffing reads only identities and bodies, which
     // tolerate the addon's value forms (no canonical copy of a million entries).
     const flows = new Map<string, FlowEntry>();
@@ -341,7 +344,7 @@ export class Switch extends EventEmitter {
       }
     }
     const fresh = ports.length === 0 && entries.length === 0;
-    const plan = planReconcile(this.state, { ports, tables, flows }, fresh, this.flows.byKey());
+    const plan = planReconcile(this.state, { ports, tables, flows, meters }, fresh, this.flows.byKey());
     if (isEmptyPlan(plan)) {
       this.log.info('data plane matches the desired state');
       return;
@@ -397,6 +400,8 @@ export class Switch extends EventEmitter {
 
   private async execute(dp: DataplaneClient, plan: ReconcilePlan): Promise<void> {
     for (const t of plan.tableMods) await this.step(`table ${t.id}`, () => dp.tableMod(t));
+    for (const m of plan.meters.adds) await this.step(`adding meter ${m.id}`, () => dp.meterMod('add', m));
+    for (const m of plan.meters.modifies) await this.step(`changing meter ${m.id}`, () => dp.meterMod('modify', m));
     for (const id of plan.portDeletes) await this.step(`deleting port ${id}`, () => dp.portDel(id));
     const failed = new Set<number>();
     for (const req of plan.portAdds) {
@@ -420,6 +425,7 @@ export class Switch extends EventEmitter {
         mods = mods.filter((_, j) => j !== i);
       }
     }
+    for (const id of plan.meters.deletes) await this.step(`deleting meter ${id}`, () => dp.meterMod('delete', { id }));
     await dp.barrier();
     for (const id of plan.portUps) {
       if (!failed.has(id)) await this.step(`bringing port ${id} up`, () => dp.portMod(id, { adminUp: true }));
@@ -734,6 +740,61 @@ export class Switch extends EventEmitter {
     return desc;
   }
 
+  // ---------------------------------------------------------------- meters (meters.ts)
+
+  /** Every meter of the data plane with its counters, by id; or one (NOT_FOUND). */
+  async meterStats(id?: number): Promise<MeterStats[]> {
+    if (id !== undefined && (!Number.isInteger(id) || id < 1 || id > METER_ID_MAX)) {
+      throw new ApiError(Status.INVALID_ARGUMENT, `id: ${id} is not a meter id (1..${METER_ID_MAX})`);
+    }
+    return this.requireDp().meterStats(id);
+  }
+
+  /** Adds a meter (ALREADY_EXISTS if its id is taken) or changes one (NOT_FOUND if it is not). */
+  async setMeter(command: 'add' | 'modify', v: unknown): Promise<MeterDesc> {
+    let want: MeterConfig;
+    try {
+      want = checkMeter(v);
+    } catch (e) {
+      if (e instanceof MeterError) throw new ApiError(Status.INVALID_ARGUMENT, e.message);
+      throw e;
+    }
+    return this.serialize(async () => {
+      const dp = this.requireDp();
+      const old = this.desired.meters.find((m) => m.id === want.id);
+      if (command === 'add' && old) throw new ApiError(Status.ALREADY_EXISTS, `meter ${want.id} already exists`);
+      if (command === 'modify' && !old) throw new ApiError(Status.NOT_FOUND, `meter ${want.id} does not exist`);
+      const desc = (await dp.meterMod(command, want))!;
+      const next = this.draft();
+      next.meters = [...next.meters.filter((m) => m.id !== want.id), want].sort((a, b) => a.id - b.id);
+      await this.commit(next, { meters: true }, () => (old ? dp.meterMod('modify', old) : dp.meterMod('delete', { id: want.id })));
+      return desc;
+    });
+  }
+
+  /** Deletes a meter; FAILED_PRECONDITION while flows use it (delete them first). */
+  async deleteMeter(id: number): Promise<void> {
+    if (!Number.isInteger(id) || id < 1 || id > METER_ID_MAX) {
+      throw new ApiError(Status.INVALID_ARGUMENT, `id: ${id} is not a meter id (1..${METER_ID_MAX})`);
+    }
+    return this.serialize(async () => {
+      const dp = this.requireDp();
+      const old = this.desired.meters.find((m) => m.id === id);
+      if (!old) throw new ApiError(Status.NOT_FOUND, `meter ${id} does not exist`);
+      const users = this.flows.list().filter((f) => usesMeter(f.actions, id));
+      if (users.length) {
+        throw new ApiError(
+          Status.FAILED_PRECONDITION,
+          `meter ${id} is used by ${users.length} flow(s), such as '${formatFlowMod(users[0], this.portNames())}'; delete them first`,
+        );
+      }
+      await dp.meterMod('delete', { id });
+      const next = this.draft();
+      next.meters = next.meters.filter((m) => m.id !== id);
+      await this.commit(next, { meters: true }, () => dp.meterMod('add', old));
+    });
+  }
+
   // ---------------------------------------------------------------- declarative configuration
 
   /**
@@ -764,6 +825,7 @@ export class Switch extends EventEmitter {
     return this.serialize(async () => ({
       ports: this.desired.ports.map((p) => ({ ...p })),
       tables: this.desired.tables.map((t) => ({ ...t })),
+      meters: this.desired.meters.map((m) => ({ ...m })),
       flows: this.flows.list().slice(),
     }));
   }
