@@ -38,7 +38,8 @@ export interface TableChange {
 
 export interface ReconcilePlan {
   tableMods: TableChange[];
-  meters: MeterPlan;
+  /** Absent: the meters match. */
+  meters?: MeterPlan;
   portDeletes: number[];
   portAdds: PortAddRequest[];
   portMods: { id: number; change: { mtu?: number; adminUp?: boolean; nRxq?: number } }[];
@@ -51,7 +52,7 @@ export interface ReconcilePlan {
 
 export function isEmptyPlan(p: ReconcilePlan): boolean {
   return (
-    p.tableMods.length + p.meters.adds.length + p.meters.modifies.length + p.meters.deletes.length + p.portDeletes.length + p.portAdds.length + p.portMods.length + p.flowMods.length + p.portUps.length + p.expired.length === 0
+    p.tableMods.length + (p.meters ? 1 : 0) + p.portDeletes.length + p.portAdds.length + p.portMods.length + p.flowMods.length + p.portUps.length + p.expired.length === 0
   );
 }
 
@@ -163,9 +164,10 @@ export function planReconcile(
   desiredByKey?: ReadonlyMap<string, FlowMod>,
 ): ReconcilePlan {
   const { mods, expired } = diffFlows(desiredByKey ?? desired.flows, actual.flows, !fresh);
+  const meters = planMeters(desired.meters ?? [], actual.meters ?? []);
   return {
     tableMods: planTables(desired.tables, actual.tables),
-    meters: planMeters(desired.meters, actual.meters ?? []),
+    ...(meters.adds.length + meters.modifies.length + meters.deletes.length ? { meters } : {}),
     ...planPorts(desired.ports, actual.ports),
     flowMods: mods,
     expired,

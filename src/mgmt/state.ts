@@ -89,8 +89,8 @@ export interface DesiredState {
   ports: PortConfig[];
   /** Tables with non-default settings only (default: no name, miss drop). */
   tables: TableConfig[];
-  /** Meters, by id; replayed before the flows that use them. */
-  meters: MeterConfig[];
+  /** Meters, by id; replayed before the flows that use them. Absent: none. */
+  meters?: MeterConfig[];
   /** Canonical add FlowMods (flowspec's parse form), one per (table, priority, match). */
   flows: FlowMod[];
 }
@@ -98,14 +98,14 @@ export interface DesiredState {
 export const STATE_VERSION = 1;
 
 export function emptyState(): DesiredState {
-  return { ports: [], tables: [], meters: [], flows: [] };
+  return { ports: [], tables: [], flows: [] };
 }
 
 export function cloneState(s: DesiredState): DesiredState {
   return {
     ports: s.ports.map((p) => ({ ...p })),
     tables: s.tables.map((t) => ({ ...t })),
-    meters: s.meters.map((m) => ({ ...m })),
+    ...(s.meters?.length ? { meters: s.meters.map((m) => ({ ...m })) } : {}),
     flows: s.flows.slice(),
   };
 }
@@ -155,7 +155,7 @@ function tablesDoc(tables: readonly TableConfig[]): Record<string, unknown>[] {
 
 export function serializeState(s: DesiredState, seq?: number): string {
   const head = JSON.stringify(
-    { version: STATE_VERSION, ...(seq ? { seq } : {}), ports: portsDoc(s.ports), tables: tablesDoc(s.tables), meters: s.meters.map(meterDoc) },
+    { version: STATE_VERSION, ...(seq ? { seq } : {}), ports: portsDoc(s.ports), tables: tablesDoc(s.tables), ...(s.meters?.length ? { meters: s.meters.map(meterDoc) } : {}) },
     null,
     2,
   );
@@ -355,8 +355,8 @@ function readState(text: string, path: string): { state: DesiredState; seq: numb
     const w = `meters[${i}]`;
     try {
       const meter = checkMeter(m, w);
-      if (state.meters.some((q) => q.id === meter.id)) bad(`${w}.id`, `meter ${meter.id} appears twice`);
-      state.meters.push(meter);
+      if (state.meters?.some((q) => q.id === meter.id)) bad(`${w}.id`, `meter ${meter.id} appears twice`);
+      (state.meters ??= []).push(meter);
     } catch (e) {
       if (e instanceof MeterError) bad(e.field, e.problem);
       throw e;
@@ -528,7 +528,7 @@ export class StateStore implements StateSaver {
       lineNo++;
     }
     this.journalBytes = at;
-    return { ports, tables, meters, flows: [...flows.list()] };
+    return { ports, tables, ...(meters?.length ? { meters } : {}), flows: [...flows.list()] };
   }
 
   /**
@@ -548,7 +548,7 @@ export class StateStore implements StateSaver {
     const rec: Record<string, unknown> = { seq: this.seq + 1 };
     if (change.ports) rec.ports = portsDoc(state.ports);
     if (change.tables) rec.tables = tablesDoc(state.tables);
-    if (change.meters) rec.meters = state.meters.map(meterDoc);
+    if (change.meters) rec.meters = (state.meters ?? []).map(meterDoc);
     if (change.flowLines) rec.apply = change.flowLines;
     else {
       if (change.flows?.put.length) rec.put = change.flows.put.map(flowText);

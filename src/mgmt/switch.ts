@@ -165,7 +165,7 @@ function errText(e: unknown): string {
 
 export class Switch extends EventEmitter {
   /** Ports and table settings of the desired state; its flows are in `flows`. */
-  private desired: Pick<DesiredState, 'ports' | 'tables' | 'meters'>;
+  private desired: Pick<DesiredState, 'ports' | 'tables'> & { meters: MeterConfig[] };
   /** The desired flows, changed in place and put back if a change is not accepted. */
   private flows: FlowSet;
   dpState: DpStateName = 'disconnected';
@@ -188,7 +188,7 @@ export class Switch extends EventEmitter {
     startup?: StartupConfig,
   ) {
     super();
-    this.desired = { ports: state.ports, tables: state.tables, meters: state.meters };
+    this.desired = { ports: state.ports, tables: state.tables, meters: state.meters ?? [] };
     this.flows = new FlowSet(state.flows);
     this.startup = startup && (startup.ports.length || startup.flows.length || startup.tables.length) ? startup : null;
   }
@@ -230,7 +230,7 @@ export class Switch extends EventEmitter {
     return {
       ports: this.desired.ports,
       tables: this.desired.tables,
-      meters: this.desired.meters,
+      ...(this.desired.meters.length ? { meters: this.desired.meters } : {}),
       get flows() {
         return flows.list() as FlowMod[];
       },
@@ -243,7 +243,7 @@ export class Switch extends EventEmitter {
     return {
       ports: this.desired.ports.map((p) => ({ ...p })),
       tables: this.desired.tables.map((t) => ({ ...t })),
-      meters: this.desired.meters.map((m) => ({ ...m })),
+      ...(this.desired.meters.length ? { meters: this.desired.meters.map((m) => ({ ...m })) } : {}),
       get flows() {
         return flows.list() as FlowMod[];
       },
@@ -267,7 +267,7 @@ export class Switch extends EventEmitter {
       }
       throw new ApiError(Status.INTERNAL, `cannot persist the state (${errText(e)}); the change was rolled back`);
     }
-    this.desired = { ports: next.ports, tables: next.tables, meters: next.meters };
+    this.desired = { ports: next.ports, tables: next.tables, meters: next.meters ?? [] };
   }
 
   /** Name lookups for flow text, from the desired ports. */
@@ -400,8 +400,8 @@ export class Switch extends EventEmitter {
 
   private async execute(dp: DataplaneClient, plan: ReconcilePlan): Promise<void> {
     for (const t of plan.tableMods) await this.step(`table ${t.id}`, () => dp.tableMod(t));
-    for (const m of plan.meters.adds) await this.step(`adding meter ${m.id}`, () => dp.meterMod('add', m));
-    for (const m of plan.meters.modifies) await this.step(`changing meter ${m.id}`, () => dp.meterMod('modify', m));
+    for (const m of plan.meters?.adds ?? []) await this.step(`adding meter ${m.id}`, () => dp.meterMod('add', m));
+    for (const m of plan.meters?.modifies ?? []) await this.step(`changing meter ${m.id}`, () => dp.meterMod('modify', m));
     for (const id of plan.portDeletes) await this.step(`deleting port ${id}`, () => dp.portDel(id));
     const failed = new Set<number>();
     for (const req of plan.portAdds) {
@@ -425,7 +425,7 @@ export class Switch extends EventEmitter {
         mods = mods.filter((_, j) => j !== i);
       }
     }
-    for (const id of plan.meters.deletes) await this.step(`deleting meter ${id}`, () => dp.meterMod('delete', { id }));
+    for (const id of plan.meters?.deletes ?? []) await this.step(`deleting meter ${id}`, () => dp.meterMod('delete', { id }));
     await dp.barrier();
     for (const id of plan.portUps) {
       if (!failed.has(id)) await this.step(`bringing port ${id} up`, () => dp.portMod(id, { adminUp: true }));
@@ -766,7 +766,7 @@ export class Switch extends EventEmitter {
       if (command === 'modify' && !old) throw new ApiError(Status.NOT_FOUND, `meter ${want.id} does not exist`);
       const desc = (await dp.meterMod(command, want))!;
       const next = this.draft();
-      next.meters = [...next.meters.filter((m) => m.id !== want.id), want].sort((a, b) => a.id - b.id);
+      next.meters = [...(next.meters ?? []).filter((m) => m.id !== want.id), want].sort((a, b) => a.id - b.id);
       await this.commit(next, { meters: true }, () => (old ? dp.meterMod('modify', old) : dp.meterMod('delete', { id: want.id })));
       return desc;
     });
@@ -790,7 +790,7 @@ export class Switch extends EventEmitter {
       }
       await dp.meterMod('delete', { id });
       const next = this.draft();
-      next.meters = next.meters.filter((m) => m.id !== id);
+      next.meters = (next.meters ?? []).filter((m) => m.id !== id);
       await this.commit(next, { meters: true }, () => dp.meterMod('add', old));
     });
   }
@@ -825,7 +825,7 @@ export class Switch extends EventEmitter {
     return this.serialize(async () => ({
       ports: this.desired.ports.map((p) => ({ ...p })),
       tables: this.desired.tables.map((t) => ({ ...t })),
-      meters: this.desired.meters.map((m) => ({ ...m })),
+      ...(this.desired.meters.length ? { meters: this.desired.meters.map((m) => ({ ...m })) } : {}),
       flows: this.flows.list().slice(),
     }));
   }
