@@ -68,7 +68,7 @@ import { diffFlows, isEmptyPlan, planReconcile, ReconcilePlan } from './reconcil
 import { DesiredState, MeterConfig, PortConfig, StateChange, StateSaver, TableConfig } from './state';
 import { BondError, bondDevargs, bondText, checkBond, checkBondDevargs, sameBondConfig } from './bond';
 import type { BondConfig, MeterDesc, MeterStats } from './addon-types';
-import { checkMeter, METER_ID_MAX, MeterError, usesMeter } from './meters';
+import { checkMeter, meterDoc, METER_ID_MAX, MeterError, usesMeter } from './meters';
 
 export type DpStateName = 'disconnected' | 'launching' | 'connecting' | 'reconciling' | 'connected' | 'stopped';
 
@@ -88,6 +88,7 @@ export interface PortRequest {
 export interface StartupConfig {
   ports: PortRequest[];
   tables: TableConfig[];
+  meters?: MeterConfig[];
   flows: string[];
 }
 
@@ -190,7 +191,7 @@ export class Switch extends EventEmitter {
     super();
     this.desired = { ports: state.ports, tables: state.tables, meters: state.meters ?? [] };
     this.flows = new FlowSet(state.flows);
-    this.startup = startup && (startup.ports.length || startup.flows.length || startup.tables.length) ? startup : null;
+    this.startup = startup && (startup.ports.length || startup.flows.length || startup.tables.length || startup.meters?.length) ? startup : null;
   }
 
   // ---------------------------------------------------------------- plumbing
@@ -434,6 +435,11 @@ export class Switch extends EventEmitter {
 
   private async applyStartup(s: StartupConfig): Promise<void> {
     for (const t of s.tables) await this.doUpdateTable(t);
+    for (const m of s.meters ?? []) {
+      if (this.desired.meters.some((q) => q.id === m.id)) continue;
+      await this.doSetMeter('add', m);
+      this.log.info(`added meter ${m.id}`);
+    }
     for (const p of s.ports) {
       const have = this.desired.ports.find((q) => q.name === p.name);
       if (have) {
@@ -759,17 +765,19 @@ export class Switch extends EventEmitter {
       if (e instanceof MeterError) throw new ApiError(Status.INVALID_ARGUMENT, e.message);
       throw e;
     }
-    return this.serialize(async () => {
-      const dp = this.requireDp();
-      const old = this.desired.meters.find((m) => m.id === want.id);
-      if (command === 'add' && old) throw new ApiError(Status.ALREADY_EXISTS, `meter ${want.id} already exists`);
-      if (command === 'modify' && !old) throw new ApiError(Status.NOT_FOUND, `meter ${want.id} does not exist`);
-      const desc = (await dp.meterMod(command, want))!;
-      const next = this.draft();
-      next.meters = [...(next.meters ?? []).filter((m) => m.id !== want.id), want].sort((a, b) => a.id - b.id);
-      await this.commit(next, { meters: true }, () => (old ? dp.meterMod('modify', old) : dp.meterMod('delete', { id: want.id })));
-      return desc;
-    });
+    return this.serialize(() => this.doSetMeter(command, want));
+  }
+
+  private async doSetMeter(command: 'add' | 'modify', want: MeterConfig): Promise<MeterDesc> {
+    const dp = this.requireDp();
+    const old = this.desired.meters.find((m) => m.id === want.id);
+    if (command === 'add' && old) throw new ApiError(Status.ALREADY_EXISTS, `meter ${want.id} already exists`);
+    if (command === 'modify' && !old) throw new ApiError(Status.NOT_FOUND, `meter ${want.id} does not exist`);
+    const desc = (await dp.meterMod(command, want))!;
+    const next = this.draft();
+    next.meters = [...(next.meters ?? []).filter((m) => m.id !== want.id), want].sort((a, b) => a.id - b.id);
+    await this.commit(next, { meters: true }, () => (old ? dp.meterMod('modify', old) : dp.meterMod('delete', { id: want.id })));
+    return desc;
   }
 
   /** Deletes a meter; FAILED_PRECONDITION while flows use it (delete them first). */
@@ -855,8 +863,11 @@ export class Switch extends EventEmitter {
       flowPaths: [],
       tablesAfter: [],
       portUps: [],
+      metersBefore: [],
+      metersAfter: [],
       ports: [],
       tables: [],
+      meters: [],
       changes: [],
       diff: [],
     };
@@ -937,6 +948,24 @@ export class Switch extends EventEmitter {
     });
     plan.tables.sort((a, b) => a.id - b.id);
 
+    // meters: valid (parseConfig checked them; a document built in code may not be), each once
+    const meterPath = new Map<number, string>();
+    (doc.meters ?? []).forEach((m, i) => {
+      const w = `meters[${i}]`;
+      let want: MeterConfig;
+      try {
+        want = checkMeter(m, w);
+      } catch (e) {
+        if (e instanceof MeterError) throw invalid(e.field, e.problem);
+        throw e;
+      }
+      const j = meterPath.get(want.id);
+      if (j !== undefined) throw invalid(`${w}.id`, `meter ${want.id} is also ${j}`);
+      meterPath.set(want.id, w);
+      plan.meters.push(want);
+    });
+    plan.meters.sort((a, b) => a.id - b.id);
+
     // flows: every one parsed with the document's port names, each identity once
     const docNames = portNamesOf(plan.ports);
     const opts = { resolvePort: docNames.resolvePort, actionCache: new Map() };
@@ -957,6 +986,9 @@ export class Switch extends EventEmitter {
       }
       const j = flowAt.get(parsed.key);
       if (j !== undefined) throw invalid(w, `the same table, priority and match as flows[${j}]`);
+      for (const a of parsed.mod.actions) {
+        if (a.type === 'meter' && !meterPath.has(a.meter)) throw fault(w, new ApiError(Status.NOT_FOUND, `meter:${a.meter}: the document has no meter ${a.meter}`));
+      }
       flowAt.set(parsed.key, i);
       docFlows.set(parsed.key, asEntry(parsed.mod));
     });
@@ -976,6 +1008,20 @@ export class Switch extends EventEmitter {
       const tighter = !!want.maxFlows && (!old.maxFlows || want.maxFlows < old.maxFlows);
       (tighter ? plan.tablesAfter : plan.tablesBefore).push({ path: tablePath.get(id) ?? `table ${id}`, want, old });
       change({ kind: 'table', op: 'modify', name: String(id), before: itemText(tableItem(old)), after: itemText(tableItem(want)) }, `~ table ${id} ${parts.join(', ')}`);
+    }
+    const curMeters = new Map(this.desired.meters.map((m) => [m.id, m]));
+    const wantMeters = new Map(plan.meters.map((m) => [m.id, m]));
+    for (const old of this.desired.meters) {
+      if (wantMeters.has(old.id)) continue;
+      plan.metersAfter.push(old);
+      change({ kind: 'meter', op: 'delete', name: String(old.id), before: itemText(meterDoc(old)), after: '' }, `- meter ${itemText(meterDoc(old))}`);
+    }
+    for (const want of plan.meters) {
+      const old = curMeters.get(want.id);
+      const [a, b] = [old ? itemText(meterDoc(old)) : '', itemText(meterDoc(want))];
+      if (a === b) continue;
+      plan.metersBefore.push({ path: meterPath.get(want.id)!, want, old });
+      change({ kind: 'meter', op: old ? 'modify' : 'add', name: String(want.id), before: a, after: b }, old ? `~ meter ${want.id}: ${a} -> ${b}` : `+ meter ${b}`);
     }
     const extras = (p: PortConfig) =>
       ` id=${p.id}` + (p.mtu !== undefined ? ` mtu=${p.mtu}` : '') + (p.nRxq !== undefined ? ` nRxq=${p.nRxq}` : '') + (p.adminUp ? '' : ' down') + (p.bond ? ` bond ${bondText(p.bond)}` : '');
@@ -1082,6 +1128,7 @@ export class Switch extends EventEmitter {
     }
     const steps: Step[] = [];
     const dpSteps =
+      plan.metersBefore.length + plan.metersAfter.length +
       plan.tablesBefore.length + plan.portDeletes.length + plan.portAdds.length + plan.portMods.length + plan.flowMods.length + plan.tablesAfter.length + plan.portUps.length;
     const dp = dpSteps ? this.requireDp() : null;
     if (dp) {
@@ -1094,6 +1141,10 @@ export class Switch extends EventEmitter {
         dp.portAdd({ name: p.name, devargs: p.devargs, id: p.id, adminUp, ...(p.mtu ? { mtu: p.mtu } : {}), ...(p.nRxq ? { nRxq: p.nRxq } : {}), ...(p.bond ? { bond: p.bond } : {}) });
       const running = plan.portMods.length ? new Map((await dp.portList()).map((d) => [d.id, d])) : new Map<number, PortDesc>();
       for (const t of plan.tablesBefore) steps.push(tableStep(t));
+      for (const m of plan.metersBefore) {
+        const old = m.old;
+        steps.push({ what: m.path, run: () => dp.meterMod(old ? 'modify' : 'add', m.want), undo: () => (old ? dp.meterMod('modify', old) : dp.meterMod('delete', { id: m.want.id })) });
+      }
       for (const p of plan.portDeletes) steps.push({ what: `deleting port ${p.name}`, run: () => dp.portDel(p.id), undo: () => attach(p, p.adminUp) });
       for (const a of plan.portAdds) steps.push({ what: a.path, run: () => attach(a.port, false), undo: () => dp.portDel(a.port.id) });
       for (const m of plan.portMods) {
@@ -1109,6 +1160,7 @@ export class Switch extends EventEmitter {
         const inverse = plan.flowInverse.slice(i, i + FLOW_BATCH_MAX);
         steps.push({ what: 'flows', flowBase: i, run: () => dp.flowMod(batch), undo: () => dp.flowMod(inverse) });
       }
+      for (const m of plan.metersAfter) steps.push({ what: `deleting meter ${m.id}`, run: () => dp.meterMod('delete', { id: m.id }), undo: () => dp.meterMod('add', m) });
       if (plan.flowMods.length) steps.push({ what: 'flows', run: () => dp.barrier() });
       for (const t of plan.tablesAfter) steps.push(tableStep(t));
       for (const u of plan.portUps) steps.push({ what: u.path, run: () => dp.portMod(u.id, { adminUp: true }), undo: () => dp.portMod(u.id, { adminUp: false }) });
@@ -1159,7 +1211,8 @@ export class Switch extends EventEmitter {
     const next = this.draft();
     next.ports = plan.ports;
     next.tables = plan.tables;
-    await this.commit(next, { ports: true, tables: true, flows: applied.change }, async () => {
+    next.meters = plan.meters;
+    await this.commit(next, { ports: true, tables: true, meters: true, flows: applied.change }, async () => {
       applied.undo();
       const failed = await rollback();
       if (failed) throw new Error(`cannot undo ${failed}`);
