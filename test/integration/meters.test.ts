@@ -4,7 +4,8 @@
  * 100 Mbit/s meter measures 100 Mbit/s within 10% (at the receiver); a DSCP remark band
  * rewrites the DSCP of what goes over the rate (read by tshark on the
  * receiving side) and drops nothing; bad input is refused naming what is
- * wrong; meters and their counters survive a daemon restart, and a data
+ * wrong; two poll-mode lcores share one bucket (not one each); meters and
+ * their counters survive a daemon restart, and a data
  * plane restart gets them back from the desired state.
  */
 import os from 'node:os';
@@ -138,6 +139,52 @@ describe.skipIf(!IS_ROOT)('a pps meter over a counted burst', () => {
     const state = JSON.parse(await fs.readFile(sw.stateFile, 'utf8').catch(() => '{}'));
     const journal = await fs.readFile(`${sw.stateFile}.journal`, 'utf8').catch(() => '');
     expect(JSON.stringify(state) + journal).toMatch(/"meters":\[\{"id":1,"unit":"pps","rate":100,"burst":100,"band":"drop"\}\]/);
+  });
+});
+
+describe.skipIf(!IS_ROOT)('one meter shared by two poll-mode lcores', () => {
+  let sw: Switch;
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'sy-meter2-'));
+    // two PMD lcores (both on CPU 1: the machine may have two CPUs)
+    sw = await startSwitch({ lcores: '0@0,1@1,2@1', ports: [{ name: 'out', devargs: 'net_null0,no-rx=1' }] });
+  });
+
+  afterAll(async () => {
+    await sw?.stop();
+    if (dir) await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  it('passes one bucket in all, not one per lcore', async () => {
+    const file = path.join(dir, 'burst.pcap');
+    await writePcap(file, Array.from({ length: 2000 }, (_, i) => udpFrame(i)));
+    expect((await sw.cli(['meter', 'add', '1', '--pps', '1', '--burst', '100'])).code).toBe(0);
+    for (const port of [7, 8]) {
+      const r = await sw.cli(['flow', 'add', `table=0,priority=10,in_port=${port},actions=meter:1,output:out`]);
+      expect(r.code, r.stderr).toBe(0);
+    }
+    for (const [name, id, n] of [['src1', 7, 0], ['src2', 8, 1]] as const) {
+      const r = await sw.cli(['port', 'add', name, `net_pcap${n},rx_pcap=${file}`, '--id', String(id)]);
+      expect(r.code, r.stderr).toBe(0);
+    }
+    await waitUntil('both bursts to be read', async () => {
+      const [a, b] = [await portStats(sw, 'src1'), await portStats(sw, 'src2')];
+      return Number(a.rxPackets) === 2000 && Number(b.rxPackets) === 2000;
+    });
+    // each pcap port is polled by its own lcore
+    const pmds = await sw.cliJson<any[]>(['pmd', 'stats']);
+    const pollers = (id: number) => pmds.filter((p) => p.rxQueues.some((q: any) => q.portId === id)).map((p) => p.slot);
+    expect(pollers(7)).toHaveLength(1);
+    expect(pollers(8)).toHaveLength(1);
+    expect(pollers(7)[0]).not.toBe(pollers(8)[0]);
+    const m = await meterStats(sw, 1);
+    console.log(`two lcores, one meter (1 pps, burst 100): 4000 sent, ${m.passPackets} passed`);
+    // 100, plus at most a token or two refilled at 1 pps while the ports were added
+    expect(Number(m.passPackets)).toBeGreaterThanOrEqual(100);
+    expect(Number(m.passPackets)).toBeLessThanOrEqual(103);
+    expect(Number(m.passPackets) + Number(m.bandPackets)).toBe(4000);
   });
 });
 
