@@ -351,7 +351,9 @@ export class Switch extends EventEmitter {
       return;
     }
     this.log.info(
-      `reconciling: ${plan.tableMods.length} table(s), ${plan.portDeletes.length} port deletion(s), ` +
+      `reconciling: ${plan.tableMods.length} table(s), ` +
+        (plan.meters ? `${plan.meters.adds.length + plan.meters.modifies.length + plan.meters.deletes.length} meter change(s), ` : '') +
+        `${plan.portDeletes.length} port deletion(s), ` +
         `${plan.portAdds.length} port addition(s), ${plan.portMods.length} port change(s), ${plan.flowMods.length} flow-mod(s)` +
         (plan.expired.length ? `, ${plan.expired.length} expired flow(s) dropped` : ''),
     );
