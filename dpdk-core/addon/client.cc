@@ -73,6 +73,8 @@ Napi::Function Client::Init(Napi::Env env) {
                          InstanceMethod<&Client::FlowCookieStats>("flowCookieStats"),
                          InstanceMethod<&Client::GroupMod>("groupMod"),
                          InstanceMethod<&Client::GroupStats>("groupStats"),
+                         InstanceMethod<&Client::MeterMod>("meterMod"),
+                         InstanceMethod<&Client::MeterStats>("meterStats"),
                      });
 }
 
@@ -618,6 +620,10 @@ void Client::AppendItems(Pending& p, const sy_msg& m) {
     case Op::kGroupStats:
       Collect<sy_group_stats>(env, arr, &p.n_items, m, SY_A_GROUP_STATS, sy_get_group_stats, GroupStatsToJs);
       break;
+    case Op::kMeterStats:
+      Collect<sy_meter_stats>(env, arr, &p.n_items, m, SY_A_METER_STATS, sy_get_meter_stats,
+                              MeterStatsToJs);
+      break;
     default:
       break;
   }
@@ -637,6 +643,7 @@ void Client::HandlePart(Pending& p, const sy_msg& m) {
       case Op::kPmdStats:
       case Op::kCookieStats:
       case Op::kGroupStats:
+      case Op::kMeterStats:
         AppendItems(p, m);
         break;
       case Op::kHello:
@@ -706,6 +713,7 @@ void Client::HandleReply(Pending& p, const sy_msg& m) {
       case Op::kPmdStats:
       case Op::kCookieStats:
       case Op::kGroupStats:
+      case Op::kMeterStats:
         AppendItems(p, m);
         v = p.items.Value();
         p.items.Reset();
@@ -715,6 +723,13 @@ void Client::HandleReply(Pending& p, const sy_msg& m) {
         if (sy_attr_get_u32(Need(env, m, SY_A_FLOW_COUNT), &n, err, sizeof(err)) < 0)
           throw ProtoError(env, err);
         v = Napi::Number::New(env, n);
+        break;
+      }
+      case Op::kMeterDesc: {
+        sy_meter_desc d;
+        if (sy_get_meter_desc(Need(env, m, SY_A_METER_DESC), &d, err, sizeof(err)) < 0)
+          throw ProtoError(env, err);
+        v = MeterDescToJs(env, d);
         break;
       }
       case Op::kTableDesc: {

@@ -83,6 +83,8 @@ class Client : public Napi::ObjectWrap<Client> {
     kTrace,
     kCookieStats,
     kGroupStats,
+    kMeterDesc,
+    kMeterStats,
   };
   struct Pending {
     Napi::Promise::Deferred deferred;
@@ -130,6 +132,8 @@ class Client : public Napi::ObjectWrap<Client> {
   Napi::Value FlowCookieStats(const Napi::CallbackInfo& info);
   Napi::Value GroupMod(const Napi::CallbackInfo& info);
   Napi::Value GroupStats(const Napi::CallbackInfo& info);
+  Napi::Value MeterMod(const Napi::CallbackInfo& info);  // meters.cc
+  Napi::Value MeterStats(const Napi::CallbackInfo& info);
 
   // Sends the message built in b (begun with xid) and returns its promise.
   Napi::Value Request(Napi::Env env, sy_msgbuf* b, uint32_t xid, uint16_t type, Op op);

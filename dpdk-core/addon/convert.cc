@@ -1062,6 +1062,75 @@ Napi::Object CookieStatsToJs(Napi::Env env, const sy_cookie_stats& s) {
   return o;
 }
 
+// Meters (meters.cc) -----------------------------------------------------------
+
+static const char* const kUnits[] = {"kbps", "pps"};
+static const char* const kBands[] = {"drop", "dscp_remark"};
+
+static uint32_t MeterCmdFromJs(Napi::Env env, Napi::Value v) {
+  std::string s = GetString(env, "command", v);
+  if (s == "add") return SY_MC_ADD;
+  if (s == "modify") return SY_MC_MODIFY;
+  if (s == "delete") return SY_MC_DELETE;
+  ThrowType(env, "command", "'" + s + "' is not one of add, modify, delete");
+  return 0;
+}
+
+static void MeterDescFromJs(Napi::Env env, uint32_t cmd, Napi::Value v, sy_meter_desc* d) {
+  Path where("meter");
+  memset(d, 0, sizeof(*d));
+  if (!IsPlainObject(v)) ThrowType(env, where, "expected { id, unit, rate, burst?, band?, dscp? }, got " + Describe(v));
+  Napi::Object o = v.As<Napi::Object>();
+  Napi::Value id = o.Get("id");
+  if (id.IsUndefined()) ThrowType(env, Path(where, "id"), "missing");
+  d->id = (uint32_t)GetUint(env, Path(where, "id"), id, SY_METER_ID_MAX);
+  if (cmd == SY_MC_DELETE) return;
+  Napi::Value unit = o.Get("unit");
+  if (!unit.IsUndefined()) {
+    std::string s = GetString(env, Path(where, "unit"), unit);
+    if (s == "pps") d->unit = SY_METER_PPS;
+    else if (s != "kbps") ThrowType(env, Path(where, "unit"), "'" + s + "' is not one of kbps, pps");
+  }
+  Napi::Value rate = o.Get("rate");
+  if (rate.IsUndefined()) ThrowType(env, Path(where, "rate"), "missing");
+  d->rate = GetUint(env, Path(where, "rate"), rate, SY_METER_RATE_MAX);
+  d->burst = GetUintOpt(env, where, o, "burst", SY_METER_RATE_MAX * 10, 0);
+  Napi::Value band = o.Get("band");
+  if (!band.IsUndefined()) {
+    std::string s = GetString(env, Path(where, "band"), band);
+    if (s == "dscp_remark") d->band = SY_BAND_DSCP_REMARK;
+    else if (s != "drop") ThrowType(env, Path(where, "band"), "'" + s + "' is not one of drop, dscp_remark");
+  }
+  d->dscp = (uint8_t)GetUintOpt(env, where, o, "dscp", 63, 0);
+}
+
+Napi::Object MeterDescToJs(Napi::Env env, const sy_meter_desc& d) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("id", d.id);
+  o.Set("unit", d.unit < 2 ? kUnits[d.unit] : "unknown");
+  o.Set("rate", Napi::Number::New(env, (double)d.rate));
+  o.Set("burst", Napi::Number::New(env, (double)d.burst));
+  o.Set("band", d.band < 2 ? kBands[d.band] : "unknown");
+  o.Set("dscp", d.dscp);
+  return o;
+}
+
+Napi::Object MeterStatsToJs(Napi::Env env, const sy_meter_stats& s) {
+  Napi::Object o = MeterDescToJs(env, s.desc);
+  o.Set("durationNs", Big(env, s.duration_ns));
+  o.Set("passPackets", Big(env, s.pass_packets));
+  o.Set("passBytes", Big(env, s.pass_bytes));
+  o.Set("bandPackets", Big(env, s.band_packets));
+  o.Set("bandBytes", Big(env, s.band_bytes));
+  return o;
+}
+
+uint32_t MeterModFromJs(Napi::Env env, Napi::Value cmd, Napi::Value v, sy_meter_desc* d) {
+  uint32_t c = MeterCmdFromJs(env, cmd);
+  MeterDescFromJs(env, c, v, d);
+  return c;
+}
+
 // TRACE ------------------------------------------------------------------
 
 namespace {

@@ -178,6 +178,11 @@ Napi::Object CookieStatsToJs(Napi::Env env, const sy_cookie_stats& s);
 // reason when no copy would be sent, else null.  Throws Napi::Error (no
 // code) when the reply does not decode.
 napi_value TraceToJs(const Ctx& c, const sy_msg& m);
+// meters.cc: { id, unit, rate, burst, band, dscp } and that plus counters
+Napi::Object MeterDescToJs(Napi::Env env, const sy_meter_desc& d);
+Napi::Object MeterStatsToJs(Napi::Env env, const sy_meter_stats& s);
+// ('add' | 'modify' | 'delete', { id, unit?, rate, burst?, band?, dscp? }) -> SY_MC_*, *d
+uint32_t MeterModFromJs(Napi::Env env, Napi::Value cmd, Napi::Value v, sy_meter_desc* d);
 // { id, name?, miss?, maxFlows? } -> struct (absent: "", drop, 0)
 // Groups: groupMod's argument (a message's GROUP_HDR and buckets), GROUP_STATS.
 void GroupModFromJs(const Ctx& c, const Path& where, Napi::Value v, sy_group_mod* gm);

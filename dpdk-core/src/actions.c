@@ -12,6 +12,7 @@
 #include "datapath.h"
 #include "groups.h"
 #include "nsh.h"
+#include "meters.h"
 #include "trace.h"
 
 #define ETYPE_IPV4 0x0800
@@ -476,6 +477,25 @@ act_set_field(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt *
 	return true;
 }
 
+/* meter:N (meters.h): false when the packet was dropped by the band. */
+static bool
+act_meter(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt *p, uint32_t id)
+{
+	struct sy_action remark = { .type = SY_ACT_SET_FIELD, .field = SY_F_NW_TOS, .mask = 0xfc };
+	uint8_t band, tos;
+
+	if (lc->trace != NULL) /* a trace passes and charges nothing */
+		return true;
+	if (meter_run(id, lc->slot, lc->now, rte_pktmbuf_pkt_len(p->m), &band, &tos))
+		return true;
+	if (band == SY_BAND_DROP) {
+		act_stop(lc, pm, p, SY_DROP_METER);
+		return false;
+	}
+	remark.value.bytes[0] = tos;
+	return act_set_field(lc, pm, p, &remark);
+}
+
 /* --- the instruction list --- */
 
 int
@@ -534,6 +554,10 @@ act_run(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt *p,
 			break;
 		case SY_ACT_DEC_NSH_TTL:
 			if (!nsh_dec_ttl(lc, pm, p))
+				return -1;
+			break;
+		case SY_ACT_METER:
+			if (!act_meter(lc, pm, p, a[i].arg))
 				return -1;
 			break;
 		case SY_ACT_GOTO_TABLE:

@@ -71,6 +71,10 @@ static const struct sy_attr_policy policy[SY_A__MAX] = {
 	FIXED(GROUP_BUCKET, struct sy_group_bucket),
 	FIXED(GROUP_STATS, struct sy_group_stats),
 	U32(GROUP_ID),
+	U32(METER_CMD),
+	FIXED(METER_DESC, struct sy_meter_desc),
+	U32(METER_ID),
+	FIXED(METER_STATS, struct sy_meter_stats),
 };
 
 #undef U32
@@ -125,6 +129,8 @@ sy_msg_type_name(uint16_t t)
 	case SY_MSG_PMD_STATS_CLEAR: return "PMD_STATS_CLEAR";
 	case SY_MSG_GROUP_MOD: return "GROUP_MOD";
 	case SY_MSG_GROUP_STATS: return "GROUP_STATS";
+	case SY_MSG_METER_MOD: return "METER_MOD";
+	case SY_MSG_METER_STATS: return "METER_STATS";
 	case SY_MSG_PORT_STATUS: return "PORT_STATUS";
 	case SY_MSG_FLOW_REMOVED: return "FLOW_REMOVED";
 	case SY_MSG_PACKET_IN: return "PACKET_IN";
@@ -657,6 +663,30 @@ sy_get_port_bond(const struct sy_attr *a, struct sy_port_bond *d, char *err, siz
 	for (unsigned int i = 0; i < SY_BOND_MEMBERS_MAX; i++)
 		TERMINATE(d->member[i].devargs);
 	return 0;
+}
+
+void
+sy_put_meter_desc(struct sy_msgbuf *b, const struct sy_meter_desc *d)
+{
+	sy_msg_put(b, SY_A_METER_DESC, d, sizeof(*d));
+}
+
+void
+sy_put_meter_stats(struct sy_msgbuf *b, const struct sy_meter_stats *s)
+{
+	sy_msg_put(b, SY_A_METER_STATS, s, sizeof(*s));
+}
+
+int
+sy_get_meter_desc(const struct sy_attr *a, struct sy_meter_desc *d, char *err, size_t errlen)
+{
+	return get_typed(a, SY_A_METER_DESC, d, sizeof(*d), err, errlen);
+}
+
+int
+sy_get_meter_stats(const struct sy_attr *a, struct sy_meter_stats *s, char *err, size_t errlen)
+{
+	return get_typed(a, SY_A_METER_STATS, s, sizeof(*s), err, errlen);
 }
 
 int

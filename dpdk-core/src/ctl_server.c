@@ -63,6 +63,7 @@
 #include "ctl_server.h"
 #include "dataplane.h"
 #include "groups.h"
+#include "meters.h"
 #include "trace.h"
 #include "stats_segment.h"
 
@@ -928,6 +929,55 @@ do_pmd_stats_clear(struct req *r)
 	reply_send(r->c, &r->b, r->xid, r->type);
 }
 
+/* METER_MOD: meters.c does the work. */
+static void
+do_meter_mod(struct req *r)
+{
+	struct sy_error e = { .index = -1 };
+	const struct sy_attr *a = sy_msg_find(r->m, SY_A_METER_DESC);
+	struct sy_meter_desc in, out;
+	uint32_t cmd;
+
+	if (req_u32(r, SY_A_METER_CMD, &cmd) < 0)
+		return;
+	if (a == NULL) {
+		reply_error(r->c, r->xid, SY_E_INVAL, -1, "METER_MOD: missing attribute METER_DESC");
+		return;
+	}
+	if (sy_get_meter_desc(a, &in, r->err, sizeof(r->err)) < 0) {
+		reply_error(r->c, r->xid, SY_E_PROTO, -1, "%s", r->err);
+		return;
+	}
+	if (meter_mod(cmd, &in, &out, &e) < 0) {
+		reply_dp_error(r->c, r->xid, &e);
+		return;
+	}
+	if (cmd != SY_MC_DELETE)
+		sy_put_meter_desc(&r->b, &out);
+	reply_send(r->c, &r->b, r->xid, r->type);
+}
+
+static void
+put_meter_stats_cb(const struct sy_meter_stats *st, void *arg)
+{
+	sy_put_meter_stats(arg, st);
+}
+
+static void
+do_meter_stats(struct req *r)
+{
+	struct sy_error e = { .index = -1 };
+	uint32_t id = 0;
+
+	if (opt_u32(r, SY_A_METER_ID, &id) < 0)
+		return;
+	if (meter_stats(id, put_meter_stats_cb, &r->b, &e) < 0) {
+		reply_dp_error(r->c, r->xid, &e);
+		return;
+	}
+	reply_send(r->c, &r->b, r->xid, r->type);
+}
+
 /* TRACE: trace.c does it all (it knows the pipeline; we know the wire). */
 static void
 do_trace(struct req *r)
@@ -1015,6 +1065,8 @@ conn_dispatch(struct ctl_conn *c, const uint8_t *buf, size_t len)
 	case SY_MSG_PMD_STATS_CLEAR: do_pmd_stats_clear(&r); break;
 	case SY_MSG_GROUP_MOD: do_group_mod(&r); break;
 	case SY_MSG_GROUP_STATS: do_group_stats(&r); break;
+	case SY_MSG_METER_MOD: do_meter_mod(&r); break;
+	case SY_MSG_METER_STATS: do_meter_stats(&r); break;
 	default:
 		if (tname != NULL)
 			reply_error(c, r.xid, SY_E_UNSUPP, -1, "%s is not a request", tname);

@@ -22,6 +22,7 @@
 #include "flow_cache.h"
 #include "flow_table.h"
 #include "groups.h"
+#include "meters.h"
 #include "ports.h"
 #include "rcu.h"
 #include "stats.h"
@@ -163,6 +164,7 @@ dp_fini(void)
 	ft_fini();
 	grp_fini();
 	rcu_sync();
+	meter_fini();
 	if (dp.lcore[0])
 		st_fini();
 	for (unsigned int s = 0; s < dp.n_slots; s++) {

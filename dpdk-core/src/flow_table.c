@@ -15,6 +15,7 @@
 #include "datapath.h"
 #include "flow_table.h"
 #include "groups.h"
+#include "meters.h"
 #include "ports.h"
 #include "stats.h"
 
@@ -53,8 +54,10 @@ acts_flags(const struct sy_action *a, uint16_t n)
 		case SY_ACT_OUTPUT:
 		case SY_ACT_CONTROLLER:
 		case SY_ACT_GROUP:
-		case SY_ACT_METER:
 		case SY_ACT_SET_QUEUE:
+			break;
+		case SY_ACT_METER: /* a remark band rewrites nw_tos, by time, not by key */
+			flags |= FT_ACTS_REWRITES | FT_ACTS_OPAQUE;
 			break;
 		case SY_ACT_GOTO_TABLE:
 			flags |= FT_ACTS_GOTO;
@@ -401,6 +404,9 @@ check_mod(unsigned int i, const struct sy_flow_mod *fm, int64_t *run_total,
 					       i, act->arg);
 			if (act->type == SY_ACT_GROUP && !grp_exists(act->arg))
 				return sy_fail(err, SY_E_NOENT, "flow %u: group:%u, no such group",
+					       i, act->arg);
+			if (act->type == SY_ACT_METER && !meter_exists(act->arg))
+				return sy_fail(err, SY_E_NOENT, "flow %u: meter:%u, no such meter",
 					       i, act->arg);
 			if (act->type == SY_ACT_SET_FIELD && !field_supported(act->field))
 				return sy_fail(err, SY_E_UNSUPP,

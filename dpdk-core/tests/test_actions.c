@@ -16,6 +16,7 @@
 
 #include "actions.h"
 #include "datapath.h"
+#include "meters.h"
 #include "parse.h"
 #include "pipeline.h"
 #include "sy_pkt.h"
@@ -739,6 +740,62 @@ jumbo_chained_rewrites(void)
 	CHECK_EQ(sent(B, out, 4), 0);
 }
 
+/* meter:N (meters.h): within the bucket the packet goes on untouched;
+ * over it, a drop band stops it (counted under meter on the ingress port,
+ * outputs after it never happen) and a remark band rewrites the DSCP (ECN
+ * kept, IPv4 checksum right) and lets it go on. */
+static void
+meter_drops_or_remarks(void)
+{
+	struct sy_meter_desc drop = { .id = 1, .unit = SY_METER_PPS, .rate = 1, .burst = 2 };
+	struct sy_meter_desc remark = { .id = 2, .unit = SY_METER_PPS, .rate = 1, .burst = 1,
+					.band = SY_BAND_DSCP_REMARK, .dscp = 46 };
+	struct pkt_spec s = pkt_default(), w;
+	struct sy_action a[] = { { .type = SY_ACT_METER, .arg = 1 }, output(B) };
+	struct sy_action mr = { .type = SY_ACT_METER, .arg = 2 };
+	struct rte_mbuf *out[8];
+	uint8_t in[2048];
+	size_t len = pkt_build(&s, in);
+	struct sy_error err;
+	struct act_pkt p;
+	unsigned int n;
+
+	CHECK(meter_mod(SY_MC_ADD, &drop, NULL, &err) == 0);
+	CHECK(meter_mod(SY_MC_ADD, &remark, NULL, &err) == 0);
+	clear_stats();
+	n = 0;
+	for (int i = 0; i < 5; i++) { /* 5 at one instant (lc->now is set per burst) */
+		CHECK_EQ(run(in, len, 0, a, 2, &p), -1);
+		n += sent(B, out + n, 8 - n); /* B's ring: drained before the next run polls it */
+	}
+	CHECK_EQ(tx_packets(B), 2);
+	CHECK_EQ(drops(A, SY_DROP_METER), 3);
+	CHECK_EQ(n, 2);
+	for (unsigned int i = 0; i < n; i++) {
+		CHECK_EQ(rte_pktmbuf_pkt_len(out[i]), len);
+		CHECK(memcmp(rte_pktmbuf_mtod(out[i], void *), in, len) == 0);
+		rte_pktmbuf_free(out[i]);
+	}
+
+	/* remark: the first fits the bucket, the next is rewritten */
+	s.tos = 0x01; /* ECN ECT(1): kept */
+	expect_rewrite(&s, &mr, 1, &s);
+	w = s;
+	w.tos = 46 << 2 | 0x01;
+	expect_rewrite(&s, &mr, 1, &w);
+	s.l3_type = 0x86dd;
+	w.l3_type = 0x86dd;
+	expect_rewrite(&s, &mr, 1, &w);
+	CHECK_EQ(drops(A, SY_DROP_METER), 3);
+	CHECK_EQ(meter_table[1]->ctr[0].pass_packets, 2);
+	CHECK_EQ(meter_table[1]->ctr[0].band_packets, 3);
+	CHECK_EQ(meter_table[2]->ctr[0].pass_packets, 1);
+	CHECK_EQ(meter_table[2]->ctr[0].band_packets, 2);
+
+	CHECK(meter_mod(SY_MC_DELETE, &drop, NULL, &err) == 0);
+	CHECK(meter_mod(SY_MC_DELETE, &remark, NULL, &err) == 0);
+}
+
 int
 main(void)
 {
@@ -771,6 +828,7 @@ main(void)
 	RUN(multi_segment_rewrite);
 	RUN(zero_copy_moves);
 	RUN(jumbo_chained_rewrites);
+	RUN(meter_drops_or_remarks);
 
 	dp_fini();
 	sy_test_eal_fini();

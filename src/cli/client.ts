@@ -30,6 +30,9 @@ import type { TraceRequest } from '../gen/switchyard/v1/TraceRequest';
 import type { TraceResponse__Output } from '../gen/switchyard/v1/TraceResponse';
 import type { UpdatePortRequest } from '../gen/switchyard/v1/UpdatePortRequest';
 import type { UpdateTableRequest } from '../gen/switchyard/v1/UpdateTableRequest';
+import type { Meter, Meter__Output } from '../gen/switchyard/v1/Meter';
+import type { ListMetersResponse__Output } from '../gen/switchyard/v1/ListMetersResponse';
+import type { GetMeterStatsResponse__Output } from '../gen/switchyard/v1/GetMeterStatsResponse';
 import type { Event__Output } from '../gen/switchyard/v1/Event';
 import type { StatsSample__Output } from '../gen/switchyard/v1/StatsSample';
 import type { WatchEventsRequest } from '../gen/switchyard/v1/WatchEventsRequest';
@@ -73,6 +76,7 @@ export class Api {
   private readonly flow;
   private readonly table;
   private readonly group;
+  private readonly meter;
   private readonly stats;
   private readonly system;
   private readonly events;
@@ -95,6 +99,7 @@ export class Api {
     this.flow = track(new v1.FlowService(address, creds, opts));
     this.table = track(new v1.TableService(address, creds, opts));
     this.group = track(new v1.GroupService(address, creds, opts));
+    this.meter = track(new v1.MeterService(address, creds, opts));
     this.stats = track(new v1.StatsService(address, creds, opts));
     this.system = track(new v1.SystemService(address, creds, opts));
     this.events = track(new v1.EventService(address, creds, opts));
@@ -193,6 +198,19 @@ export class Api {
   }
   groupStats(id?: number): Promise<GetGroupStatsResponse__Output> {
     return this.call(this.group, 'GetGroupStats', id === undefined ? {} : { id });
+  }
+
+  addMeter(req: Meter, modify = false): Promise<Meter__Output> {
+    return this.call(this.meter, modify ? 'ModifyMeter' : 'AddMeter', req);
+  }
+  deleteMeter(id: number): Promise<object> {
+    return this.call(this.meter, 'DeleteMeter', { id });
+  }
+  listMeters(): Promise<ListMetersResponse__Output> {
+    return this.call(this.meter, 'ListMeters', {});
+  }
+  meterStats(id = 0): Promise<GetMeterStatsResponse__Output> {
+    return this.call(this.meter, 'GetMeterStats', { id });
   }
 
   datapathStats(): Promise<DatapathStats__Output> {

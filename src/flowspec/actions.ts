@@ -35,7 +35,6 @@ const MAX_TABLE = 254;
 const NOT_SUPPORTED = new Set([
   'normal',
   'controller',
-  'meter',
   'set_queue',
   'enqueue',
   'resubmit',
@@ -341,6 +340,13 @@ export function parseActions(text: string, ctx: ActionContext, siteText = text, 
         if (phase === 2) fail('goto_table given twice', site);
         phase = 2;
         actions.push({ type: 'goto_table', table: Number(t) });
+        continue;
+      }
+      case 'meter': {
+        // meter:N runs where it stands in the list: write it first, as OpenFlow's meter instruction
+        const id = uintArg(needArg(), 65535n, name, site);
+        if (id === 0n) fail('meter:0: meters are 1..65535', site);
+        push({ type: 'meter', meter: Number(id) }, 0);
         continue;
       }
       case 'write_metadata': {

@@ -226,6 +226,29 @@ export interface StatsSnapshot {
   pmds: PmdStats[];
 }
 
+/** Meters (proto.h, "Meters"): one token bucket and one band each. */
+export type MeterUnit = 'kbps' | 'pps';
+export type MeterBand = 'drop' | 'dscp_remark';
+export type MeterCommand = 'add' | 'modify' | 'delete';
+export interface MeterDesc {
+  id: number;
+  unit: MeterUnit;
+  rate: number;
+  /** kbit or packets, as the data plane resolved it (0 given: 100 ms of the rate) */
+  burst: number;
+  band: MeterBand;
+  dscp: number;
+}
+export interface MeterStats extends MeterDesc {
+  durationNs: bigint;
+  /** conformed to the rate */
+  passPackets: bigint;
+  passBytes: bigint;
+  /** over the rate: dropped or remarked */
+  bandPackets: bigint;
+  bandBytes: bigint;
+}
+
 /** Flows summed by cookie (one walk of the tables in the data plane). */
 export interface CookieStats {
   cookie: bigint;
@@ -343,6 +366,10 @@ export interface DataplaneClient {
   groupStats(id?: number): Promise<GroupStats[]>;
   /** Runs a frame through the tables as if it arrived on inPort, without forwarding it. */
   trace(inPort: number, frame: Buffer): Promise<TraceResult>;
+  /** METER_MOD; a delete needs only { id } and resolves with undefined. */
+  meterMod(command: MeterCommand, desc: { id: number; unit?: MeterUnit; rate?: number; burst?: number; band?: MeterBand; dscp?: number }): Promise<MeterDesc | undefined>;
+  /** METER_STATS: one meter, or every meter by id. */
+  meterStats(id?: number): Promise<MeterStats[]>;
 }
 
 /** Reserved port numbers (OpenFlow's). */

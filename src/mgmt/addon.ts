@@ -37,6 +37,11 @@ import { resolve } from 'path';
 
 import type {
   CookieStats,
+  MeterBand,
+  MeterCommand,
+  MeterDesc,
+  MeterStats,
+  MeterUnit,
   DataplaneClient,
   DpEvent,
   DpInfo,
@@ -337,6 +342,15 @@ export class AddonDataplaneClient implements DataplaneClient {
    */
   async trace(inPort: number, frame: Buffer): Promise<TraceResult> {
     return this.native.trace(inPort, frame);
+  }
+
+  /** METER_MOD: add, modify or delete a meter (a meter that flows use cannot be deleted: BUSY). */
+  async meterMod(command: MeterCommand, desc: { id: number; unit?: MeterUnit; rate?: number; burst?: number; band?: MeterBand; dscp?: number }): Promise<MeterDesc | undefined> {
+    return this.native.meterMod(command, desc);
+  }
+
+  async meterStats(id?: number): Promise<MeterStats[]> {
+    return this.native.meterStats(id);
   }
 
   /** ECHO: the data plane sends data back (a liveness check). */

@@ -6,12 +6,15 @@
  *
  *   ports:  [{ name: p1, devargs: "net_tap0,iface=sy0", id: 1, mtu: 1500, adminUp: true, nRxq: 1 }]
  *   tables: [{ id: 0, name: classify, miss: drop, maxFlows: 1000 }]
- *   flows:  ["table=0,priority=100,in_port=p1,actions=output:p2", ...]
+ *   meters: [{ id: 1, unit: kbps, rate: 100000, burst: 10000, band: drop }]
+ *   flows:  ["table=0,priority=100,in_port=p1,actions=meter:1,output:p2", ...]
  *
  * Only name and devargs are required of a port (id: the lowest free number;
  * mtu and nRxq: the device's default; adminUp: true), only id of a table
- * (name: none, miss: drop, maxFlows: no limit but the switch's). Flows are
- * flow text; port names in them are the document's.
+ * (name: none, miss: drop, maxFlows: no limit but the switch's), id and
+ * rate of a meter (unit: kbps, band: drop, burst: the data plane's
+ * default; dscp with band dscp_remark). Flows are flow text; port names in
+ * them are the document's, and the meters they name must be in it.
  *
  * At start-up, ports already in the desired state (by name) are left as
  * they are and flows are added (an identical match and priority replaces
@@ -25,7 +28,7 @@
  * flow text) is checked by Switch.applyConfig, naming paths the same way.
  *
  * Exporting writes the desired state in a stable order: ports by number,
- * tables by id, flows by table, then priority (highest first), then text;
+ * tables and meters by id, flows by table, then priority (highest first), then text;
  * each port with what was asked of it (mtu and nRxq if set, adminUp only
  * when false), flows in canonical flow text with port names. Applying an
  * export changes nothing.
@@ -34,8 +37,9 @@ import { readFileSync } from 'node:fs';
 import { parseDocument, stringify } from 'yaml';
 import { FLOW_FLAGS, formatActions, formatFlowMod, formatMatch, type PortNames } from '../flowspec';
 import type { FlowMod, TableMiss } from './addon-types';
+import { checkMeter, meterDoc, MeterError } from './meters';
 import { bondDevargs, bondDoc, BondError, checkBond } from './bond';
-import { jsonErrorPosition, type DesiredState, type PortConfig, type TableConfig } from './state';
+import { jsonErrorPosition, type DesiredState, type MeterConfig, type PortConfig, type TableConfig } from './state';
 import type { PortRequest, StartupConfig } from './switch';
 
 export class ConfigError extends Error {
@@ -49,13 +53,12 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-const TOP_KEYS = ['ports', 'tables', 'flows'];
+const TOP_KEYS = ['ports', 'tables', 'meters', 'flows'];
 const PORT_KEYS = ['name', 'devargs', 'id', 'mtu', 'adminUp', 'nRxq', 'bond'];
 const TABLE_KEYS = ['id', 'name', 'miss', 'maxFlows'];
 /** Parts of the data model the switch does not have yet: refused, never silently ignored. */
 const NOT_YET: Readonly<Record<string, string>> = {
   groups: 'groups are not supported yet (the switch has no group table so far); remove the key',
-  meters: 'meters are not supported yet (the switch has no meters so far); remove the key',
 };
 
 /** "FORMAT" or "" from a request's format field; throws ConfigError for anything else. */
@@ -126,7 +129,7 @@ export function parseConfig(text: string, source: string, format: ConfigFormat |
   const d = doc as Record<string, unknown>;
   for (const k of Object.keys(d)) {
     if (NOT_YET[k]) bad(k, NOT_YET[k]);
-    if (!TOP_KEYS.includes(k)) bad(k, 'unknown key (expected ports, tables, flows)');
+    if (!TOP_KEYS.includes(k)) bad(k, `unknown key (expected ${TOP_KEYS.join(', ')})`);
   }
   const list = (k: string): unknown[] => {
     const v = d[k] ?? [];
@@ -183,6 +186,14 @@ export function parseConfig(text: string, source: string, format: ConfigFormat |
     const maxFlows = optInt(o.maxFlows, `${w}.maxFlows`, 0, 0xffffffff);
     if (maxFlows !== undefined) table.maxFlows = maxFlows;
     out.tables.push(table);
+  });
+  list('meters').forEach((m, i) => {
+    try {
+      (out.meters ??= []).push(checkMeter(m, `meters[${i}]`));
+    } catch (e) {
+      if (e instanceof MeterError) bad(e.field, e.problem);
+      throw e;
+    }
   });
   list('flows').forEach((f, i) => {
     if (typeof f !== 'string') bad(`flows[${i}]`, 'expected a string of flow text');
@@ -253,14 +264,15 @@ export function flowTexts(f: FlowMod, names: PortNames): { name: string; body: s
   };
 }
 
-/** The document form of a desired state (ports, tables and flows in the stable order). */
-export function configDocument(state: DesiredState): { ports: Record<string, unknown>[]; tables: Record<string, unknown>[]; flows: string[] } {
+/** The document form of a desired state (ports, tables, meters if any, and flows in the stable order). */
+export function configDocument(state: DesiredState): { ports: Record<string, unknown>[]; tables: Record<string, unknown>[]; meters?: Record<string, unknown>[]; flows: string[] } {
   const names = portNamesOf(state.ports);
   const flows = state.flows.map((f) => ({ f, text: formatFlowMod(f, names) }));
   flows.sort((a, b) => a.f.table - b.f.table || b.f.priority - a.f.priority || (a.text < b.text ? -1 : a.text > b.text ? 1 : 0));
   return {
     ports: [...state.ports].sort((a, b) => a.id - b.id).map(portItem),
     tables: [...state.tables].sort((a, b) => a.id - b.id).map(tableItem),
+    ...(state.meters?.length ? { meters: [...state.meters].sort((a, b) => a.id - b.id).map(meterDoc) } : {}),
     flows: flows.map((x) => x.text),
   };
 }
@@ -297,7 +309,7 @@ export function isAfPacket(devargs: string): boolean {
 
 /** One item of the difference, as ConfigChange carries it. */
 export interface ConfigChangeItem {
-  kind: 'port' | 'table' | 'flow';
+  kind: 'port' | 'table' | 'meter' | 'flow';
   op: 'add' | 'delete' | 'modify';
   /** Port name, table id, or the flow's table, priority and match. */
   name: string;
@@ -334,9 +346,13 @@ export interface ConfigPlan {
   /** Limits that tighten (a table that must shed flows first). */
   tablesAfter: { path: string; want: TableConfig; old: TableConfig }[];
   portUps: { path: string; id: number }[];
-  /** The desired ports and tables afterwards. */
+  /** Meters added or changed before the flows, and deleted after them. */
+  metersBefore: { path: string; want: MeterConfig; old?: MeterConfig }[];
+  metersAfter: MeterConfig[];
+  /** The desired ports, tables and meters afterwards. */
   ports: PortConfig[];
   tables: TableConfig[];
+  meters: MeterConfig[];
   changes: ConfigChangeItem[];
   diff: string[];
 }

@@ -38,6 +38,7 @@ export const SERVICE_NAMES = [
   'switchyard.v1.FlowService',
   'switchyard.v1.TableService',
   'switchyard.v1.GroupService',
+  'switchyard.v1.MeterService',
   'switchyard.v1.StatsService',
   'switchyard.v1.SystemService',
   'switchyard.v1.ConfigService',

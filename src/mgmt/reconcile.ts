@@ -5,14 +5,16 @@
  * Used whenever the data plane (re)connects — a freshly launched one is
  * empty, so the plan is a full replay — and to undo a change whose
  * persisting failed. Pure functions: the plan is executed by switch.ts in
- * this order: table settings, port deletions, port additions (explicit ids,
- * administratively down), changes of existing ports, the groups (added, or
- * modified in place: the data plane cannot list a group's buckets, and a
- * modify is hitless), the flows in one batch, groups no longer desired
- * deleted, a barrier, then the new ports brought up. Flows are in place
- * before any new port carries traffic, groups before the flows that use them.
+ * this order: table settings, meters added or changed, port deletions, port
+ * additions (explicit ids, administratively down), changes of existing
+ * ports, the groups (added, or modified in place: the data plane cannot list
+ * a group's buckets, and a modify is hitless), the flows in one batch, groups
+ * and meters no longer desired deleted (once no flow uses them), a barrier,
+ * then the new ports brought up. Flows are in place before any new port
+ * carries traffic, groups and meters before the flows that use them.
  */
-import type { FlowMod, GroupMod, PortAddRequest, PortDesc, TableDesc, TableMiss } from './addon-types';
+import type { FlowMod, GroupMod, MeterDesc, PortAddRequest, PortDesc, TableDesc, TableMiss } from './addon-types';
+import { planMeters, type MeterPlan } from './meters';
 import { flowKey, sameActions, sameFlow, type FlowBody } from '../flowspec';
 import type { DesiredState, PortConfig, TableConfig } from './state';
 import { sameBond } from './bond';
@@ -23,6 +25,8 @@ export type ActualFlow = Pick<FlowMod, 'table' | 'priority' | 'match'> & FlowBod
 export interface ActualState {
   ports: PortDesc[];
   tables: TableDesc[];
+  /** absent: a data plane without meters (nothing to compare) */
+  meters?: MeterDesc[];
   /** The entries of a dump (any value forms the addon gives), or already by flowKey(). */
   flows: readonly ActualFlow[] | ReadonlyMap<string, ActualFlow>;
   /** The ids of the data plane's groups (GROUP_STATS); absent: none. */
@@ -38,6 +42,8 @@ export interface TableChange {
 
 export interface ReconcilePlan {
   tableMods: TableChange[];
+  /** Absent: the meters match. */
+  meters?: MeterPlan;
   portDeletes: number[];
   portAdds: PortAddRequest[];
   portMods: { id: number; change: { mtu?: number; adminUp?: boolean; nRxq?: number } }[];
@@ -54,7 +60,7 @@ export interface ReconcilePlan {
 
 export function isEmptyPlan(p: ReconcilePlan): boolean {
   return (
-    p.tableMods.length + p.portDeletes.length + p.portAdds.length + p.portMods.length + p.flowMods.length + p.portUps.length + p.expired.length +
+    p.tableMods.length + (p.meters ? 1 : 0) + p.portDeletes.length + p.portAdds.length + p.portMods.length + p.flowMods.length + p.portUps.length + p.expired.length +
       (p.groupMods?.length ?? 0) + (p.groupDeletes?.length ?? 0) === 0
   );
 }
@@ -177,8 +183,10 @@ export function planReconcile(
   desiredByKey?: ReadonlyMap<string, FlowMod>,
 ): ReconcilePlan {
   const { mods, expired } = diffFlows(desiredByKey ?? desired.flows, actual.flows, !fresh);
+  const meters = planMeters(desired.meters ?? [], actual.meters ?? []);
   return {
     tableMods: planTables(desired.tables, actual.tables),
+    ...(meters.adds.length + meters.modifies.length + meters.deletes.length ? { meters } : {}),
     ...planPorts(desired.ports, actual.ports),
     flowMods: mods,
     ...planGroups(desired.groups, actual.groups),

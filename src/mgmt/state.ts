@@ -2,7 +2,7 @@
  * The desired state — the daemon's source of truth — and its file.
  *
  * What the switch should be: ports (name, devargs, id, mtu, admin state, rx queues),
- * table settings and flows. It is replayed into the data plane whenever the
+ * table settings, meters and flows. It is replayed into the data plane whenever the
  * data plane (re)connects, and written to the state file on every accepted
  * change, atomically: a temporary file in the same directory, fsync, rename
  * over the old one, fsync of the directory. A crash leaves either the old
@@ -13,6 +13,7 @@
  *     "ports":  [{ "name": "p1", "devargs": "net_tap0,iface=sy0", "id": 1, "adminUp": true, "mtu": 1500 }],
  *     "tables": [{ "id": 0, "name": "classify", "miss": "drop" }],
  *     "groups": ["group_id=1,type=select,bucket=weight:1,actions=output:2,bucket=weight:3,actions=output:3"],
+ *     "meters": [{ "id": 1, "unit": "kbps", "rate": 100000, "burst": 10000, "band": "drop" }],
  *     "flows":  ["table=0,priority=100,ip,in_port=1,actions=output:2"] }
  * Flows (and groups, in ovs-ofctl add-group syntax) are in text form with port numbers (not names), so
  * they mean the same thing whatever ports are renamed or deleted.
@@ -26,7 +27,7 @@
  * the file (`state.json.journal`), one JSON line per change, and fsynced
  * before the change is acknowledged:
  *   {"seq":7,"put":["table=0,priority=5,ip,actions=drop"],"del":["table=0,..."]}
- *   {"seq":8,"ports":[...the whole list...],"tables":[...]}
+ *   {"seq":8,"ports":[...the whole list...],"tables":[...],"meters":[...]}
  *   {"seq":9,"groups":[...the whole list, as text...]}
  *   {"seq":9,"apply":["add in_port=p1,actions=output:p2", "delete ip"]}
  * "put" and "del" are entries set and removed; "apply" is a batch of flow
@@ -46,7 +47,8 @@
 import { closeSync, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, truncateSync, unlinkSync } from 'node:fs';
 import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import type { BondConfig, FlowMod, GroupConfig, TableMiss } from './addon-types';
+import type { BondConfig, FlowMod, GroupConfig, MeterBand, MeterUnit, TableMiss } from './addon-types';
+import { checkMeter, meterDoc, MeterError } from './meters';
 import { BondError, bondDoc, checkBond } from './bond';
 import { formatFlowMod, formatGroup, FlowSpecError, parseFlow, parseFlowKeyed, parseFlowLineKeyed, parseGroup } from '../flowspec';
 import { FlowChange, FlowSet } from './flowtable';
@@ -72,10 +74,25 @@ export interface TableConfig {
   maxFlows?: number;
 }
 
+/** A meter (meters.ts): one token bucket and one band. */
+export interface MeterConfig {
+  id: number;
+  unit: MeterUnit;
+  /** kbit/s or packets/s */
+  rate: number;
+  /** kbit or packets; absent: the data plane's default (100 ms of the rate) */
+  burst?: number;
+  band: MeterBand;
+  /** band dscp_remark: the DSCP written into packets over the rate */
+  dscp?: number;
+}
+
 export interface DesiredState {
   ports: PortConfig[];
   /** Tables with non-default settings only (default: no name, miss drop). */
   tables: TableConfig[];
+  /** Meters, by id; replayed before the flows that use them. Absent: none. */
+  meters?: MeterConfig[];
   /** Canonical add FlowMods (flowspec's parse form), one per (table, priority, match). */
   flows: FlowMod[];
   /** Groups by id (absent: none); replayed after the ports, before the flows. */
@@ -92,6 +109,7 @@ export function cloneState(s: DesiredState): DesiredState {
   return {
     ports: s.ports.map((p) => ({ ...p })),
     tables: s.tables.map((t) => ({ ...t })),
+    ...(s.meters?.length ? { meters: s.meters.map((m) => ({ ...m })) } : {}),
     flows: s.flows.slice(),
     ...(s.groups ? { groups: s.groups.slice() } : {}),
   };
@@ -147,7 +165,14 @@ function groupsDoc(groups: readonly GroupConfig[]): string[] {
 export function serializeState(s: DesiredState, seq?: number): string {
   const groups = s.groups?.length ? { groups: groupsDoc(s.groups) } : {};
   const head = JSON.stringify(
-    { version: STATE_VERSION, ...(seq ? { seq } : {}), ports: portsDoc(s.ports), tables: tablesDoc(s.tables), ...groups },
+    {
+      version: STATE_VERSION,
+      ...(seq ? { seq } : {}),
+      ports: portsDoc(s.ports),
+      tables: tablesDoc(s.tables),
+      ...(s.meters?.length ? { meters: s.meters.map(meterDoc) } : {}),
+      ...groups,
+    },
     null,
     2,
   );
@@ -354,6 +379,17 @@ function readState(text: string, path: string): { state: DesiredState; seq: numb
       throw e;
     }
   });
+  arr('meters').forEach((m, i) => {
+    const w = `meters[${i}]`;
+    try {
+      const meter = checkMeter(m, w);
+      if (state.meters?.some((q) => q.id === meter.id)) bad(`${w}.id`, `meter ${meter.id} appears twice`);
+      (state.meters ??= []).push(meter);
+    } catch (e) {
+      if (e instanceof MeterError) bad(e.field, e.problem);
+      throw e;
+    }
+  });
   arr('flows').forEach((f, i) => {
     const w = `flows[${i}]`;
     try {
@@ -368,8 +404,11 @@ function readState(text: string, path: string): { state: DesiredState; seq: numb
 }
 
 /** Ports and tables of a journal record, checked as the file's are. */
-function recordParts(rec: Record<string, unknown>, path: string): Pick<DesiredState, 'ports' | 'tables' | 'groups'> {
-  const { state } = readState(JSON.stringify({ version: STATE_VERSION, ports: rec.ports ?? [], tables: rec.tables ?? [], groups: rec.groups ?? [] }), path);
+function recordParts(rec: Record<string, unknown>, path: string): Pick<DesiredState, 'ports' | 'tables' | 'groups' | 'meters'> {
+  const { state } = readState(
+    JSON.stringify({ version: STATE_VERSION, ports: rec.ports ?? [], tables: rec.tables ?? [], groups: rec.groups ?? [], meters: rec.meters ?? [] }),
+    path,
+  );
   return state;
 }
 
@@ -384,6 +423,7 @@ export interface StateChange {
   ports?: boolean;
   tables?: boolean;
   groups?: boolean;
+  meters?: boolean;
   flows?: FlowChange;
   /**
    * The batch's flow lines exactly as given, when they alone say what
@@ -454,7 +494,7 @@ export class StateStore implements StateSaver {
       throw new StateFileError(path, `cannot read it: ${(e as Error).message}`);
     }
     const flows = new FlowSet(state.flows);
-    let { ports, tables } = state;
+    let { ports, tables, meters } = state;
     let groups = state.groups;
     let at = 0;
     let lineNo = 1;
@@ -487,11 +527,12 @@ export class StateStore implements StateSaver {
       const seq = rec.seq;
       if (typeof seq !== 'number' || !Number.isInteger(seq) || seq < 1) throw new StateFileError(path, `${where}: seq: expected a positive integer`, at, lineNo, 1);
       if (seq > this.seq) {
-        if (rec.ports !== undefined || rec.tables !== undefined || rec.groups !== undefined) {
+        if (rec.ports !== undefined || rec.tables !== undefined || rec.groups !== undefined || rec.meters !== undefined) {
           const parts = recordParts(rec, path);
           if (rec.ports !== undefined) ports = parts.ports;
           if (rec.tables !== undefined) tables = parts.tables;
           if (rec.groups !== undefined) groups = parts.groups;
+          if (rec.meters !== undefined) meters = parts.meters;
         }
         // "apply": a batch as it was given (port names as they were then); "del"/"put": net changes
         const byName = new Map(ports.map((p) => [p.name, p.id]));
@@ -521,7 +562,7 @@ export class StateStore implements StateSaver {
       lineNo++;
     }
     this.journalBytes = at;
-    return { ports, tables, flows: [...flows.list()], ...(groups?.length ? { groups } : {}) };
+    return { ports, tables, ...(meters?.length ? { meters } : {}), flows: [...flows.list()], ...(groups?.length ? { groups } : {}) };
   }
 
   /**
@@ -542,6 +583,7 @@ export class StateStore implements StateSaver {
     if (change.ports) rec.ports = portsDoc(state.ports);
     if (change.tables) rec.tables = tablesDoc(state.tables);
     if (change.groups) rec.groups = groupsDoc(state.groups ?? []);
+    if (change.meters) rec.meters = (state.meters ?? []).map(meterDoc);
     if (change.flowLines) rec.apply = change.flowLines;
     else {
       if (change.flows?.put.length) rec.put = change.flows.put.map(flowText);

@@ -65,10 +65,11 @@ import { ApiError, classify, inBatch, isDpError } from './errors';
 import { asEntry, FlowSet } from './flowtable';
 import type { Logger } from './log';
 import { diffFlows, isEmptyPlan, planReconcile, ReconcilePlan } from './reconcile';
-import { DesiredState, PortConfig, StateChange, StateSaver, TableConfig } from './state';
+import { DesiredState, MeterConfig, PortConfig, StateChange, StateSaver, TableConfig } from './state';
 import { BondError, bondDevargs, bondText, checkBond, checkBondDevargs, sameBondConfig } from './bond';
-import type { BondConfig, GroupConfig, GroupStats } from './addon-types';
+import type { BondConfig, GroupConfig, GroupStats, MeterDesc, MeterStats } from './addon-types';
 import { formatGroup, parseGroup } from '../flowspec';
+import { checkMeter, meterDoc, METER_ID_MAX, MeterError, usesMeter } from './meters';
 
 export type DpStateName = 'disconnected' | 'launching' | 'connecting' | 'reconciling' | 'connected' | 'stopped';
 
@@ -88,6 +89,7 @@ export interface PortRequest {
 export interface StartupConfig {
   ports: PortRequest[];
   tables: TableConfig[];
+  meters?: MeterConfig[];
   flows: string[];
 }
 
@@ -165,7 +167,7 @@ function errText(e: unknown): string {
 
 export class Switch extends EventEmitter {
   /** Ports and table settings of the desired state; its flows are in `flows`. */
-  private desired: Pick<DesiredState, 'ports' | 'tables'>;
+  private desired: Pick<DesiredState, 'ports' | 'tables'> & { meters: MeterConfig[] };
   /** The desired flows, changed in place and put back if a change is not accepted. */
   private flows: FlowSet;
   /** The desired groups, by id. */
@@ -190,10 +192,10 @@ export class Switch extends EventEmitter {
     startup?: StartupConfig,
   ) {
     super();
-    this.desired = { ports: state.ports, tables: state.tables };
+    this.desired = { ports: state.ports, tables: state.tables, meters: state.meters ?? [] };
     this.flows = new FlowSet(state.flows);
     this.groups = state.groups ?? [];
-    this.startup = startup && (startup.ports.length || startup.flows.length || startup.tables.length) ? startup : null;
+    this.startup = startup && (startup.ports.length || startup.flows.length || startup.tables.length || startup.meters?.length) ? startup : null;
   }
 
   // ---------------------------------------------------------------- plumbing
@@ -234,6 +236,7 @@ export class Switch extends EventEmitter {
       ports: this.desired.ports,
       tables: this.desired.tables,
       groups: this.groups,
+      ...(this.desired.meters.length ? { meters: this.desired.meters } : {}),
       get flows() {
         return flows.list() as FlowMod[];
       },
@@ -247,6 +250,7 @@ export class Switch extends EventEmitter {
       ports: this.desired.ports.map((p) => ({ ...p })),
       tables: this.desired.tables.map((t) => ({ ...t })),
       groups: this.groups.slice(),
+      ...(this.desired.meters.length ? { meters: this.desired.meters.map((m) => ({ ...m })) } : {}),
       get flows() {
         return flows.list() as FlowMod[];
       },
@@ -270,7 +274,7 @@ export class Switch extends EventEmitter {
       }
       throw new ApiError(Status.INTERNAL, `cannot persist the state (${errText(e)}); the change was rolled back`);
     }
-    this.desired = { ports: next.ports, tables: next.tables };
+    this.desired = { ports: next.ports, tables: next.tables, meters: next.meters ?? [] };
     if (next.groups) this.groups = next.groups;
   }
 
@@ -336,7 +340,7 @@ export class Switch extends EventEmitter {
 
   private async reconcile(dp: DataplaneClient): Promise<void> {
     this.replayWarnings = [];
-    const [ports, tables, entries, groups] = await Promise.all([dp.portList(), dp.tableList(), dp.flowDump(), dp.groupStats()]);
+    const [ports, tables, entries, groups, meters] = await Promise.all([dp.portList(), dp.tableList(), dp.flowDump(), dp.groupStats(), dp.meterStats()]);
     // The dump as it is: diffing reads only identities and bodies, which
     // tolerate the addon's value forms (no canonical copy of a million entries).
     const flows = new Map<string, FlowEntry>();
@@ -348,13 +352,15 @@ export class Switch extends EventEmitter {
       }
     }
     const fresh = ports.length === 0 && entries.length === 0;
-    const plan = planReconcile(this.state, { ports, tables, flows, groups }, fresh, this.flows.byKey());
+    const plan = planReconcile(this.state, { ports, tables, flows, groups, meters }, fresh, this.flows.byKey());
     if (isEmptyPlan(plan)) {
       this.log.info('data plane matches the desired state');
       return;
     }
     this.log.info(
-      `reconciling: ${plan.tableMods.length} table(s), ${plan.portDeletes.length} port deletion(s), ` +
+      `reconciling: ${plan.tableMods.length} table(s), ` +
+        (plan.meters ? `${plan.meters.adds.length + plan.meters.modifies.length + plan.meters.deletes.length} meter change(s), ` : '') +
+        `${plan.portDeletes.length} port deletion(s), ` +
         `${plan.portAdds.length} port addition(s), ${plan.portMods.length} port change(s), ` +
         (plan.groupMods.length + plan.groupDeletes.length ? `${plan.groupMods.length} group(s) sent, ${plan.groupDeletes.length} deleted, ` : '') +
         `${plan.flowMods.length} flow-mod(s)` +
@@ -406,6 +412,8 @@ export class Switch extends EventEmitter {
 
   private async execute(dp: DataplaneClient, plan: ReconcilePlan): Promise<void> {
     for (const t of plan.tableMods) await this.step(`table ${t.id}`, () => dp.tableMod(t));
+    for (const m of plan.meters?.adds ?? []) await this.step(`adding meter ${m.id}`, () => dp.meterMod('add', m));
+    for (const m of plan.meters?.modifies ?? []) await this.step(`changing meter ${m.id}`, () => dp.meterMod('modify', m));
     for (const id of plan.portDeletes) await this.step(`deleting port ${id}`, () => dp.portDel(id));
     const failed = new Set<number>();
     for (const req of plan.portAdds) {
@@ -431,6 +439,7 @@ export class Switch extends EventEmitter {
       }
     }
     for (const id of plan.groupDeletes) await this.step(`deleting group ${id}`, () => dp.groupMod({ command: 'delete', id }));
+    for (const id of plan.meters?.deletes ?? []) await this.step(`deleting meter ${id}`, () => dp.meterMod('delete', { id }));
     await dp.barrier();
     for (const id of plan.portUps) {
       if (!failed.has(id)) await this.step(`bringing port ${id} up`, () => dp.portMod(id, { adminUp: true }));
@@ -439,6 +448,11 @@ export class Switch extends EventEmitter {
 
   private async applyStartup(s: StartupConfig): Promise<void> {
     for (const t of s.tables) await this.doUpdateTable(t);
+    for (const m of s.meters ?? []) {
+      if (this.desired.meters.some((q) => q.id === m.id)) continue;
+      await this.doSetMeter('add', m);
+      this.log.info(`added meter ${m.id}`);
+    }
     for (const p of s.ports) {
       const have = this.desired.ports.find((q) => q.name === p.name);
       if (have) {
@@ -807,6 +821,63 @@ export class Switch extends EventEmitter {
     return this.requireDp().groupStats(id);
   }
 
+  // ---------------------------------------------------------------- meters (meters.ts)
+
+  /** Every meter of the data plane with its counters, by id; or one (NOT_FOUND). */
+  async meterStats(id?: number): Promise<MeterStats[]> {
+    if (id !== undefined && (!Number.isInteger(id) || id < 1 || id > METER_ID_MAX)) {
+      throw new ApiError(Status.INVALID_ARGUMENT, `id: ${id} is not a meter id (1..${METER_ID_MAX})`);
+    }
+    return this.requireDp().meterStats(id);
+  }
+
+  /** Adds a meter (ALREADY_EXISTS if its id is taken) or changes one (NOT_FOUND if it is not). */
+  async setMeter(command: 'add' | 'modify', v: unknown): Promise<MeterDesc> {
+    let want: MeterConfig;
+    try {
+      want = checkMeter(v);
+    } catch (e) {
+      if (e instanceof MeterError) throw new ApiError(Status.INVALID_ARGUMENT, e.message);
+      throw e;
+    }
+    return this.serialize(() => this.doSetMeter(command, want));
+  }
+
+  private async doSetMeter(command: 'add' | 'modify', want: MeterConfig): Promise<MeterDesc> {
+    const dp = this.requireDp();
+    const old = this.desired.meters.find((m) => m.id === want.id);
+    if (command === 'add' && old) throw new ApiError(Status.ALREADY_EXISTS, `meter ${want.id} already exists`);
+    if (command === 'modify' && !old) throw new ApiError(Status.NOT_FOUND, `meter ${want.id} does not exist`);
+    const desc = (await dp.meterMod(command, want))!;
+    const next = this.draft();
+    next.meters = [...(next.meters ?? []).filter((m) => m.id !== want.id), want].sort((a, b) => a.id - b.id);
+    await this.commit(next, { meters: true }, () => (old ? dp.meterMod('modify', old) : dp.meterMod('delete', { id: want.id })));
+    return desc;
+  }
+
+  /** Deletes a meter; FAILED_PRECONDITION while flows use it (delete them first). */
+  async deleteMeter(id: number): Promise<void> {
+    if (!Number.isInteger(id) || id < 1 || id > METER_ID_MAX) {
+      throw new ApiError(Status.INVALID_ARGUMENT, `id: ${id} is not a meter id (1..${METER_ID_MAX})`);
+    }
+    return this.serialize(async () => {
+      const dp = this.requireDp();
+      const old = this.desired.meters.find((m) => m.id === id);
+      if (!old) throw new ApiError(Status.NOT_FOUND, `meter ${id} does not exist`);
+      const users = this.flows.list().filter((f) => usesMeter(f.actions, id));
+      if (users.length) {
+        throw new ApiError(
+          Status.FAILED_PRECONDITION,
+          `meter ${id} is used by ${users.length} flow(s), such as '${formatFlowMod(users[0], this.portNames())}'; delete them first`,
+        );
+      }
+      await dp.meterMod('delete', { id });
+      const next = this.draft();
+      next.meters = (next.meters ?? []).filter((m) => m.id !== id);
+      await this.commit(next, { meters: true }, () => dp.meterMod('add', old));
+    });
+  }
+
   // ---------------------------------------------------------------- declarative configuration
 
   /**
@@ -837,6 +908,7 @@ export class Switch extends EventEmitter {
     return this.serialize(async () => ({
       ports: this.desired.ports.map((p) => ({ ...p })),
       tables: this.desired.tables.map((t) => ({ ...t })),
+      ...(this.desired.meters.length ? { meters: this.desired.meters.map((m) => ({ ...m })) } : {}),
       flows: this.flows.list().slice(),
     }));
   }
@@ -866,8 +938,11 @@ export class Switch extends EventEmitter {
       flowPaths: [],
       tablesAfter: [],
       portUps: [],
+      metersBefore: [],
+      metersAfter: [],
       ports: [],
       tables: [],
+      meters: [],
       changes: [],
       diff: [],
     };
@@ -948,6 +1023,24 @@ export class Switch extends EventEmitter {
     });
     plan.tables.sort((a, b) => a.id - b.id);
 
+    // meters: valid (parseConfig checked them; a document built in code may not be), each once
+    const meterPath = new Map<number, string>();
+    (doc.meters ?? []).forEach((m, i) => {
+      const w = `meters[${i}]`;
+      let want: MeterConfig;
+      try {
+        want = checkMeter(m, w);
+      } catch (e) {
+        if (e instanceof MeterError) throw invalid(e.field, e.problem);
+        throw e;
+      }
+      const j = meterPath.get(want.id);
+      if (j !== undefined) throw invalid(`${w}.id`, `meter ${want.id} is also ${j}`);
+      meterPath.set(want.id, w);
+      plan.meters.push(want);
+    });
+    plan.meters.sort((a, b) => a.id - b.id);
+
     // flows: every one parsed with the document's port names, each identity once
     const docNames = portNamesOf(plan.ports);
     const opts = { resolvePort: docNames.resolvePort, actionCache: new Map() };
@@ -968,6 +1061,9 @@ export class Switch extends EventEmitter {
       }
       const j = flowAt.get(parsed.key);
       if (j !== undefined) throw invalid(w, `the same table, priority and match as flows[${j}]`);
+      for (const a of parsed.mod.actions) {
+        if (a.type === 'meter' && !meterPath.has(a.meter)) throw fault(w, new ApiError(Status.NOT_FOUND, `meter:${a.meter}: the document has no meter ${a.meter}`));
+      }
       flowAt.set(parsed.key, i);
       docFlows.set(parsed.key, asEntry(parsed.mod));
     });
@@ -987,6 +1083,20 @@ export class Switch extends EventEmitter {
       const tighter = !!want.maxFlows && (!old.maxFlows || want.maxFlows < old.maxFlows);
       (tighter ? plan.tablesAfter : plan.tablesBefore).push({ path: tablePath.get(id) ?? `table ${id}`, want, old });
       change({ kind: 'table', op: 'modify', name: String(id), before: itemText(tableItem(old)), after: itemText(tableItem(want)) }, `~ table ${id} ${parts.join(', ')}`);
+    }
+    const curMeters = new Map(this.desired.meters.map((m) => [m.id, m]));
+    const wantMeters = new Map(plan.meters.map((m) => [m.id, m]));
+    for (const old of this.desired.meters) {
+      if (wantMeters.has(old.id)) continue;
+      plan.metersAfter.push(old);
+      change({ kind: 'meter', op: 'delete', name: String(old.id), before: itemText(meterDoc(old)), after: '' }, `- meter ${itemText(meterDoc(old))}`);
+    }
+    for (const want of plan.meters) {
+      const old = curMeters.get(want.id);
+      const [a, b] = [old ? itemText(meterDoc(old)) : '', itemText(meterDoc(want))];
+      if (a === b) continue;
+      plan.metersBefore.push({ path: meterPath.get(want.id)!, want, old });
+      change({ kind: 'meter', op: old ? 'modify' : 'add', name: String(want.id), before: a, after: b }, old ? `~ meter ${want.id}: ${a} -> ${b}` : `+ meter ${b}`);
     }
     const extras = (p: PortConfig) =>
       ` id=${p.id}` + (p.mtu !== undefined ? ` mtu=${p.mtu}` : '') + (p.nRxq !== undefined ? ` nRxq=${p.nRxq}` : '') + (p.adminUp ? '' : ' down') + (p.bond ? ` bond ${bondText(p.bond)}` : '');
@@ -1093,6 +1203,7 @@ export class Switch extends EventEmitter {
     }
     const steps: Step[] = [];
     const dpSteps =
+      plan.metersBefore.length + plan.metersAfter.length +
       plan.tablesBefore.length + plan.portDeletes.length + plan.portAdds.length + plan.portMods.length + plan.flowMods.length + plan.tablesAfter.length + plan.portUps.length;
     const dp = dpSteps ? this.requireDp() : null;
     if (dp) {
@@ -1105,6 +1216,10 @@ export class Switch extends EventEmitter {
         dp.portAdd({ name: p.name, devargs: p.devargs, id: p.id, adminUp, ...(p.mtu ? { mtu: p.mtu } : {}), ...(p.nRxq ? { nRxq: p.nRxq } : {}), ...(p.bond ? { bond: p.bond } : {}) });
       const running = plan.portMods.length ? new Map((await dp.portList()).map((d) => [d.id, d])) : new Map<number, PortDesc>();
       for (const t of plan.tablesBefore) steps.push(tableStep(t));
+      for (const m of plan.metersBefore) {
+        const old = m.old;
+        steps.push({ what: m.path, run: () => dp.meterMod(old ? 'modify' : 'add', m.want), undo: () => (old ? dp.meterMod('modify', old) : dp.meterMod('delete', { id: m.want.id })) });
+      }
       for (const p of plan.portDeletes) steps.push({ what: `deleting port ${p.name}`, run: () => dp.portDel(p.id), undo: () => attach(p, p.adminUp) });
       for (const a of plan.portAdds) steps.push({ what: a.path, run: () => attach(a.port, false), undo: () => dp.portDel(a.port.id) });
       for (const m of plan.portMods) {
@@ -1120,6 +1235,7 @@ export class Switch extends EventEmitter {
         const inverse = plan.flowInverse.slice(i, i + FLOW_BATCH_MAX);
         steps.push({ what: 'flows', flowBase: i, run: () => dp.flowMod(batch), undo: () => dp.flowMod(inverse) });
       }
+      for (const m of plan.metersAfter) steps.push({ what: `deleting meter ${m.id}`, run: () => dp.meterMod('delete', { id: m.id }), undo: () => dp.meterMod('add', m) });
       if (plan.flowMods.length) steps.push({ what: 'flows', run: () => dp.barrier() });
       for (const t of plan.tablesAfter) steps.push(tableStep(t));
       for (const u of plan.portUps) steps.push({ what: u.path, run: () => dp.portMod(u.id, { adminUp: true }), undo: () => dp.portMod(u.id, { adminUp: false }) });
@@ -1170,7 +1286,8 @@ export class Switch extends EventEmitter {
     const next = this.draft();
     next.ports = plan.ports;
     next.tables = plan.tables;
-    await this.commit(next, { ports: true, tables: true, flows: applied.change }, async () => {
+    next.meters = plan.meters;
+    await this.commit(next, { ports: true, tables: true, meters: true, flows: applied.change }, async () => {
       applied.undo();
       const failed = await rollback();
       if (failed) throw new Error(`cannot undo ${failed}`);

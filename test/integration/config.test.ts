@@ -221,7 +221,8 @@ describe.skipIf(!IS_ROOT)('config apply / export', () => {
       code: GrpcStatus.INVALID_ARGUMENT,
       details: 'api: line 1, column 12: invalid JSON: unexpected "}"',
     });
-    expect(await fail({ document: 'meters: []' })).toMatchObject({ code: GrpcStatus.INVALID_ARGUMENT, details: expect.stringMatching(/^meters: meters are not supported yet/) });
+    expect(await fail({ document: 'meters: [{id: 1, rate: 0}]' })).toEqual({ code: GrpcStatus.INVALID_ARGUMENT, details: "meters[0].rate: '0' is not valid: kbit/s (1..100000000)" });
+    expect(await fail({ document: 'flows: ["actions=meter:4"]' })).toEqual({ code: GrpcStatus.NOT_FOUND, details: 'flows[0]: meter:4: the document has no meter 4' });
     expect(await fail({ document: 'ports: [{name: p1, devargs: net_null0}]\nflows: ["in_port=p2,actions=drop"]' })).toEqual({
       code: GrpcStatus.NOT_FOUND,
       details: "flows[0]: unknown port 'p2' in 'in_port=p2,actions=drop'",

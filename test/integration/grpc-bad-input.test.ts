@@ -78,6 +78,19 @@ const CASES: Case[] = [
   { what: 'UpdateTable with an unknown miss value', service: 'TableService', method: 'UpdateTable', req: { id: 1, miss: 99 }, code: 'INVALID_ARGUMENT', names: /miss/ },
   { what: 'UpdateTable with a 1 kB name', service: 'TableService', method: 'UpdateTable', req: { id: 1, name: 'n'.repeat(1000) }, code: 'INVALID_ARGUMENT', names: /name/ },
   { what: 'UpdateTable with max_flows below its flows', service: 'TableService', method: 'UpdateTable', req: { id: 0, maxFlows: 1 }, code: 'INVALID_ARGUMENT', names: /max_flows/ },
+
+  // MeterService
+  { what: 'AddMeter with rate 0', service: 'MeterService', method: 'AddMeter', req: { id: 1, rate: 0 }, code: 'INVALID_ARGUMENT', names: /rate/ },
+  { what: 'AddMeter with id 0', service: 'MeterService', method: 'AddMeter', req: { id: 0, rate: 10 }, code: 'INVALID_ARGUMENT', names: /\bid\b/ },
+  { what: 'AddMeter with id 2^32-1', service: 'MeterService', method: 'AddMeter', req: { id: 0xffffffff, rate: 10 }, code: 'INVALID_ARGUMENT', names: /\bid\b/ },
+  { what: 'AddMeter with rate 2^64-1', service: 'MeterService', method: 'AddMeter', req: { id: 1, rate: '18446744073709551615' }, code: 'INVALID_ARGUMENT', names: /rate/ },
+  { what: 'AddMeter with an unknown unit', service: 'MeterService', method: 'AddMeter', req: { id: 1, rate: 10, unit: 7 }, code: 'INVALID_ARGUMENT', names: /unit/ },
+  { what: 'AddMeter with DSCP 64', service: 'MeterService', method: 'AddMeter', req: { id: 1, rate: 10, band: 'METER_BAND_DSCP_REMARK', dscp: 64 }, code: 'INVALID_ARGUMENT', names: /dscp/ },
+  { what: 'AddMeter with a DSCP on a drop band', service: 'MeterService', method: 'AddMeter', req: { id: 1, rate: 10, dscp: 5 }, code: 'INVALID_ARGUMENT', names: /dscp/ },
+  { what: 'ModifyMeter of a missing meter', service: 'MeterService', method: 'ModifyMeter', req: { id: 9, rate: 10 }, code: 'NOT_FOUND', names: /meter 9/ },
+  { what: 'DeleteMeter of a missing meter', service: 'MeterService', method: 'DeleteMeter', req: { id: 9 }, code: 'NOT_FOUND', names: /meter 9/ },
+  { what: 'GetMeterStats of a missing meter', service: 'MeterService', method: 'GetMeterStats', req: { id: 9 }, code: 'NOT_FOUND', names: /meter 9/ },
+  { what: 'AddFlows naming a missing meter', service: 'FlowService', method: 'AddFlows', req: { flows: [{ match: 'table=0,priority=5', actions: 'meter:9,output:p1' }] }, code: 'NOT_FOUND', names: /meter:9/ },
 ];
 
 describe.skipIf(!IS_ROOT)('every RPC refuses bad input with a status naming the field, and changes nothing', () => {
@@ -89,7 +102,8 @@ describe.skipIf(!IS_ROOT)('every RPC refuses bad input with a status naming the 
     const ports = (await sw.api.call('PortService', 'ListPorts', {})).ports.map((p: any) => ({ id: p.id, name: p.name, devargs: p.devargs, mtu: p.mtu, up: p.adminUp }));
     const tables = (await sw.api.call('TableService', 'ListTables', {})).tables.map((t: any) => ({ id: t.id, name: t.name, miss: t.miss, flows: t.flows, max: t.maxFlows }));
     const flows = (await sw.api.call('FlowService', 'DumpFlows', {})).flows.map((f: any) => `${f.tableId}/${f.priority}/${f.cookie}/${f.match}/${f.actions}`).sort();
-    return JSON.stringify({ ports, tables, flows });
+    const meters = (await sw.api.call('MeterService', 'ListMeters', {})).meters;
+    return JSON.stringify({ ports, tables, flows, meters });
   }
 
   const FLOWS = ['table=0,priority=100,in_port=p1,actions=output:p2', 'table=0,priority=90,ip,actions=goto_table:2', 'table=2,priority=10,actions=drop'];

@@ -259,6 +259,10 @@ describe('conversions through the C codec', () => {
     await expect(c.portAdd({ name: 'x'.repeat(40), devargs: 'net_null0' })).rejects.toThrow(/req\.name: 'x+' is longer than 31 bytes/);
     await expect(c.portAdd({ name: 'p', devargs: 'net_null0', mtu: 70000 })).rejects.toThrow(RangeError);
     await expect(c.tableMod({ id: 1, miss: 'explode' as never })).rejects.toThrow(/desc\.miss: 'explode' is not one of drop, continue, controller/);
+    await expect(c.meterMod('explode' as never, { id: 1 })).rejects.toThrow(/command: 'explode' is not one of add, modify, delete/);
+    await expect(c.meterMod('add', { id: 1 })).rejects.toThrow(/meter\.rate: missing/);
+    await expect(c.meterMod('add', { id: 70000, rate: 1 })).rejects.toThrow(RangeError);
+    await expect(c.meterMod('add', { id: 1, rate: 1, band: 'paint' as never })).rejects.toThrow(/meter\.band: 'paint' is not one of drop, dscp_remark/);
     // well-formed requests on a client that is not connected
     expectDpError(await c.portList().catch((x: unknown) => x), 'DISCONNECTED');
   });
@@ -561,6 +565,13 @@ describe.skipIf(!HAVE_DP)(`the client against a real switchyard-dp${HAVE_DP ? ''
     const t = await c.tableMod({ id: 9, name: 'acl', miss: 'continue', maxFlows: 100 });
     expect(t).toMatchObject({ id: 9, name: 'acl', miss: 'continue', maxFlows: 100 });
     expect((await c.tableList()).find((x) => x.id === 9)).toMatchObject({ name: 'acl' });
+    // meters: the data plane resolves the burst; a zero rate and a missing meter are refused
+    expect(await c.meterMod('add', { id: 5, unit: 'pps', rate: 1000, band: 'dscp_remark', dscp: 46 })).toEqual({ id: 5, unit: 'pps', rate: 1000, burst: 100, band: 'dscp_remark', dscp: 46 });
+    expect(await c.meterStats(5)).toEqual([expect.objectContaining({ id: 5, passPackets: 0n, bandPackets: 0n, bandBytes: 0n })]);
+    expect(expectDpError(await c.meterMod('add', { id: 6, rate: 0 }).catch((x: unknown) => x), 'INVAL').message).toMatch(/meter 6: rate 0/);
+    expect(expectDpError(await c.meterStats(6).catch((x: unknown) => x), 'NOENT').message).toMatch(/meter 6 does not exist/);
+    expect(await c.meterMod('delete', { id: 5 })).toBeUndefined();
+    expect(await c.meterStats()).toEqual([]);
     const st = await c.dpStats();
     expect(Object.keys(st.drops)).toEqual(dropReasons.map((d) => d.name));
     expect(st.nPorts).toBeGreaterThanOrEqual(2);

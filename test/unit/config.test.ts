@@ -88,13 +88,14 @@ describe('parsing a document', () => {
     expect(parseError('flows: ["in_port=1,actions=drop", 5]')).toBe('c.yaml: flows[1]: expected a string of flow text');
     expect(parseError('flows: {a: 1}')).toBe('c.yaml: flows: expected a list');
     expect(parseError('- 1')).toBe('c.yaml: top level: expected a map with ports, tables and flows');
-    expect(parseError('port: []')).toBe('c.yaml: port: unknown key (expected ports, tables, flows)');
+    expect(parseError('port: []')).toBe('c.yaml: port: unknown key (expected ports, tables, meters, flows)');
     expect(parseError('ports: [{name: a}]', '')).toBe('ports[0].devargs: expected a string');
   });
 
-  it('groups and meters are refused, not ignored', () => {
+  it('groups are refused, not ignored; a bad meter is named', () => {
     expect(parseError('groups: []')).toBe('c.yaml: groups: groups are not supported yet (the switch has no group table so far); remove the key');
-    expect(parseError('{"flows": [], "meters": [{"id": 1}]}', 'c.json', 'json')).toMatch(/^c\.json: meters: meters are not supported yet/);
+    expect(parseError('{"flows": [], "meters": [{"id": 1}]}', 'c.json', 'json')).toBe("c.json: meters[0].rate: missing: kbit/s (1..100000000)");
+    expect(parseError('meters: [{id: 1, rate: 5, band: dscp_remark}]')).toBe("c.yaml: meters[0].dscp: missing: the DSCP to write (0..63)");
   });
 
   it('a syntax error gives its line and column', () => {
@@ -312,6 +313,26 @@ describe('applying a document', () => {
     const back = await sw.applyConfig(parseConfig('ports: [{name: p1, devargs: net_ring0}]', 'x'), false);
     expect(back.diff).toEqual(['~ port p1 mtu 9000 -> default, nRxq 2 -> default']);
     expect(dp.ports[0]).toMatchObject({ mtu: 1500, nRxq: 1 });
+  });
+
+  it('meters: added before the flows that use them, deleted after; exported; a flow naming a missing meter is refused', async () => {
+    const { sw, dp } = await connected();
+    const base = docText(sw);
+    const doc = base.replace('flows:\n', 'meters:\n  - {id: 2, unit: pps, rate: 50, band: dscp_remark, dscp: 46}\nflows:\n  - table=0,priority=300,udp,actions=meter:2,output:p2\n');
+    dp.calls = [];
+    const r = await sw.applyConfig(parseConfig(doc, 'x'), false);
+    expect(r.diff).toEqual(['+ meter { id: 2, unit: pps, rate: 50, band: dscp_remark, dscp: 46 }', '+ flow table=0,priority=300,udp,actions=meter:2,output:p2']);
+    expect(dp.calls).toEqual(['meterMod', 'flowMod', 'barrier']);
+    expect(sw.state.meters).toEqual([{ id: 2, unit: 'pps', rate: 50, band: 'dscp_remark', dscp: 46 }]);
+    expect(docText(sw)).toContain('meters:\n  - id: 2\n    unit: pps\n    rate: 50\n    band: dscp_remark\n    dscp: 46\n');
+    expect((await sw.applyConfig(parseConfig(docText(sw), 'x'), false)).changes).toEqual([]);
+    const bad = await failure(sw.applyConfig(parseConfig(base.replace('flows:\n', 'flows:\n  - actions=meter:3\n'), 'x'), false));
+    expect(bad).toEqual({ code: status.NOT_FOUND, message: 'flows[0]: meter:3: the document has no meter 3' });
+    dp.calls = [];
+    const back = await sw.applyConfig(parseConfig(base, 'x'), false);
+    expect(back.diff).toEqual(['- meter { id: 2, unit: pps, rate: 50, band: dscp_remark, dscp: 46 }', '- flow table=0,priority=300,udp,actions=meter:2,output:p2']);
+    expect(dp.calls).toEqual(['flowMod', 'meterMod', 'barrier']);
+    expect(dp.meters.size).toBe(0);
   });
 
   it('a new devargs or number re-attaches the port: delete, then add', async () => {

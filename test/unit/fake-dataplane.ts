@@ -15,6 +15,11 @@ import type {
   GroupConfig,
   GroupMod,
   GroupStats,
+  MeterBand,
+  MeterCommand,
+  MeterDesc,
+  MeterStats,
+  MeterUnit,
   PmdStats,
   PortAddRequest,
   PortDesc,
@@ -286,6 +291,31 @@ export class FakeDataplane implements DataplaneClient {
     return [...this.groups.values()]
       .filter((g) => id === undefined || g.id === id)
       .map((g) => ({ id: g.id, type: g.type, flows: 0, packets: 0n, bytes: 0n, dropped: 0n, buckets: g.buckets.map(() => ({ packets: 0n, bytes: 0n })) }));
+  }
+
+  meters = new Map<number, MeterDesc>();
+
+  async meterMod(command: MeterCommand, d: { id: number; unit?: MeterUnit; rate?: number; burst?: number; band?: MeterBand; dscp?: number }): Promise<MeterDesc | undefined> {
+    this.enter('meterMod');
+    const have = this.meters.get(d.id);
+    if (command === 'add' && have) throw dpError('EXIST', `meter ${d.id} already exists`);
+    if (command !== 'add' && !have) throw dpError('NOENT', `meter ${d.id} does not exist`);
+    if (command === 'delete') {
+      if (this.flows.some((f) => f.actions.some((a) => a.type === 'meter' && a.meter === d.id))) throw dpError('BUSY', `meter ${d.id} is used by flows`);
+      this.meters.delete(d.id);
+      return undefined;
+    }
+    const rate = d.rate ?? 1;
+    const m: MeterDesc = { id: d.id, unit: d.unit ?? 'kbps', rate, burst: d.burst || Math.max(1, Math.floor(rate / 10)), band: d.band ?? 'drop', dscp: d.dscp ?? 0 };
+    this.meters.set(d.id, m);
+    return { ...m };
+  }
+
+  async meterStats(id?: number): Promise<MeterStats[]> {
+    this.enter('meterStats');
+    const zero = { durationNs: 0n, passPackets: 0n, passBytes: 0n, bandPackets: 0n, bandBytes: 0n };
+    if (id !== undefined && !this.meters.has(id)) throw dpError('NOENT', `meter ${id} does not exist`);
+    return [...this.meters.values()].filter((m) => id === undefined || m.id === id).sort((a, b) => a.id - b.id).map((m) => ({ ...m, ...zero }));
   }
 
   async trace(_inPort: number, _frame: Buffer): Promise<TraceResult> {

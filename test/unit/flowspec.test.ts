@@ -555,8 +555,17 @@ describe('actions', () => {
     refuses('actions=write_metadata:x', 'write_metadata', /not a number/);
   });
 
+  it('meter:N runs a meter (1..65535) and reads back the same', () => {
+    const f = parseFlow('table=0,priority=10,ip,actions=meter:7,output:2');
+    expect(f.actions).toEqual([{ type: 'meter', meter: 7 }, { type: 'output', port: 2 }]);
+    expect(formatFlowMod(f)).toMatch(/actions=meter:7,output:2$/);
+    refuses('actions=meter:0,output:1', 'meter', /meter:0: meters are 1\.\.65535/);
+    refuses('actions=meter:65536,output:1', 'meter', /65535/);
+    refuses('actions=meter,output:1', 'meter', /needs an argument/);
+  });
+
   it('actions that are not supported (yet) say so', () => {
-    for (const a of ['normal', 'controller', 'controller:65535', 'meter:1', 'set_queue:1', 'resubmit(,1)', 'learn(table=1)', 'load:1->NXM_OF_IN_PORT[]', 'move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[]', 'ct(commit)', 'push_mpls:0x8847', 'enqueue:1:1', 'NORMAL']) {
+    for (const a of ['normal', 'controller', 'controller:65535', 'set_queue:1', 'resubmit(,1)', 'learn(table=1)', 'load:1->NXM_OF_IN_PORT[]', 'move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[]', 'ct(commit)', 'push_mpls:0x8847', 'enqueue:1:1', 'NORMAL']) {
       const text = `actions=${a}`;
       let err: unknown;
       try {

@@ -152,6 +152,26 @@ describe('state journal', () => {
     expect(new StateStore(path).load()).toEqual(s);
   });
 
+  it('meters: in the file, journaled as the whole list, replayed; a bad one is named', async () => {
+    const path = join(dir, 'state.json');
+    const store = new StateStore(path);
+    const s: DesiredState = { ...sample(), meters: [{ id: 1, unit: 'kbps', rate: 100000, burst: 1000, band: 'drop' }] };
+    await store.save(s);
+    expect(JSON.parse(readFileSync(path, 'utf8')).meters).toEqual([{ id: 1, unit: 'kbps', rate: 100000, burst: 1000, band: 'drop' }]);
+    expect(new StateStore(path).load()).toEqual(s);
+    s.meters = [...s.meters!, { id: 2, unit: 'pps', rate: 10, band: 'dscp_remark', dscp: 46 }];
+    await store.save(s, { meters: true });
+    s.meters = s.meters.slice(1);
+    await store.save(s, { meters: true });
+    const lines = readFileSync(`${path}.journal`, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines[1]).toEqual({ seq: 3, meters: [{ id: 2, unit: 'pps', rate: 10, band: 'dscp_remark', dscp: 46 }] });
+    expect(new StateStore(path).load()).toEqual(s);
+    const bad = (meters: unknown) => () => deserializeState(JSON.stringify({ version: 1, meters }), '/x/state.json');
+    expect(bad([{ id: 1, rate: 0 }])).toThrow(/meters\[0\]\.rate: '0' is not valid: kbit\/s/);
+    expect(bad([{ id: 1, rate: 5, band: 'explode' }])).toThrow(/meters\[0\]\.band: 'explode' is not one of drop, dscp_remark/);
+    expect(bad([{ id: 1, rate: 5 }, { id: 1, rate: 6 }])).toThrow(/meters\[1\]\.id: meter 1 appears twice/);
+  });
+
   it('folds the journal into the file once it outgrows it', async () => {
     const path = join(dir, 'state.json');
     const store = new StateStore(path, {}, 100);

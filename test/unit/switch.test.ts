@@ -195,7 +195,7 @@ describe('attach: reconcile and replay', () => {
     ]);
     expect(dp.flows).toHaveLength(3);
     expect((await dp.tableList()).find((t) => t.id === 1)).toMatchObject({ name: 'acl', miss: 'continue' });
-    const order = dp.calls.filter((c) => !['connect', 'portList', 'tableList', 'flowDump', 'groupStats'].includes(c));
+    const order = dp.calls.filter((c) => !['connect', 'portList', 'tableList', 'flowDump', 'groupStats', 'meterStats'].includes(c));
     expect(order).toEqual(['tableMod', 'portAdd', 'portAdd', 'flowMod', 'barrier', 'portMod', 'portMod']);
   });
 
@@ -206,7 +206,7 @@ describe('attach: reconcile and replay', () => {
     // a new daemon, same state, same data plane
     const sw2 = new Switch(desired(), new FlakySaver(), silentLogger);
     await sw2.attach(dp, dp.info);
-    expect(dp.calls.sort()).toEqual(['flowDump', 'groupStats', 'portList', 'tableList']);
+    expect(dp.calls.sort()).toEqual(['flowDump', 'groupStats', 'meterStats', 'portList', 'tableList']);
     expect(dp.added).toEqual(stamps);
   });
 
@@ -310,5 +310,58 @@ describe('attach: reconcile and replay', () => {
     await dp.flowMod([parseFlow('arp,actions=drop')]);
     expect(await sw.deleteFlows({ match: '' }, false)).toBe(2);
     expect(sw.state.flows).toEqual([]);
+  });
+});
+
+describe('meters', () => {
+  const flow = 'table=0,priority=10,in_port=1,actions=meter:3,output:2';
+
+  it('are replayed before the flows that use them, and only when they differ', async () => {
+    const state: DesiredState = { ...emptyState(), meters: [{ id: 3, unit: 'kbps', rate: 100000, band: 'drop' }], flows: [parseFlow(flow)] };
+    const { dp } = await connected(state);
+    expect(dp.calls.filter((c) => c === 'meterMod' || c === 'flowMod')).toEqual(['meterMod', 'flowMod']);
+    expect([...dp.meters.values()]).toEqual([{ id: 3, unit: 'kbps', rate: 100000, burst: 10000, band: 'drop', dscp: 0 }]);
+    dp.calls = [];
+    const sw2 = new Switch(state, new FlakySaver(), silentLogger);
+    await sw2.attach(dp, dp.info);
+    expect(dp.calls).not.toContain('meterMod');
+    // a meter the desired state lacks goes after the flows; a changed one is modified before them
+    dp.meters.set(9, { id: 9, unit: 'pps', rate: 5, burst: 1, band: 'drop', dscp: 0 });
+    dp.meters.set(3, { ...dp.meters.get(3)!, rate: 5 });
+    dp.calls = [];
+    await new Switch(state, new FlakySaver(), silentLogger).attach(dp, dp.info);
+    expect([...dp.meters.keys()]).toEqual([3]);
+    expect(dp.meters.get(3)!.rate).toBe(100000);
+  });
+
+  it('add, modify and delete are persisted; a meter in use cannot be deleted; bad input names the field', async () => {
+    const saver = new FlakySaver();
+    const { sw, dp } = await connected(emptyState(), saver);
+    expect(await sw.setMeter('add', { id: 3, unit: 'pps', rate: 1000, band: 'dscp_remark', dscp: 46 })).toMatchObject({ id: 3, burst: 100 });
+    expect(saver.saved.at(-1)!.meters).toEqual([{ id: 3, unit: 'pps', rate: 1000, band: 'dscp_remark', dscp: 46 }]);
+    expect(await codeOf(sw.setMeter('add', { id: 3, rate: 1 }))).toEqual({ code: status.ALREADY_EXISTS, message: 'meter 3 already exists' });
+    expect(await codeOf(sw.setMeter('add', { id: 4, rate: 0 }))).toEqual({ code: status.INVALID_ARGUMENT, message: "meter.rate: '0' is not valid: kbit/s (1..100000000)" });
+    expect(await codeOf(sw.setMeter('add', { id: 4, rate: 5, dscp: 3 }))).toEqual({ code: status.INVALID_ARGUMENT, message: 'meter.dscp: only a dscp_remark band rewrites the DSCP' });
+    expect(await codeOf(sw.setMeter('modify', { id: 5, rate: 5 }))).toMatchObject({ code: status.NOT_FOUND });
+    await sw.setMeter('modify', { id: 3, unit: 'pps', rate: 2000 });
+    expect(dp.meters.get(3)).toMatchObject({ rate: 2000, band: 'drop' });
+    await sw.addPort({ name: 'p1', devargs: 'net_null0' });
+    await sw.addPort({ name: 'p2', devargs: 'net_null1' });
+    await sw.addFlows([{ match: 'table=0,priority=10,in_port=p1', actions: 'meter:3,output:p2' }]);
+    const busy = await codeOf(sw.deleteMeter(3));
+    expect(busy).toEqual({ code: status.FAILED_PRECONDITION, message: "meter 3 is used by 1 flow(s), such as 'table=0,priority=10,in_port=p1,actions=meter:3,output:p2'; delete them first" });
+    expect(dp.meters.has(3)).toBe(true);
+    expect(await sw.deleteFlows({ match: 'table=0,priority=10,in_port=p1' }, true)).toBe(1);
+    await sw.deleteMeter(3);
+    expect(dp.meters.size).toBe(0);
+    expect(saver.saved.at(-1)!.meters ?? []).toEqual([]);
+  });
+
+  it('a failed write rolls the data plane back', async () => {
+    const saver = new FlakySaver();
+    const { sw, dp } = await connected(emptyState(), saver);
+    saver.fail = true;
+    expect(await codeOf(sw.setMeter('add', { id: 1, rate: 10 }))).toMatchObject({ code: status.INTERNAL });
+    expect(dp.meters.size).toBe(0);
   });
 });

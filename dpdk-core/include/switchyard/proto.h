@@ -111,6 +111,8 @@ enum sy_msg_type {
 	SY_MSG_PMD_STATS_CLEAR = 42, /* -> (none) */
 	SY_MSG_GROUP_MOD = 50,   /* GROUP_HDR, then per bucket GROUP_BUCKET and its FLOW_ACTIONs -> (none) */
 	SY_MSG_GROUP_STATS = 51, /* [GROUP_ID] -> GROUP_STATS* (by id) */
+	SY_MSG_METER_MOD = 56,   /* METER_CMD, METER_DESC -> METER_DESC (ADD, MODIFY; see "Meters") */
+	SY_MSG_METER_STATS = 57, /* [METER_ID] -> METER_STATS* (every meter, by id, when absent) */
 	SY_MSG_PORT_STATUS = 100, /* event: PORT_DESC, PORT_REASON */
 	SY_MSG_FLOW_REMOVED = 101, /* event: FLOW (with FLOW_STATS), FLOW_REASON; every expiry, deletions only with send_flow_rem */
 	SY_MSG_PACKET_IN = 102,    /* event: PORT_ID, TABLE_ID, FLOW_HDR, PACKET */
@@ -170,6 +172,11 @@ enum sy_attr_type {
 	SY_A_GROUP_BUCKET = 111, /* struct sy_group_bucket; the FLOW_ACTIONs after it are its actions */
 	SY_A_GROUP_STATS = 112,  /* struct sy_group_stats */
 	SY_A_GROUP_ID = 113,     /* u32 */
+	/* Meters (see "Meters" below) */
+	SY_A_METER_CMD = 120,   /* u32: enum sy_meter_cmd */
+	SY_A_METER_DESC = 121,  /* struct sy_meter_desc */
+	SY_A_METER_ID = 122,    /* u32 */
+	SY_A_METER_STATS = 123, /* struct sy_meter_stats */
 	SY_A__MAX
 };
 
@@ -472,6 +479,35 @@ struct sy_group_stats {
 		uint64_t packets; /* since the last ADD or MODIFY */
 		uint64_t bytes;
 	} bucket[SY_GROUP_BUCKETS_MAX];
+};
+
+/* Meters (dpdk-core/src/meters.h): one token bucket and one band each,
+ * used by flows with meter:N.  rate is kbit/s (frame bytes) or packets/s;
+ * burst is kbit or packets, 0 for the default (100 ms of the rate).  A flow
+ * naming a missing meter is refused with NOENT; deleting a meter that flows
+ * use is refused with BUSY. */
+#define SY_METER_ID_MAX 65535
+#define SY_METER_RATE_MAX 100000000ull /* kbit/s (100 Gbit/s) or packets/s */
+enum sy_meter_cmd { SY_MC_ADD = 1, SY_MC_MODIFY = 2, SY_MC_DELETE = 3 };
+enum sy_meter_unit { SY_METER_KBPS = 0, SY_METER_PPS = 1 };
+enum sy_meter_band { SY_BAND_DROP = 0, SY_BAND_DSCP_REMARK = 1 };
+struct sy_meter_desc {
+	uint32_t id;   /* 1..SY_METER_ID_MAX */
+	uint8_t unit;  /* enum sy_meter_unit */
+	uint8_t band;  /* enum sy_meter_band */
+	uint8_t dscp;  /* DSCP_REMARK: the new DSCP, 0..63 */
+	uint8_t pad;
+	uint64_t rate;
+	uint64_t burst;
+};
+static_assert(sizeof(struct sy_meter_desc) == 24, "meter desc is 24 bytes");
+struct sy_meter_stats {
+	struct sy_meter_desc desc;
+	uint64_t duration_ns;  /* since it was added */
+	uint64_t pass_packets; /* conformed to the rate */
+	uint64_t pass_bytes;
+	uint64_t band_packets; /* over the rate: dropped or remarked */
+	uint64_t band_bytes;
 };
 
 extern const char *const sy_drop_names[SY_DROP__MAX];

@@ -1,0 +1,43 @@
+// meters.cc — meters between JavaScript and the wire (proto.h, "Meters").
+//
+//   meterMod('add' | 'modify' | 'delete', { id, unit: 'kbps' | 'pps', rate,
+//            burst?, band?: 'drop' | 'dscp_remark', dscp? })
+//   meterStats(id?) -> [{ id, unit, rate, burst, band, dscp, durationNs,
+//            passPackets, passBytes, bandPackets, bandBytes }]
+//
+// A delete needs only { id }.  Counters are bigints, as everywhere.  The
+// conversions are in convert.cc (MeterModFromJs, MeterStatsToJs).
+#include <cstring>
+
+#include "client.h"
+#include "convert.h"
+
+namespace sy {
+
+Napi::Value Client::MeterMod(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  sy_meter_desc d;
+  uint32_t cmd = MeterModFromJs(env, info[0], info[1], &d);
+  sy_msgbuf b = {};
+  uint32_t xid = NextXid();
+  sy_msg_begin(&b, SY_MSG_METER_MOD, 0, xid);
+  sy_msg_put_u32(&b, SY_A_METER_CMD, cmd);
+  sy_put_meter_desc(&b, &d);
+  return Request(env, &b, xid, SY_MSG_METER_MOD, cmd == SY_MC_DELETE ? Op::kVoid : Op::kMeterDesc);
+}
+
+Napi::Value Client::MeterStats(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  uint32_t id = 0;
+  if (!info[0].IsUndefined()) {
+    id = (uint32_t)GetUint(env, "id", info[0], SY_METER_ID_MAX);
+    if (id == 0) throw Napi::RangeError::New(env, "id: 0 is out of range 1.." + std::to_string(SY_METER_ID_MAX));
+  }
+  sy_msgbuf b = {};
+  uint32_t xid = NextXid();
+  sy_msg_begin(&b, SY_MSG_METER_STATS, 0, xid);
+  if (id) sy_msg_put_u32(&b, SY_A_METER_ID, id);
+  return Request(env, &b, xid, SY_MSG_METER_STATS, Op::kMeterStats);
+}
+
+}  // namespace sy

@@ -1,0 +1,109 @@
+/**
+ * Meters: checking a MeterConfig (from a request or a file), its stored
+ * form, and what to send a data plane so that its meters match the desired
+ * ones. Shared by MeterService, the desired-state file, the declarative
+ * configuration and reconciliation.
+ *
+ * A meter is one token bucket with one band (dpdk-core/src/meters.h): a rate
+ * in kbit/s (frame bytes) or packets/s, a burst in kbit or packets (absent:
+ * the data plane's default, 100 ms of the rate), and what happens over the
+ * rate: drop (counted under drop reason `meter`) or dscp_remark (the IP DSCP
+ * is rewritten to `dscp` and the packet goes on). Flows use it with
+ * `actions=meter:N,...`.
+ *
+ * Deleting a meter that flows use is refused (FAILED_PRECONDITION naming a
+ * flow): OpenFlow would delete those flows with it, which is easy to do by
+ * accident and hard to undo. Delete the flows first.
+ */
+import type { Action, MeterBand, MeterDesc, MeterUnit } from './addon-types';
+import type { MeterConfig } from './state';
+
+export const METER_ID_MAX = 65535; // SY_METER_ID_MAX
+export const METER_RATE_MAX = 100_000_000; // SY_METER_RATE_MAX
+export const METER_UNITS: readonly MeterUnit[] = ['kbps', 'pps'];
+export const METER_BANDS: readonly MeterBand[] = ['drop', 'dscp_remark'];
+
+/** A field of a meter that is wrong, and why. */
+export class MeterError extends Error {
+  constructor(
+    readonly field: string,
+    readonly problem: string,
+  ) {
+    super(`${field}: ${problem}`);
+  }
+}
+
+function int(v: unknown, field: string, min: number, max: number, what: string): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    throw new MeterError(field, `${v === undefined ? 'missing' : `'${String(v)}' is not valid`}: ${what} (${min}..${max})`);
+  }
+  return v;
+}
+
+/**
+ * Checks a meter (any value: it may come from a file) and returns it in
+ * canonical form (no burst 0, no dscp on a drop band). Field names are
+ * relative to `where` ("meter", "meters[2]").
+ */
+export function checkMeter(v: unknown, where = 'meter'): MeterConfig {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new MeterError(where, 'expected an object');
+  const o = v as Record<string, unknown>;
+  const id = int(o.id, `${where}.id`, 1, METER_ID_MAX, 'a meter id');
+  const unit = o.unit ?? 'kbps';
+  if (!METER_UNITS.includes(unit as MeterUnit)) throw new MeterError(`${where}.unit`, `'${String(unit)}' is not one of kbps, pps`);
+  const rate = int(o.rate, `${where}.rate`, 1, METER_RATE_MAX, unit === 'pps' ? 'packets per second' : 'kbit/s');
+  const band = o.band ?? 'drop';
+  if (!METER_BANDS.includes(band as MeterBand)) throw new MeterError(`${where}.band`, `'${String(band)}' is not one of drop, dscp_remark`);
+  const m: MeterConfig = { id, unit: unit as MeterUnit, rate, band: band as MeterBand };
+  if (o.burst !== undefined && o.burst !== 0) m.burst = int(o.burst, `${where}.burst`, 1, METER_RATE_MAX * 10, unit === 'pps' ? 'packets' : 'kbit');
+  if (band === 'dscp_remark') m.dscp = int(o.dscp, `${where}.dscp`, 0, 63, 'the DSCP to write');
+  else if (o.dscp !== undefined) throw new MeterError(`${where}.dscp`, 'only a dscp_remark band rewrites the DSCP');
+  return m;
+}
+
+/** The stored (file, journal, config export) form. */
+export function meterDoc(m: MeterConfig): Record<string, unknown> {
+  const o: Record<string, unknown> = { id: m.id, unit: m.unit, rate: m.rate };
+  if (m.burst !== undefined) o.burst = m.burst;
+  o.band = m.band;
+  if (m.dscp !== undefined) o.dscp = m.dscp;
+  return o;
+}
+
+/** Whether the data plane's meter is the desired one (a burst left to the default matches any). */
+export function sameMeter(d: MeterConfig, a: MeterDesc): boolean {
+  return (
+    d.id === a.id &&
+    d.unit === a.unit &&
+    d.rate === a.rate &&
+    (d.burst === undefined || d.burst === a.burst) &&
+    d.band === a.band &&
+    (d.band !== 'dscp_remark' || d.dscp === a.dscp)
+  );
+}
+
+export interface MeterPlan {
+  /** Before the flows: meters to add or change. */
+  adds: MeterConfig[];
+  modifies: MeterConfig[];
+  /** After the flows (that may use them) are gone. */
+  deletes: number[];
+}
+
+export function planMeters(desired: readonly MeterConfig[], actual: readonly MeterDesc[]): MeterPlan {
+  const plan: MeterPlan = { adds: [], modifies: [], deletes: [] };
+  const want = new Map(desired.map((m) => [m.id, m]));
+  const have = new Map(actual.map((m) => [m.id, m]));
+  for (const a of actual) if (!want.has(a.id)) plan.deletes.push(a.id);
+  for (const d of desired) {
+    const a = have.get(d.id);
+    if (!a) plan.adds.push(d);
+    else if (!sameMeter(d, a)) plan.modifies.push(d);
+  }
+  return plan;
+}
+
+/** Whether an action list runs meter id. */
+export function usesMeter(actions: readonly Action[], id: number): boolean {
+  return actions.some((a) => a.type === 'meter' && a.meter === id);
+}
