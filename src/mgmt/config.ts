@@ -56,9 +56,9 @@ function isObject(v: unknown): v is Record<string, unknown> {
 const TOP_KEYS = ['ports', 'tables', 'meters', 'flows'];
 const PORT_KEYS = ['name', 'devargs', 'id', 'mtu', 'adminUp', 'nRxq', 'bond'];
 const TABLE_KEYS = ['id', 'name', 'miss', 'maxFlows'];
-/** Parts of the data model the switch does not have yet: refused, never silently ignored. */
+/** Parts of the data model documents do not carry yet: refused, never silently ignored. */
 const NOT_YET: Readonly<Record<string, string>> = {
-  groups: 'groups are not supported yet (the switch has no group table so far); remove the key',
+  groups: "groups are not part of configuration documents yet (manage them with 'switchyard group' or GroupService); remove the key",
 };
 
 /** "FORMAT" or "" from a request's format field; throws ConfigError for anything else. */

@@ -93,7 +93,7 @@ describe('parsing a document', () => {
   });
 
   it('groups are refused, not ignored; a bad meter is named', () => {
-    expect(parseError('groups: []')).toBe('c.yaml: groups: groups are not supported yet (the switch has no group table so far); remove the key');
+    expect(parseError('groups: []')).toBe("c.yaml: groups: groups are not part of configuration documents yet (manage them with 'switchyard group' or GroupService); remove the key");
     expect(parseError('{"flows": [], "meters": [{"id": 1}]}', 'c.json', 'json')).toBe("c.json: meters[0].rate: missing: kbit/s (1..100000000)");
     expect(parseError('meters: [{id: 1, rate: 5, band: dscp_remark}]')).toBe("c.yaml: meters[0].dscp: missing: the DSCP to write (0..63)");
   });
