@@ -23,6 +23,17 @@ static struct grp_ctr trace_ctr; /* a packet trace's counts, thrown away (main l
 
 /* --- selection --- */
 
+/* rte_hash_crc() reads words: the key's MACs and IPv6 addresses are not
+ * aligned for that, so they are hashed from an aligned copy. */
+static inline uint32_t
+crc_unaligned(const void *p, unsigned int len, uint32_t h)
+{
+	uint64_t w[2];
+
+	memcpy(w, p, len);
+	return rte_hash_crc(w, len, h);
+}
+
 uint32_t
 grp_hash(const struct sy_flow_key *k, uint32_t fields)
 {
@@ -31,13 +42,13 @@ grp_hash(const struct sy_flow_key *k, uint32_t fields)
 	if (fields == 0)
 		fields = SY_GSEL_5TUPLE;
 	if (fields & SY_GSEL_DL_SRC)
-		h = rte_hash_crc(k->dl_src, 6, h);
+		h = crc_unaligned(k->dl_src, 6, h);
 	if (fields & SY_GSEL_DL_DST)
-		h = rte_hash_crc(k->dl_dst, 6, h);
+		h = crc_unaligned(k->dl_dst, 6, h);
 	if (fields & SY_GSEL_NW_SRC)
-		h = rte_hash_crc_4byte(k->nw_src, rte_hash_crc(k->ipv6_src, 16, h));
+		h = rte_hash_crc_4byte(k->nw_src, crc_unaligned(k->ipv6_src, 16, h));
 	if (fields & SY_GSEL_NW_DST)
-		h = rte_hash_crc_4byte(k->nw_dst, rte_hash_crc(k->ipv6_dst, 16, h));
+		h = rte_hash_crc_4byte(k->nw_dst, crc_unaligned(k->ipv6_dst, 16, h));
 	if (fields & SY_GSEL_NW_PROTO)
 		h = rte_hash_crc_1byte(k->nw_proto, h);
 	if (fields & SY_GSEL_TP_SRC)

@@ -505,5 +505,8 @@ main(void)
 	RUN(no_headroom);
 	RUN(validate);
 	RUN(cache_keeps_nsh_apart);
+
+	dp_fini();
+	sy_test_eal_fini();
 	return sy_test_summary();
 }
