@@ -21,6 +21,7 @@
 #include "nsh.h"
 #include "parse.h"
 #include "pipeline.h"
+#include "sy_act.h"
 #include "sy_flowmod.h"
 #include "sy_pkt.h"
 #include "sy_test.h"
@@ -28,7 +29,6 @@
 enum { A = 1, B = 2 };
 static uint16_t dpdk[3];
 static struct pl_lcore *lc;
-static struct sy_port_stats got_stats;
 
 static uint16_t
 slot(uint32_t id)
@@ -36,28 +36,16 @@ slot(uint32_t id)
 	return pl_port_slot(pl_portmap, id);
 }
 
-static void
-stats_cb(const struct sy_port_stats *st, void *arg)
-{
-	(void)arg;
-	got_stats = *st;
-}
-
 static uint64_t
 drops(uint32_t port, enum sy_drop_reason why)
 {
-	struct sy_error err;
-
-	dp_port_stats(port, stats_cb, NULL, &err);
-	return got_stats.drops[why];
+	return sy_port_counters(port).drops[why];
 }
 
 static void
 clear_stats(void)
 {
-	struct sy_error err;
-
-	dp_port_stats_clear(0, &err);
+	sy_port_counters_clear();
 }
 
 /* Runs a[0..n) on frame received on A (in segments of seg bytes, 0: one). */
@@ -65,19 +53,7 @@ static int
 run(const uint8_t *frame, size_t len, size_t seg, const struct sy_action *a, unsigned int n,
     struct act_pkt *p)
 {
-	struct rte_mbuf *m = pkt_mbuf(dp.pool, frame, len, seg);
-	enum sy_drop_reason why;
-	int next;
-
-	if (!parse_packet(m, A, &p->key, &p->lay, &why)) {
-		fprintf(stderr, "test frame does not parse\n");
-		rte_pktmbuf_free(m);
-		return -2;
-	}
-	act_pkt_init(p, m, slot(A));
-	next = act_run(lc, pl_portmap, p, a, n);
-	pl_run_once(lc);
-	return next;
+	return sy_act_run_frame(lc, A, frame, len, seg, a, n, p);
 }
 
 static size_t

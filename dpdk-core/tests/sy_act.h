@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * sy_act.h — running actions on one frame in the C unit tests, and reading
+ * a port's counters (test_actions.c, test_nsh.c).
+ */
+#ifndef SY_ACT_H
+#define SY_ACT_H
+
+#include <rte_mbuf.h>
+
+#include "actions.h"
+#include "datapath.h"
+#include "parse.h"
+#include "pipeline.h"
+#include "sy_pkt.h"
+
+static struct sy_port_stats sy_act_stats_got;
+
+static void
+sy_act_stats_cb(const struct sy_port_stats *st, void *arg)
+{
+	(void)arg;
+	sy_act_stats_got = *st;
+}
+
+/* One port's counters (dp_port_stats). */
+static inline struct sy_port_stats
+sy_port_counters(uint32_t port)
+{
+	struct sy_error err;
+
+	memset(&sy_act_stats_got, 0, sizeof(sy_act_stats_got));
+	dp_port_stats(port, sy_act_stats_cb, NULL, &err);
+	return sy_act_stats_got;
+}
+
+/* Zeroes every port's counters. */
+static inline void
+sy_port_counters_clear(void)
+{
+	struct sy_error err;
+
+	dp_port_stats_clear(0, &err);
+}
+
+/*
+ * Runs a[0..n) on frame as if received on port in_port (in segments of seg
+ * bytes, 0: one mbuf), then flushes the tx buffers (the rings are empty: the
+ * run only flushes).  Returns act_run()'s value, or -2 if the frame does not
+ * parse; p is left as act_run() left it.
+ */
+static inline int
+sy_act_run_frame(struct pl_lcore *lc, uint32_t in_port, const uint8_t *frame, size_t len, size_t seg,
+		 const struct sy_action *a, unsigned int n, struct act_pkt *p)
+{
+	struct rte_mbuf *m = pkt_mbuf(dp.pool, frame, len, seg);
+	enum sy_drop_reason why;
+	int next;
+
+	if (!parse_packet(m, in_port, &p->key, &p->lay, &why)) {
+		fprintf(stderr, "test frame does not parse\n");
+		rte_pktmbuf_free(m);
+		return -2;
+	}
+	act_pkt_init(p, m, pl_port_slot(pl_portmap, in_port));
+	next = act_run(lc, pl_portmap, p, a, n);
+	pl_run_once(lc);
+	return next;
+}
+
+#endif /* SY_ACT_H */
