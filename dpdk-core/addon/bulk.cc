@@ -550,20 +550,9 @@ struct Flat {
 
   void Value(const sy_field_info& f, const uint8_t* p) {
     switch (Kind(f)) {
-      case 0: {
-        uint32_t v = 0;
-        if (f.width == 1) {
-          v = p[0];
-        } else if (f.width == 2) {
-          uint16_t y;
-          memcpy(&y, p, 2);
-          v = y;
-        } else {
-          memcpy(&v, p, 4);
-        }
-        ops.push_back(v);
+      case 0:
+        ops.push_back(LoadUint(p, f.width));
         break;
-      }
       case 1: {
         uint64_t v;
         memcpy(&v, p, 8);

@@ -530,17 +530,7 @@ napi_value FormatField(napi_env env, const sy_field_info& f, const uint8_t* p) {
     case SY_KIND_U8:
     case SY_KIND_U16:
     case SY_KIND_U32: {
-      uint32_t v = 0;
-      if (f.width == 1) {
-        v = p[0];
-      } else if (f.width == 2) {
-        uint16_t y;
-        memcpy(&y, p, 2);
-        v = y;
-      } else {
-        memcpy(&v, p, 4);
-      }
-      return U32(env, v);
+      return U32(env, LoadUint(p, f.width));
     }
     case SY_KIND_U64: {
       uint64_t v;

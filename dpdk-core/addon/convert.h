@@ -48,6 +48,19 @@ inline void StoreUint(uint8_t* out, unsigned width, uint64_t x) {
   }
 }
 
+// The reverse: a u8, u16 or u32 field of `width` bytes in host order.
+inline uint32_t LoadUint(const uint8_t* p, unsigned width) {
+  if (width == 1) return p[0];
+  if (width == 2) {
+    uint16_t y;
+    memcpy(&y, p, 2);
+    return y;
+  }
+  uint32_t y;
+  memcpy(&y, p, 4);
+  return y;
+}
+
 // Paths ---------------------------------------------------------------------
 
 // Where a value sits in the arguments, for error messages: a root ("mods",
