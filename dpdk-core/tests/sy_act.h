@@ -6,6 +6,7 @@
 #ifndef SY_ACT_H
 #define SY_ACT_H
 
+#include <rte_ethdev.h>
 #include <rte_mbuf.h>
 
 #include "actions.h"
@@ -66,6 +67,27 @@ sy_act_run_frame(struct pl_lcore *lc, uint32_t in_port, const uint8_t *frame, si
 	next = act_run(lc, pl_portmap, p, a, n);
 	pl_run_once(lc);
 	return next;
+}
+
+/* Reads the one frame net_ring port dpdk_port (switch port id) sent into
+ * buf; returns its length, or 0 (and says so) if it sent none or several. */
+static inline size_t
+sy_sent_one(uint16_t dpdk_port, uint32_t id, uint8_t *buf)
+{
+	struct rte_mbuf *m[4];
+	unsigned int n = rte_eth_rx_burst(dpdk_port, 0, m, 4);
+	size_t len;
+
+	if (n != 1) {
+		fprintf(stderr, "port %u sent %u frames, expected 1\n", id, n);
+		for (unsigned int i = 0; i < n; i++)
+			rte_pktmbuf_free(m[i]);
+		return 0;
+	}
+	len = rte_pktmbuf_pkt_len(m[0]);
+	memcpy(buf, rte_pktmbuf_read(m[0], 0, (uint32_t)len, buf), len);
+	rte_pktmbuf_free(m[0]);
+	return len;
 }
 
 #endif /* SY_ACT_H */

@@ -77,20 +77,7 @@ sent(uint32_t id, struct rte_mbuf **out, unsigned int max)
 static size_t
 sent_one(uint32_t id, uint8_t *buf)
 {
-	struct rte_mbuf *m[4];
-	unsigned int n = sent(id, m, 4);
-	size_t len;
-
-	if (n != 1) {
-		fprintf(stderr, "port %u sent %u frames, expected 1\n", id, n);
-		for (unsigned int i = 0; i < n; i++)
-			rte_pktmbuf_free(m[i]);
-		return 0;
-	}
-	len = rte_pktmbuf_pkt_len(m[0]);
-	memcpy(buf, rte_pktmbuf_read(m[0], 0, (uint32_t)len, buf), len);
-	rte_pktmbuf_free(m[0]);
-	return len;
+	return sy_sent_one(dpdk[id], id, buf);
 }
 
 static struct sy_action
