@@ -574,27 +574,14 @@ struct Flat {
     size_t count_at = ops.size();
     ops.push_back(0);
     uint32_t n = 0;
-    bool ip4 = mask.dl_type == 0xffff && key.dl_type == 0x0800;
-    bool ip6 = mask.dl_type == 0xffff && key.dl_type == 0x86dd;
-    bool icmp = mask.nw_proto == 0xff && ((ip4 && key.nw_proto == 1) || (ip6 && key.nw_proto == 58));
-    for (int id = 1; id < SY_F__MAX; id++) {
-      if (id == SY_F_ICMP_TYPE || id == SY_F_ICMP_CODE) continue;
-      const sy_field_info& f = sy_fields[id];
-      const uint8_t* k = (const uint8_t*)&key + f.offset;
-      const uint8_t* m = (const uint8_t*)&mask + f.offset;
-      if (MaskIsZero(m, f.width)) continue;
-      int name = id;
-      if (icmp && id == SY_F_TP_SRC) name = SY_F_ICMP_TYPE;
-      if (icmp && id == SY_F_TP_DST) name = SY_F_ICMP_CODE;
+    ForEachMatchField(key, mask, [&](int name, const sy_field_info& f, const uint8_t* v, const uint8_t* m) {
       bool has_mask = !MaskIsFull(m, f.width);
-      uint8_t masked[16];
-      for (unsigned i = 0; i < f.width; i++) masked[i] = k[i] & m[i];
       ops.push_back((uint32_t)name);
       ops.push_back(Kind(f) | (has_mask ? 4u : 0u));
-      Value(f, masked);
+      Value(f, v);
       if (has_mask) Value(f, m);
       n++;
-    }
+    });
     ops[count_at] = n;
   }
 

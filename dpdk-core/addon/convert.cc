@@ -600,25 +600,12 @@ void MatchFromJs(const Ctx& c, const Path& where, napi_value v, sy_flow_key* key
 napi_value MatchToJs(const Ctx& c, const sy_flow_key& key, const sy_flow_key& mask) {
   napi_env env = c.env;
   napi_value o = NewObject(env);
-  bool ip4 = mask.dl_type == 0xffff && key.dl_type == 0x0800;
-  bool ip6 = mask.dl_type == 0xffff && key.dl_type == 0x86dd;
-  bool icmp = mask.nw_proto == 0xff && ((ip4 && key.nw_proto == 1) || (ip6 && key.nw_proto == 58));
-  for (int id = 1; id < SY_F__MAX; id++) {
-    if (id == SY_F_ICMP_TYPE || id == SY_F_ICMP_CODE) continue;  // views of tp_src/tp_dst
-    const sy_field_info& f = sy_fields[id];
-    const uint8_t* k = (const uint8_t*)&key + f.offset;
-    const uint8_t* m = (const uint8_t*)&mask + f.offset;
-    if (MaskIsZero(m, f.width)) continue;
-    int name = id;
-    if (icmp && id == SY_F_TP_SRC) name = SY_F_ICMP_TYPE;
-    if (icmp && id == SY_F_TP_DST) name = SY_F_ICMP_CODE;
+  ForEachMatchField(key, mask, [&](int name, const sy_field_info& f, const uint8_t* v, const uint8_t* m) {
     napi_value mv = NewObject(env);
-    uint8_t masked[16];
-    for (unsigned i = 0; i < f.width; i++) masked[i] = k[i] & m[i];
-    Set(c, mv, K_value, FormatField(env, f, masked));
+    Set(c, mv, K_value, FormatField(env, f, v));
     if (!MaskIsFull(m, f.width)) Set(c, mv, K_mask, FormatField(env, f, m));
     SY_NAPI(env, napi_set_property(env, o, c.field[name], mv));
-  }
+  });
   return o;
 }
 

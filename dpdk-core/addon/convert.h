@@ -217,6 +217,31 @@ bool ParseMac(const char* s, size_t len, uint8_t mac[6]);
 bool ParseU64String(const std::string& s, uint64_t* out, bool* overflow);
 bool MaskIsFull(const uint8_t* m, unsigned width);
 bool MaskIsZero(const uint8_t* m, unsigned width);
+
+// Calls fn(name, field, value, mask) for each field a match constrains, in
+// field-table order: `name` is the field id the match calls it by (an ICMP
+// match's tp_src/tp_dst are icmp_type/icmp_code), `value` the key's bytes
+// under the mask. MatchToJs and the bulk dump encoder both walk a match this
+// way, so the two say the same.
+template <class Fn>
+void ForEachMatchField(const sy_flow_key& key, const sy_flow_key& mask, Fn&& fn) {
+  bool ip4 = mask.dl_type == 0xffff && key.dl_type == 0x0800;
+  bool ip6 = mask.dl_type == 0xffff && key.dl_type == 0x86dd;
+  bool icmp = mask.nw_proto == 0xff && ((ip4 && key.nw_proto == 1) || (ip6 && key.nw_proto == 58));
+  for (int id = 1; id < SY_F__MAX; id++) {
+    if (id == SY_F_ICMP_TYPE || id == SY_F_ICMP_CODE) continue;  // views of tp_src/tp_dst
+    const sy_field_info& f = sy_fields[id];
+    const uint8_t* k = (const uint8_t*)&key + f.offset;
+    const uint8_t* m = (const uint8_t*)&mask + f.offset;
+    if (MaskIsZero(m, f.width)) continue;
+    int name = id;
+    if (icmp && id == SY_F_TP_SRC) name = SY_F_ICMP_TYPE;
+    if (icmp && id == SY_F_TP_DST) name = SY_F_ICMP_CODE;
+    uint8_t masked[16];
+    for (unsigned i = 0; i < f.width; i++) masked[i] = k[i] & m[i];
+    fn(name, f, (const uint8_t*)masked, m);
+  }
+}
 // The text of an address field (MAC, IPv4, IPv6) into buf (64 bytes): its length.
 size_t FormatAddress(const sy_field_info& f, const uint8_t* p, char* buf);
 
