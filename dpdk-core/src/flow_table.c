@@ -591,6 +591,27 @@ set_from_mod(struct ft_flow *f, const struct sy_flow_mod *fm, uint64_t now)
 	timed_update(f);
 }
 
+/* A modify or delete, in table t only. */
+static void
+apply_in_table(const struct sy_flow_mod *fm, unsigned int t, bool modify, bool strict,
+	       struct apply_ctx *ax)
+{
+	struct ft_flow *f;
+
+	if (ft_tables[t].cls.n_rules == 0)
+		return;
+	if (strict) {
+		f = find_exact(fm, t);
+		if (f && modify)
+			modify_one(f, ax);
+		else if (f)
+			delete_one(f, ax);
+	} else {
+		cls_visit(&ft_tables[t].cls, &fm->key, &fm->mask, modify ? modify_cb : delete_cb,
+			  ax);
+	}
+}
+
 static uint32_t
 apply_mod(const struct sy_flow_mod *fm, struct prep *p, uint64_t now)
 {
@@ -632,24 +653,139 @@ apply_mod(const struct sy_flow_mod *fm, struct prep *p, uint64_t now)
 			      fm->hdr.command == SY_FC_DELETE_STRICT;
 
 		table_range(fm, &lo, &hi);
-		for (t = lo; t < hi; t++) {
-			if (ft_tables[t].cls.n_rules == 0)
-				continue;
-			if (strict) {
-				f = find_exact(fm, t);
-				if (f && modify)
-					modify_one(f, &ax);
-				else if (f)
-					delete_one(f, &ax);
-			} else {
-				cls_visit(&ft_tables[t].cls, &fm->key, &fm->mask,
-					  modify ? modify_cb : delete_cb, &ax);
-			}
-		}
+		for (t = lo; t < hi; t++)
+			apply_in_table(fm, t, modify, strict, &ax);
 		return ax.changed;
 	}
 	}
 	return 0;
+}
+
+/* Makes table t's changes visible to lookups that were not yet (new
+ * subtables, the order of the subtables; entries of existing subtables are
+ * visible from the moment they are inserted). */
+static void
+publish(unsigned int t)
+{
+	if (!ft_tables[t].touched)
+		return;
+	cls_publish(&ft_tables[t].cls);
+	ft_tables[t].touched = 0;
+	if (ft_tables[t].changed)
+		table_tick(t);
+	ft_tables[t].changed = 0;
+}
+
+/* Every table with changes, highest first (see apply_by_table()). */
+static void
+publish_all(void)
+{
+	for (unsigned int t = SY_MAX_TABLES; t-- > 0;)
+		publish(t);
+}
+
+static void apply_deletes_by_table(const struct sy_flow_mod *mods, unsigned int n,
+				   uint32_t *n_changed);
+
+/* A batch that spans tables is made visible so that no packet meets half
+ * of it on its way through the tables.
+ *
+ * Additions (a cascade being installed: table 0's new goto_table:1 and
+ * table 1's new entries) are applied and published table by table, highest
+ * first.  A packet walks the tables upwards, so one that meets a new entry
+ * of table t finds the batch already in every table after t: it never takes
+ * a new goto into a table without its new entries (table_miss drops in an
+ * install meant to be hitless).  It may see an old table t and new later
+ * ones, which for additions is the old path.
+ *
+ * Deletions (a cascade being removed) go the other way: table by table,
+ * lowest first, and between two tables a grace period (every packet that
+ * could have seen the old table t has left the tables) before table t+1
+ * loses the entries it may have been going to.
+ *
+ * Order within a table is kept, and additions (or deletions) in different
+ * tables do not interact, so the result is the batch's.  Returns false,
+ * having applied nothing, for a batch that fits in one table or mixes kinds
+ * of mod (whose order is the caller's: it is applied as given), or without
+ * memory. */
+static bool
+apply_by_table(const struct sy_flow_mod *mods, struct prep *prep, unsigned int n,
+	       uint64_t now, uint32_t *n_changed)
+{
+	uint32_t next[SY_MAX_TABLES] = { 0 }, pos = 0;
+	bool adds = mods[0].hdr.command == SY_FC_ADD, one_table = true;
+	uint32_t *order;
+
+	for (unsigned int i = 0; i < n; i++) {
+		unsigned int cmd = mods[i].hdr.command;
+
+		if (adds ? cmd != SY_FC_ADD : cmd != SY_FC_DELETE && cmd != SY_FC_DELETE_STRICT)
+			return false;
+		one_table &= mods[i].hdr.table_id == mods[0].hdr.table_id &&
+			     mods[i].hdr.table_id != SY_TABLE_ALL;
+		if (adds)
+			next[mods[i].hdr.table_id]++;
+	}
+	if (one_table)
+		return false;
+	if (!adds)
+		return apply_deletes_by_table(mods, n, n_changed), true;
+
+	order = malloc(n * sizeof(*order));
+	if (order == NULL)
+		return false;
+	/* a counting sort by table, descending, stable within a table */
+	for (unsigned int t = SY_MAX_TABLES; t-- > 0;) {
+		uint32_t count = next[t];
+
+		next[t] = pos;
+		pos += count;
+	}
+	for (unsigned int i = 0; i < n; i++)
+		order[next[mods[i].hdr.table_id]++] = i;
+	for (unsigned int k = 0; k < n; k++) {
+		unsigned int i = order[k];
+
+		*n_changed += apply_mod(&mods[i], &prep[i], now);
+		if (k + 1 == n || mods[order[k + 1]].hdr.table_id != mods[i].hdr.table_id)
+			publish(mods[i].hdr.table_id);
+	}
+	free(order);
+	return true;
+}
+
+/* The deletions of apply_by_table(): lowest table first, a grace period
+ * after each table that lost entries before the next one loses any. */
+static void
+apply_deletes_by_table(const struct sy_flow_mod *mods, unsigned int n, uint32_t *n_changed)
+{
+	bool wait = false;
+
+	for (unsigned int t = 0; t < SY_MAX_TABLES; t++) {
+		struct apply_ctx ax = { .changed = 0 };
+
+		if (ft_tables[t].cls.n_rules == 0)
+			continue;
+		for (unsigned int i = 0; i < n; i++) {
+			unsigned int lo, hi;
+
+			table_range(&mods[i], &lo, &hi);
+			if (t < lo || t >= hi)
+				continue;
+			if (wait) { /* once, before this table's first deletion */
+				rcu_sync();
+				wait = false;
+			}
+			ax.fm = &mods[i];
+			apply_in_table(&mods[i], t, false,
+				       mods[i].hdr.command == SY_FC_DELETE_STRICT, &ax);
+		}
+		if (ax.changed) {
+			publish(t);
+			*n_changed += ax.changed;
+			wait = true;
+		}
+	}
 }
 
 int
@@ -685,20 +821,14 @@ dp_flow_mod(const struct sy_flow_mod *mods, unsigned int n, uint32_t *n_changed,
 	}
 	if (rc == 0) {
 		now = rte_get_tsc_cycles();
-		for (unsigned int i = 0; i < n; i++)
-			*n_changed += apply_mod(&mods[i], &prep[i], now);
+		if (!apply_by_table(mods, prep, n, now, n_changed))
+			for (unsigned int i = 0; i < n; i++)
+				*n_changed += apply_mod(&mods[i], &prep[i], now);
 	}
 
-	/* Publish what changed, give back what was not used (never seen by a
-	 * reader, so freed at once). */
-	for (unsigned int t = 0; t < SY_MAX_TABLES; t++)
-		if (ft_tables[t].touched) {
-			cls_publish(&ft_tables[t].cls);
-			ft_tables[t].touched = 0;
-			if (ft_tables[t].changed)
-				table_tick(t);
-			ft_tables[t].changed = 0;
-		}
+	publish_all();
+	/* Give back what was not used (never seen by a reader, so freed at
+	 * once). */
 	for (unsigned int i = 0; i < n; i++) {
 		if (prep[i].flow)
 			flow_free_now(prep[i].flow);
@@ -926,14 +1056,7 @@ ft_expire(uint64_t now)
 	}
 	if (!any)
 		return;
-	for (unsigned int t = 0; t < SY_MAX_TABLES; t++)
-		if (ft_tables[t].touched) {
-			cls_publish(&ft_tables[t].cls);
-			ft_tables[t].touched = 0;
-			if (ft_tables[t].changed)
-				table_tick(t);
-			ft_tables[t].changed = 0;
-		}
+	publish_all();
 	rcu_commit();
 }
 

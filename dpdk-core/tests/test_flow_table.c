@@ -3,11 +3,17 @@
  * test_flow_table.c — flow-mod batches (all or nothing), replace, modify
  * and delete (strict and not), dumps, table settings and limits, timeouts,
  * and counters after packets run through the real pipeline (pl_run_once on
- * net_ring ports attached with dp_port_add).
+ * net_ring ports attached with dp_port_add); a cascade installed in one
+ * batch is never seen half-made by a concurrent lookup.
  */
+#define _GNU_SOURCE /* pthread_attr_setaffinity_np */
+#include <pthread.h>
+#include <sched.h>
+
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
+#include <rte_rcu_qsbr.h>
 
 #include "datapath.h"
 #include "flow_table.h"
@@ -828,6 +834,123 @@ many_flows(void)
 	CHECK_EQ(sent(B, NULL), 0);
 }
 
+/* --- a batch across tables, seen by a concurrent reader --- */
+
+#define CASCADE_DST 0x0a090909u /* the packet the reader walks */
+
+struct walker {
+	volatile bool stop;
+	uint64_t walks; /* table 0 sent it on to table 1 */
+	uint64_t torn;  /* ...and table 1 had no entry for it */
+};
+
+/* Walks one key through tables 0 and 1 as the pipeline does, over and over,
+ * as RCU reader slot 0 (the test drives no other). */
+static void *
+walk_cascade(void *arg)
+{
+	struct walker *w = arg;
+	struct sy_flow_key key;
+
+	memset(&key, 0, sizeof(key));
+	key.in_port = A;
+	key.dl_type = 0x0800;
+	key.nw_proto = 17;
+	key.nw_dst = CASCADE_DST;
+	rte_rcu_qsbr_thread_register(dp.qsbr, 0);
+	rte_rcu_qsbr_thread_online(dp.qsbr, 0);
+	while (!w->stop) {
+		const struct cls_rule *r = cls_lookup(&ft_tables[0].cls, &key);
+
+		if (r != NULL && r->priority == 200) { /* the goto of the batch */
+			w->walks++;
+			if (cls_lookup(&ft_tables[1].cls, &key) == NULL)
+				w->torn++;
+		}
+		rte_rcu_qsbr_quiescent(dp.qsbr, 0);
+	}
+	rte_rcu_qsbr_thread_offline(dp.qsbr, 0);
+	rte_rcu_qsbr_thread_unregister(dp.qsbr, 0);
+	return NULL;
+}
+
+/* The batch of a cascade as a controller writes it, entry point first:
+ * table 0's goto_table:1 (into a subtable table 0 already has, so visible
+ * the moment it is inserted), then many table 1 entries and the one the
+ * packet needs (into subtables table 1 does not have yet, visible only
+ * once table 1 is published).  Applied in that order, a packet could take
+ * the new goto and miss in table 1 for as long as the batch takes.  A
+ * thread walks the packet meanwhile: it may find the goto absent (before)
+ * or present with its target (after), never the goto without the target. */
+static void
+cascade_batch_is_never_half_seen(void)
+{
+	enum { FILL = MAX_FLOWS - 20, ROUNDS = 200 };
+	static struct sy_flow_mod mods[FILL + 2];
+	struct sy_flow_mod *fm;
+	struct walker w = { .stop = false };
+	struct sy_error err;
+	uint32_t changed;
+	pthread_attr_t attr;
+	cpu_set_t cpus;
+	pthread_t th;
+
+	delete_all();
+	fm = fm_new(SY_FC_ADD, 0, 100); /* makes table 0's nw_dst/32 subtable */
+	m_nw_dst(fm, 0x0a010101, 32);
+	act(fm, output(B));
+	ok1(fm);
+	for (unsigned int i = 0; i < FILL + 2; i++) {
+		fm = &mods[i];
+		memset(fm, 0, sizeof(*fm));
+		fm->hdr.command = SY_FC_ADD;
+		fm->hdr.out_port = SY_PORT_ANY;
+		if (i == 0) { /* table 0: the packet goes on to table 1 */
+			fm->hdr.priority = 200;
+			m_nw_dst(fm, CASCADE_DST, 32);
+			act(fm, goto_table(1));
+		} else if (i <= FILL) { /* table 1: others' entries */
+			fm->hdr.table_id = 1;
+			fm->key.dl_type = 0x0800;
+			fm->mask.dl_type = 0xffff;
+			fm->key.nw_src = 0x0b000000 + i;
+			fm->mask.nw_src = ~0u;
+			act(fm, output(C));
+		} else { /* table 1: the packet's */
+			fm->hdr.table_id = 1;
+			m_nw_dst(fm, CASCADE_DST, 24);
+			act(fm, output(B));
+		}
+	}
+	/* on any CPU: EAL pinned this thread, and so its children, to one */
+	CPU_ZERO(&cpus);
+	for (int c = 0; c < CPU_SETSIZE; c++)
+		CPU_SET(c, &cpus);
+	pthread_attr_init(&attr);
+	pthread_attr_setaffinity_np(&attr, sizeof(cpus), &cpus);
+	CHECK_EQ(pthread_create(&th, &attr, walk_cascade, &w), 0);
+	pthread_attr_destroy(&attr);
+	for (unsigned int r = 0; r < ROUNDS; r++) {
+		CHECK_EQ(dp_flow_mod(mods, FILL + 2, &changed, &err), 0);
+		CHECK_EQ(changed, FILL + 2);
+		for (unsigned int i = 0; i < FILL + 2; i++)
+			mods[i].hdr.command = SY_FC_DELETE_STRICT;
+		/* (deletes in the batch's order: the goto goes first) */
+		CHECK_EQ(dp_flow_mod(mods, FILL + 2, &changed, &err), 0);
+		for (unsigned int i = 0; i < FILL + 2; i++)
+			mods[i].hdr.command = SY_FC_ADD;
+		rcu_poll();
+	}
+	w.stop = true;
+	pthread_join(th, NULL);
+	printf("     %" PRIu64 " walks through the new goto, %" PRIu64 " into a table 1 without its entry\n",
+	       w.walks, w.torn);
+	CHECK(w.walks > 0); /* the reader did overlap the batches */
+	CHECK_EQ(w.torn, 0);
+	dp_barrier();
+	delete_all();
+}
+
 int
 main(void)
 {
@@ -854,6 +977,7 @@ main(void)
 	RUN(unsupported_and_overlap);
 	RUN(many_flows);
 	RUN(timeouts);
+	RUN(cascade_batch_is_never_half_seen);
 
 	dp_fini();
 	sy_test_eal_fini();
