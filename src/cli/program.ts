@@ -10,6 +10,7 @@
  *   trace (trace.ts)
  *   group add|mod|del|list|stats (group.ts)
  *   meter add|mod|del|list|stats (meter.ts)
+ *   filter add|del|list (filter.ts)
  *
  * Human tables by default, --json for scripts (shapes in output.ts). On
  * failure: one line `switchyard: <message>` on stderr, exit status 1; the
@@ -41,6 +42,7 @@ import { BondOptions, bondRequest } from './bond';
 import { addConfigCommands } from './config';
 import { addGroupCommands } from './group';
 import { addPmdCommands } from './pmd';
+import { addFilterCommands } from './filter';
 import { addMeterCommands } from './meter';
 import { addTraceCommand } from './trace';
 import { addWatchCommands, watchPortStats } from './watch';
@@ -351,6 +353,7 @@ export function buildProgram(io: Io, state: { code: number; api: Api | null }): 
 
   addPmdCommands({ program, noun, api, print, globals, io, state });
   addMeterCommands({ noun, api, print });
+  addFilterCommands({ noun, api, print });
   addTraceCommand({ program, api, print });
   addGroupCommands({ program, noun, api, print, globals, io, state });
   addWatchCommands({ program, noun, api, print, globals, io, state });
