@@ -7,14 +7,16 @@
  *   ports:  [{ name: p1, devargs: "net_tap0,iface=sy0", id: 1, mtu: 1500, adminUp: true, nRxq: 1 }]
  *   tables: [{ id: 0, name: classify, miss: drop, maxFlows: 1000 }]
  *   meters: [{ id: 1, unit: kbps, rate: 100000, burst: 10000, band: drop }]
+ *   groups: ["group_id=1,type=select,bucket=weight:1,actions=output:p2,bucket=weight:3,actions=output:p3"]
  *   flows:  ["table=0,priority=100,in_port=p1,actions=meter:1,output:p2", ...]
  *
  * Only name and devargs are required of a port (id: the lowest free number;
  * mtu and nRxq: the device's default; adminUp: true), only id of a table
  * (name: none, miss: drop, maxFlows: no limit but the switch's), id and
  * rate of a meter (unit: kbps, band: drop, burst: the data plane's
- * default; dscp with band dscp_remark). Flows are flow text; port names in
- * them are the document's, and the meters they name must be in it.
+ * default; dscp with band dscp_remark). Groups are in ovs-ofctl add-group
+ * text. Flows are flow text. Port names in groups and flows are the
+ * document's, and the meters and groups flows name must be in it.
  *
  * At start-up, ports already in the desired state (by name) are left as
  * they are and flows are added (an identical match and priority replaces
@@ -28,15 +30,15 @@
  * flow text) is checked by Switch.applyConfig, naming paths the same way.
  *
  * Exporting writes the desired state in a stable order: ports by number,
- * tables and meters by id, flows by table, then priority (highest first), then text;
+ * tables, meters and groups by id, flows by table, then priority (highest first), then text;
  * each port with what was asked of it (mtu and nRxq if set, adminUp only
  * when false), flows in canonical flow text with port names. Applying an
  * export changes nothing.
  */
 import { readFileSync } from 'node:fs';
 import { parseDocument, stringify } from 'yaml';
-import { FLOW_FLAGS, formatActions, formatFlowMod, formatMatch, type PortNames } from '../flowspec';
-import type { FlowMod, TableMiss } from './addon-types';
+import { FLOW_FLAGS, formatActions, formatFlowMod, formatGroup, formatMatch, type PortNames } from '../flowspec';
+import type { FlowMod, GroupConfig, TableMiss } from './addon-types';
 import { checkMeter, meterDoc, MeterError } from './meters';
 import { bondDevargs, bondDoc, BondError, checkBond } from './bond';
 import { jsonErrorPosition, type DesiredState, type MeterConfig, type PortConfig, type TableConfig } from './state';
@@ -53,13 +55,9 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-const TOP_KEYS = ['ports', 'tables', 'meters', 'flows'];
+const TOP_KEYS = ['ports', 'tables', 'meters', 'groups', 'flows'];
 const PORT_KEYS = ['name', 'devargs', 'id', 'mtu', 'adminUp', 'nRxq', 'bond'];
 const TABLE_KEYS = ['id', 'name', 'miss', 'maxFlows'];
-/** Parts of the data model documents do not carry yet: refused, never silently ignored. */
-const NOT_YET: Readonly<Record<string, string>> = {
-  groups: "groups are not part of configuration documents yet (manage them with 'switchyard group' or GroupService); remove the key",
-};
 
 /** "FORMAT" or "" from a request's format field; throws ConfigError for anything else. */
 export function checkFormat(format: string | undefined, field = 'format'): ConfigFormat | '' {
@@ -128,7 +126,6 @@ export function parseConfig(text: string, source: string, format: ConfigFormat |
   if (!isObject(doc)) bad('top level', 'expected a map with ports, tables and flows');
   const d = doc as Record<string, unknown>;
   for (const k of Object.keys(d)) {
-    if (NOT_YET[k]) bad(k, NOT_YET[k]);
     if (!TOP_KEYS.includes(k)) bad(k, `unknown key (expected ${TOP_KEYS.join(', ')})`);
   }
   const list = (k: string): unknown[] => {
@@ -194,6 +191,10 @@ export function parseConfig(text: string, source: string, format: ConfigFormat |
       if (e instanceof MeterError) bad(e.field, e.problem);
       throw e;
     }
+  });
+  list('groups').forEach((g, i) => {
+    if (typeof g !== 'string') bad(`groups[${i}]`, "expected a string in add-group syntax ('group_id=1,type=all,bucket=actions=output:p2')");
+    (out.groups ??= []).push(g as string);
   });
   list('flows').forEach((f, i) => {
     if (typeof f !== 'string') bad(`flows[${i}]`, 'expected a string of flow text');
@@ -264,8 +265,14 @@ export function flowTexts(f: FlowMod, names: PortNames): { name: string; body: s
   };
 }
 
-/** The document form of a desired state (ports, tables, meters if any, and flows in the stable order). */
-export function configDocument(state: DesiredState): { ports: Record<string, unknown>[]; tables: Record<string, unknown>[]; meters?: Record<string, unknown>[]; flows: string[] } {
+/** The document form of a desired state (ports, tables, meters and groups if any, and flows in the stable order). */
+export function configDocument(state: DesiredState): {
+  ports: Record<string, unknown>[];
+  tables: Record<string, unknown>[];
+  meters?: Record<string, unknown>[];
+  groups?: string[];
+  flows: string[];
+} {
   const names = portNamesOf(state.ports);
   const flows = state.flows.map((f) => ({ f, text: formatFlowMod(f, names) }));
   flows.sort((a, b) => a.f.table - b.f.table || b.f.priority - a.f.priority || (a.text < b.text ? -1 : a.text > b.text ? 1 : 0));
@@ -273,6 +280,7 @@ export function configDocument(state: DesiredState): { ports: Record<string, unk
     ports: [...state.ports].sort((a, b) => a.id - b.id).map(portItem),
     tables: [...state.tables].sort((a, b) => a.id - b.id).map(tableItem),
     ...(state.meters?.length ? { meters: [...state.meters].sort((a, b) => a.id - b.id).map(meterDoc) } : {}),
+    ...(state.groups?.length ? { groups: [...state.groups].sort((a, b) => a.id - b.id).map((g) => formatGroup(g, names)) } : {}),
     flows: flows.map((x) => x.text),
   };
 }
@@ -309,9 +317,9 @@ export function isAfPacket(devargs: string): boolean {
 
 /** One item of the difference, as ConfigChange carries it. */
 export interface ConfigChangeItem {
-  kind: 'port' | 'table' | 'meter' | 'flow';
+  kind: 'port' | 'table' | 'meter' | 'group' | 'flow';
   op: 'add' | 'delete' | 'modify';
-  /** Port name, table id, or the flow's table, priority and match. */
+  /** Port name, table, meter or group id, or the flow's table, priority and match. */
   name: string;
   /** The item as it is ("" for add) and as it will be ("" for delete), in document syntax. */
   before: string;
@@ -349,10 +357,14 @@ export interface ConfigPlan {
   /** Meters added or changed before the flows, and deleted after them. */
   metersBefore: { path: string; want: MeterConfig; old?: MeterConfig }[];
   metersAfter: MeterConfig[];
-  /** The desired ports, tables and meters afterwards. */
+  /** Groups added or changed after the ports and before the flows, and deleted after the flows. */
+  groupsBefore: { path: string; want: GroupConfig; old?: GroupConfig }[];
+  groupsAfter: GroupConfig[];
+  /** The desired ports, tables, meters and groups afterwards. */
   ports: PortConfig[];
   tables: TableConfig[];
   meters: MeterConfig[];
+  groups: GroupConfig[];
   changes: ConfigChangeItem[];
   diff: string[];
 }

@@ -90,6 +90,8 @@ export interface StartupConfig {
   ports: PortRequest[];
   tables: TableConfig[];
   meters?: MeterConfig[];
+  /** In ovs-ofctl add-group syntax, with port names. */
+  groups?: string[];
   flows: string[];
 }
 
@@ -195,7 +197,8 @@ export class Switch extends EventEmitter {
     this.desired = { ports: state.ports, tables: state.tables, meters: state.meters ?? [] };
     this.flows = new FlowSet(state.flows);
     this.groups = state.groups ?? [];
-    this.startup = startup && (startup.ports.length || startup.flows.length || startup.tables.length || startup.meters?.length) ? startup : null;
+    this.startup =
+      startup && (startup.ports.length || startup.flows.length || startup.tables.length || startup.meters?.length || startup.groups?.length) ? startup : null;
   }
 
   // ---------------------------------------------------------------- plumbing
@@ -465,6 +468,17 @@ export class Switch extends EventEmitter {
       checkDevargs(p.devargs);
       await this.doAddPort(p);
       this.log.info(`added port ${p.name} (${p.devargs})`);
+    }
+    for (const [i, text] of (s.groups ?? []).entries()) {
+      let g: GroupConfig;
+      try {
+        g = parseGroup(text, this.portNames());
+      } catch (e) {
+        throw new ApiError(Status.INVALID_ARGUMENT, `groups[${i}]: ${errText(e)}`);
+      }
+      if (this.groups.some((q) => q.id === g.id)) continue;
+      await this.doSetGroup(g, false);
+      this.log.info(`added group ${g.id}`);
     }
     if (s.flows.length) {
       const names = this.portNames();
@@ -783,17 +797,19 @@ export class Switch extends EventEmitter {
    */
   addGroup(spec: string, modify: boolean): Promise<GroupConfig> {
     const g = parseGroup(spec, this.portNames());
-    return this.serialize(async () => {
-      const dp = this.requireDp();
-      const old = this.groups.find((q) => q.id === g.id);
-      if (old && !modify) throw new ApiError(Status.ALREADY_EXISTS, `group ${g.id} already exists (modify replaces it)`);
-      if (!old && modify) throw new ApiError(Status.NOT_FOUND, `group ${g.id} does not exist`);
-      await dp.groupMod({ command: old ? 'modify' : 'add', ...g });
-      const next = this.draft();
-      next.groups = [...this.groups.filter((q) => q.id !== g.id), g].sort((a, b) => a.id - b.id);
-      await this.commit(next, { groups: true }, () => (old ? dp.groupMod({ command: 'modify', ...old }) : dp.groupMod({ command: 'delete', id: g.id })));
-      return g;
-    });
+    return this.serialize(() => this.doSetGroup(g, modify));
+  }
+
+  private async doSetGroup(g: GroupConfig, modify: boolean): Promise<GroupConfig> {
+    const dp = this.requireDp();
+    const old = this.groups.find((q) => q.id === g.id);
+    if (old && !modify) throw new ApiError(Status.ALREADY_EXISTS, `group ${g.id} already exists (modify replaces it)`);
+    if (!old && modify) throw new ApiError(Status.NOT_FOUND, `group ${g.id} does not exist`);
+    await dp.groupMod({ command: old ? 'modify' : 'add', ...g });
+    const next = this.draft();
+    next.groups = [...this.groups.filter((q) => q.id !== g.id), g].sort((a, b) => a.id - b.id);
+    await this.commit(next, { groups: true }, () => (old ? dp.groupMod({ command: 'modify', ...old }) : dp.groupMod({ command: 'delete', id: g.id })));
+    return g;
   }
 
   /** Deletes group id; FAILED_PRECONDITION while flows use it (delete or change them first). */
@@ -882,12 +898,14 @@ export class Switch extends EventEmitter {
 
   /**
    * Makes the desired state the document's (config apply). Everything is
-   * checked first: every port (name, devargs, numbers), table and flow, the
-   * flows' port names resolved against the document's ports. The difference
-   * from the desired state is then made in the order of a replay (table
-   * settings, port deletions, additions administratively down, changes, the
-   * flows in batches of FLOW_BATCH_MAX, a barrier, tightened table limits,
-   * ports up), all or nothing: if the data plane refuses a step, the steps
+   * checked first: every port (name, devargs, numbers), table, meter, group
+   * and flow, the port names of groups and flows resolved against the
+   * document's ports. The difference from the desired state is then made in
+   * the order of a replay (table settings, meters added or changed, port
+   * deletions, additions administratively down, changes, groups added or
+   * changed, the flows in batches of FLOW_BATCH_MAX, meters and groups
+   * deleted, a barrier, tightened table limits, ports up), all or nothing:
+   * if the data plane refuses a step, the steps
    * already done are undone in reverse and the error names the item by its
    * path in the document. The new state is persisted once, at the end. A
    * dry run, or a document that matches, changes nothing.
@@ -909,6 +927,7 @@ export class Switch extends EventEmitter {
       ports: this.desired.ports.map((p) => ({ ...p })),
       tables: this.desired.tables.map((t) => ({ ...t })),
       ...(this.desired.meters.length ? { meters: this.desired.meters.map((m) => ({ ...m })) } : {}),
+      ...(this.groups.length ? { groups: this.groups.slice() } : {}),
       flows: this.flows.list().slice(),
     }));
   }
@@ -940,9 +959,12 @@ export class Switch extends EventEmitter {
       portUps: [],
       metersBefore: [],
       metersAfter: [],
+      groupsBefore: [],
+      groupsAfter: [],
       ports: [],
       tables: [],
       meters: [],
+      groups: [],
       changes: [],
       diff: [],
     };
@@ -1041,8 +1063,26 @@ export class Switch extends EventEmitter {
     });
     plan.meters.sort((a, b) => a.id - b.id);
 
-    // flows: every one parsed with the document's port names, each identity once
+    // groups: add-group text with the document's port names, each id once
     const docNames = portNamesOf(plan.ports);
+    const groupPath = new Map<number, string>();
+    (doc.groups ?? []).forEach((text, i) => {
+      const w = `groups[${i}]`;
+      if (typeof text !== 'string') throw invalid(w, 'expected a string in add-group syntax');
+      let g: GroupConfig;
+      try {
+        g = parseGroup(text, docNames);
+      } catch (e) {
+        throw fault(w, e);
+      }
+      const j = groupPath.get(g.id);
+      if (j !== undefined) throw invalid(w, `group ${g.id} is also ${j}`);
+      groupPath.set(g.id, w);
+      plan.groups.push(g);
+    });
+    plan.groups.sort((a, b) => a.id - b.id);
+
+    // flows: every one parsed with the document's port names, each identity once
     const opts = { resolvePort: docNames.resolvePort, actionCache: new Map() };
     const docFlows = new Map<string, FlowMod>();
     const flowAt = new Map<string, number>();
@@ -1063,6 +1103,7 @@ export class Switch extends EventEmitter {
       if (j !== undefined) throw invalid(w, `the same table, priority and match as flows[${j}]`);
       for (const a of parsed.mod.actions) {
         if (a.type === 'meter' && !meterPath.has(a.meter)) throw fault(w, new ApiError(Status.NOT_FOUND, `meter:${a.meter}: the document has no meter ${a.meter}`));
+        if (a.type === 'group' && !groupPath.has(a.group)) throw fault(w, new ApiError(Status.NOT_FOUND, `group:${a.group}: the document has no group ${a.group}`));
       }
       flowAt.set(parsed.key, i);
       docFlows.set(parsed.key, asEntry(parsed.mod));
@@ -1111,6 +1152,7 @@ export class Switch extends EventEmitter {
       change({ kind: 'port', op: 'delete', name: c.name, before: itemText(portItem(c)), after: '' }, `- port ${c.name} ${c.devargs}${extras(c)}`);
     }
     const mods: { line: string; c: ConfigChangeItem }[] = [];
+    const curNames = this.portNames();
     plan.ports.forEach((d, i) => {
       const path = `ports[${i}]`;
       const c = cur.get(d.name);
@@ -1144,10 +1186,27 @@ export class Switch extends EventEmitter {
     });
     for (const m of mods) change(m.c, m.line);
 
+    // groups: compared by their text with port numbers (a port that changes
+    // number changes the groups that name it)
+    const curGroups = new Map(this.groups.map((g) => [g.id, g]));
+    const wantGroups = new Set(plan.groups.map((g) => g.id));
+    for (const old of this.groups) {
+      if (wantGroups.has(old.id)) continue;
+      plan.groupsAfter.push(old);
+      const t = formatGroup(old, curNames);
+      change({ kind: 'group', op: 'delete', name: String(old.id), before: t, after: '' }, `- group ${t}`);
+    }
+    for (const want of plan.groups) {
+      const old = curGroups.get(want.id);
+      if (old && formatGroup(old) === formatGroup(want)) continue;
+      plan.groupsBefore.push({ path: groupPath.get(want.id)!, want, old });
+      const [a, b] = [old ? formatGroup(old, curNames) : '', formatGroup(want, docNames)];
+      change({ kind: 'group', op: old ? 'modify' : 'add', name: String(want.id), before: a, after: b }, old ? `~ group ${want.id}: ${a} -> ${b}` : `+ group ${b}`);
+    }
+
     // The flows' difference (as diffFlows makes it, keeping the keys):
     // strict deletes of entries the document lacks, strict modifies where
     // only the actions differ, adds of the rest (an add replaces).
-    const curNames = this.portNames();
     const curFlows = this.flows.byKey();
     const todo: { m: FlowMod; key: string; old?: FlowMod; want?: FlowMod; t: ReturnType<typeof flowTexts>; order: number }[] = [];
     for (const [key, old] of curFlows) {
@@ -1203,7 +1262,7 @@ export class Switch extends EventEmitter {
     }
     const steps: Step[] = [];
     const dpSteps =
-      plan.metersBefore.length + plan.metersAfter.length +
+      plan.metersBefore.length + plan.metersAfter.length + plan.groupsBefore.length + plan.groupsAfter.length +
       plan.tablesBefore.length + plan.portDeletes.length + plan.portAdds.length + plan.portMods.length + plan.flowMods.length + plan.tablesAfter.length + plan.portUps.length;
     const dp = dpSteps ? this.requireDp() : null;
     if (dp) {
@@ -1230,12 +1289,21 @@ export class Switch extends EventEmitter {
         if (m.change.adminUp !== undefined) back.adminUp = m.old.adminUp;
         steps.push({ what: m.path, run: () => dp.portMod(m.old.id, m.change), undo: () => dp.portMod(m.old.id, back) });
       }
+      for (const g of plan.groupsBefore) {
+        const old = g.old;
+        steps.push({
+          what: g.path,
+          run: () => dp.groupMod({ command: old ? 'modify' : 'add', ...g.want }),
+          undo: () => (old ? dp.groupMod({ command: 'modify', ...old }) : dp.groupMod({ command: 'delete', id: g.want.id })),
+        });
+      }
       for (let i = 0; i < plan.flowMods.length; i += FLOW_BATCH_MAX) {
         const batch = plan.flowMods.slice(i, i + FLOW_BATCH_MAX);
         const inverse = plan.flowInverse.slice(i, i + FLOW_BATCH_MAX);
         steps.push({ what: 'flows', flowBase: i, run: () => dp.flowMod(batch), undo: () => dp.flowMod(inverse) });
       }
       for (const m of plan.metersAfter) steps.push({ what: `deleting meter ${m.id}`, run: () => dp.meterMod('delete', { id: m.id }), undo: () => dp.meterMod('add', m) });
+      for (const g of plan.groupsAfter) steps.push({ what: `deleting group ${g.id}`, run: () => dp.groupMod({ command: 'delete', id: g.id }), undo: () => dp.groupMod({ command: 'add', ...g }) });
       if (plan.flowMods.length) steps.push({ what: 'flows', run: () => dp.barrier() });
       for (const t of plan.tablesAfter) steps.push(tableStep(t));
       for (const u of plan.portUps) steps.push({ what: u.path, run: () => dp.portMod(u.id, { adminUp: true }), undo: () => dp.portMod(u.id, { adminUp: false }) });
@@ -1287,7 +1355,8 @@ export class Switch extends EventEmitter {
     next.ports = plan.ports;
     next.tables = plan.tables;
     next.meters = plan.meters;
-    await this.commit(next, { ports: true, tables: true, meters: true, flows: applied.change }, async () => {
+    next.groups = plan.groups;
+    await this.commit(next, { ports: true, tables: true, meters: true, groups: true, flows: applied.change }, async () => {
       applied.undo();
       const failed = await rollback();
       if (failed) throw new Error(`cannot undo ${failed}`);

@@ -10,8 +10,9 @@
  * to p3) moves a's pings to c; a dry run changes nothing; a document with
  * a bad flow, one with more flows than the switch takes, and one with a
  * port the data plane refuses change nothing and name the item (the state
- * file stays as it was); after a daemon restart the applied state is still
- * there and still forwards.
+ * file stays as it was); a document with a group forwards through it;
+ * after a daemon restart the applied state is still there and still
+ * forwards.
  */
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
@@ -237,6 +238,21 @@ describe.skipIf(!IS_ROOT)('config apply / export', () => {
     ]);
     expect((await fail({ format: 'yamlx' })).code).toBe(GrpcStatus.INVALID_ARGUMENT);
     expect((await sw.api.call('ConfigService', 'ExportConfig', {})).format).toBe('yaml');
+  });
+
+  it('a group in the document: added before the flow that uses it, which then forwards through it', async () => {
+    const text = (await exported())
+      .replace('icmp,in_port=p1,actions=output:p3', 'icmp,in_port=p1,actions=group:1')
+      .replace('flows:\n', 'groups:\n  - group_id=1,type=indirect,bucket=actions=output:p3\nflows:\n');
+    expect(text).toContain('actions=group:1');
+    const r = await sw.cli(['config', 'apply', await write('group.yaml', text)]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('+ group group_id=1,type=indirect,bucket=actions=output:p3\n');
+    expect(r.stdout.trim().split('\n').pop()).toBe('applied: 1 group added, 1 flow changed');
+    expect((await ping(a.ns, c.ip!, { count: 4 })).received).toBe(4);
+    const [g] = await sw.cliJson<any[]>(['group', 'stats', '1']);
+    expect(Number(g.packets)).toBe(4);
+    expect(await exported()).toBe(text);
   });
 
   it('a daemon restart keeps the applied state', async () => {

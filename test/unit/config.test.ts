@@ -1,6 +1,6 @@
 /**
  * Declarative configuration: the document parser (paths of faults, syntax
- * errors with line and column, groups/meters refused), the exporter (stable
+ * errors with line and column, bad meters and groups named), the exporter (stable
  * order, defaults left out) and Switch.applyConfig against an in-memory
  * data plane: the difference and its order, dry runs and no-ops that
  * change nothing, checks before anything is touched, and a refusal in the
@@ -88,12 +88,13 @@ describe('parsing a document', () => {
     expect(parseError('flows: ["in_port=1,actions=drop", 5]')).toBe('c.yaml: flows[1]: expected a string of flow text');
     expect(parseError('flows: {a: 1}')).toBe('c.yaml: flows: expected a list');
     expect(parseError('- 1')).toBe('c.yaml: top level: expected a map with ports, tables and flows');
-    expect(parseError('port: []')).toBe('c.yaml: port: unknown key (expected ports, tables, meters, flows)');
+    expect(parseError('port: []')).toBe('c.yaml: port: unknown key (expected ports, tables, meters, groups, flows)');
     expect(parseError('ports: [{name: a}]', '')).toBe('ports[0].devargs: expected a string');
   });
 
-  it('groups are refused, not ignored; a bad meter is named', () => {
-    expect(parseError('groups: []')).toBe("c.yaml: groups: groups are not part of configuration documents yet (manage them with 'switchyard group' or GroupService); remove the key");
+  it('a bad meter or group is named', () => {
+    expect(parseError('groups: [5]')).toBe("c.yaml: groups[0]: expected a string in add-group syntax ('group_id=1,type=all,bucket=actions=output:p2')");
+    expect(parseError('groups: {a: 1}')).toBe('c.yaml: groups: expected a list');
     expect(parseError('{"flows": [], "meters": [{"id": 1}]}', 'c.json', 'json')).toBe("c.json: meters[0].rate: missing: kbit/s (1..100000000)");
     expect(parseError('meters: [{id: 1, rate: 5, band: dscp_remark}]')).toBe("c.yaml: meters[0].dscp: missing: the DSCP to write (0..63)");
   });
@@ -333,6 +334,45 @@ describe('applying a document', () => {
     expect(back.diff).toEqual(['- meter { id: 2, unit: pps, rate: 50, band: dscp_remark, dscp: 46 }', '- flow table=0,priority=300,udp,actions=meter:2,output:p2']);
     expect(dp.calls).toEqual(['flowMod', 'meterMod', 'barrier']);
     expect(dp.meters.size).toBe(0);
+  });
+
+  it('groups: added after the ports and before the flows that use them, deleted after; exported; checked against the document', async () => {
+    const { sw, dp } = await connected();
+    const base = docText(sw);
+    const group = 'group_id=7,type=select,bucket=weight:1,actions=output:p1,bucket=weight:3,actions=output:p3';
+    const doc = base
+      .replace('ports:\n', 'ports:\n  - { name: p3, devargs: net_ring2 }\n')
+      .replace('flows:\n', `groups:\n  - ${group}\nflows:\n  - table=0,priority=300,udp,actions=group:7\n`);
+    dp.calls = [];
+    const r = await sw.applyConfig(parseConfig(doc, 'x'), false);
+    expect(r.diff).toEqual(['+ port p3 net_ring2 id=3', `+ group ${group}`, '+ flow table=0,priority=300,udp,actions=group:7']);
+    expect(dp.calls).toEqual(['portAdd', 'groupMod', 'flowMod', 'barrier', 'portMod']);
+    expect(dp.groups.get(7)?.buckets.map((b) => b.weight)).toEqual([1, 3]);
+    expect(sw.listGroups().map((g) => g.id)).toEqual([7]);
+    expect(docText(sw)).toContain(`groups:\n  - ${group}\n`);
+    expect(summarize(r.changes, false)).toBe('1 port added, 1 group added, 1 flow added');
+    // its export is a no-op; a changed bucket is a modify in place
+    expect((await sw.applyConfig(parseConfig(docText(sw), 'x'), false)).changes).toEqual([]);
+    const changed = docText(sw).replace('weight:3', 'weight:2');
+    dp.calls = [];
+    const m = await sw.applyConfig(parseConfig(changed, 'x'), false);
+    expect(m.diff).toEqual([`~ group 7: ${group} -> ${group.replace('weight:3', 'weight:2')}`]);
+    expect(dp.calls).toEqual(['groupMod']);
+    // faults name the document's entry
+    const noGroup = await failure(sw.applyConfig(parseConfig(base.replace('flows:\n', 'flows:\n  - actions=group:9\n'), 'x'), false));
+    expect(noGroup).toEqual({ code: status.NOT_FOUND, message: 'flows[0]: group:9: the document has no group 9' });
+    const badPort = await failure(sw.applyConfig(parseConfig(base.replace('flows:\n', 'groups:\n  - group_id=1,type=all,bucket=actions=output:p3\nflows:\n'), 'x'), false));
+    expect(badPort.code).toBe(status.NOT_FOUND);
+    expect(badPort.message).toMatch(/^groups\[0\]: .*p3/);
+    const twice = await failure(sw.applyConfig(parseConfig(base.replace('flows:\n', 'groups:\n  - group_id=1,type=all,bucket=actions=output:p1\n  - group_id=1,type=indirect,bucket=actions=output:p2\nflows:\n'), 'x'), false));
+    expect(twice).toEqual({ code: status.INVALID_ARGUMENT, message: 'groups[1]: group 1 is also groups[0]' });
+    // left out: deleted once the flows that used it are gone
+    dp.calls = [];
+    const back = await sw.applyConfig(parseConfig(base, 'x'), false);
+    expect(back.diff).toEqual(['- port p3 net_ring2 id=3', `- group ${group.replace('weight:3', 'weight:2')}`, '- flow table=0,priority=300,udp,actions=group:7']);
+    expect(dp.calls).toEqual(['portDel', 'flowMod', 'groupMod', 'barrier']);
+    expect(dp.groups.size).toBe(0);
+    expect(sw.listGroups()).toEqual([]);
   });
 
   it('a new devargs or number re-attaches the port: delete, then add', async () => {
