@@ -6,7 +6,8 @@
  * (Switch.statsSnapshot(): the stats segment when the data plane publishes
  * one, else messages) and every metric's collect() takes its values from
  * that one reading; flows by cookie are one walk of the tables per scrape,
- * bounded to the busiest MAX_COOKIES cookies. While no data plane is
+ * bounded to the busiest MAX_COOKIES cookies; groups and meters are one
+ * message each. While no data plane is
  * connected, switchyard_dataplane_connected is 0 and the other switchyard_*
  * series are absent (not zero: a restarted data plane's counters start
  * again, which Prometheus's rate() takes as a reset).
@@ -16,7 +17,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import type { CookieStats, PmdStats, StatsSnapshot } from './addon-types';
+import type { CookieStats, GroupStats, MeterStats, PmdStats, StatsSnapshot } from './addon-types';
 import { isDpError } from './errors';
 import type { Logger } from './log';
 import { pmdRatios } from './rates';
@@ -44,6 +45,8 @@ export function checkMetricsAddress(addr: string): string | undefined {
 interface Reading {
   snap: StatsSnapshot | null;
   cookies: CookieStats[];
+  groups: GroupStats[];
+  meters: MeterStats[];
   /** Each PMD lcore's ratios since the previous reading. */
   busy: Map<number, number>;
 }
@@ -58,20 +61,30 @@ export function metricsRegistry(sw: Switch, maxCookies = MAX_COOKIES): Registry 
   const read = async (): Promise<Reading> => {
     let snap: StatsSnapshot | null = null;
     let cookies: CookieStats[] = [];
+    let groups: GroupStats[] = [];
+    let meters: MeterStats[] = [];
     try {
       snap = await sw.statsSnapshot();
     } catch {
-      return { snap: null, cookies, busy: new Map() }; // no data plane
+      return { snap: null, cookies, groups, meters, busy: new Map() }; // no data plane
     }
-    try {
-      cookies = await sw.flowCookieStats(maxCookies);
-    } catch (e) {
-      // UNSUPP (a data plane without it), or gone meanwhile: no cookie series this time
-      if (!isDpError(e)) throw e;
-    }
+    // UNSUPP (a data plane without them), or gone meanwhile: no such series this time
+    const optional = async <T>(fn: () => Promise<T[]>): Promise<T[]> => {
+      try {
+        return await fn();
+      } catch (e) {
+        if (!isDpError(e)) throw e;
+        return [];
+      }
+    };
+    [cookies, groups, meters] = await Promise.all([
+      optional(() => sw.flowCookieStats(maxCookies)),
+      optional(() => (sw.listGroups().length ? sw.groupStats() : Promise.resolve([]))),
+      optional(() => (sw.state.meters?.length ? sw.meterStats() : Promise.resolve([]))),
+    ]);
     const busy = new Map(snap.pmds.map((p) => [p.slot, pmdRatios(prevPmds.get(p.slot), p).busyRatio]));
     prevPmds = new Map(snap.pmds.map((p) => [p.slot, p]));
-    return { snap, cookies, busy };
+    return { snap, cookies, groups, meters, busy };
   };
   /** One reading for every metric of a scrape (prom-client collects them all at once). */
   const reading = (): Promise<Reading> => {
@@ -142,6 +155,33 @@ export function metricsRegistry(sw: Switch, maxCookies = MAX_COOKIES): Registry 
   });
   define('gauge', 'switchyard_flow_cookie_flows', `Flow entries with the cookie (the ${maxCookies} busiest cookies)`, ['cookie'], (r, put) => {
     for (const c of r.cookies) put({ cookie: cookie(c) }, c.flows);
+  });
+
+  const group = (g: GroupStats) => ({ group: String(g.id), type: g.type });
+  define('counter', 'switchyard_group_packets_total', 'Packets sent through the group', ['group', 'type'], (r, put) => {
+    for (const g of r.groups) put(group(g), g.packets);
+  });
+  define('counter', 'switchyard_group_bytes_total', 'Bytes sent through the group', ['group', 'type'], (r, put) => {
+    for (const g of r.groups) put(group(g), g.bytes);
+  });
+  define('counter', 'switchyard_group_dropped_total', 'Packets the group dropped: no live bucket', ['group', 'type'], (r, put) => {
+    for (const g of r.groups) put(group(g), g.dropped);
+  });
+  define('counter', 'switchyard_group_bucket_packets_total', 'Packets sent through the bucket of the group (buckets numbered from 0)', ['group', 'bucket'], (r, put) => {
+    for (const g of r.groups) g.buckets.forEach((b, i) => put({ group: String(g.id), bucket: String(i) }, b.packets));
+  });
+  const meter = (m: MeterStats) => ({ meter: String(m.id) });
+  define('counter', 'switchyard_meter_pass_packets_total', 'Packets within the rate of the meter', ['meter'], (r, put) => {
+    for (const m of r.meters) put(meter(m), m.passPackets);
+  });
+  define('counter', 'switchyard_meter_pass_bytes_total', 'Bytes within the rate of the meter', ['meter'], (r, put) => {
+    for (const m of r.meters) put(meter(m), m.passBytes);
+  });
+  define('counter', 'switchyard_meter_band_packets_total', 'Packets over the rate of the meter (dropped or remarked by its band)', ['meter'], (r, put) => {
+    for (const m of r.meters) put(meter(m), m.bandPackets);
+  });
+  define('counter', 'switchyard_meter_band_bytes_total', 'Bytes over the rate of the meter', ['meter'], (r, put) => {
+    for (const m of r.meters) put(meter(m), m.bandBytes);
   });
 
   const lcore = (p: PmdStats) => ({ lcore: String(p.lcoreId) });

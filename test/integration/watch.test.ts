@@ -315,6 +315,43 @@ describe.skipIf(!IS_ROOT)('watching it work: WatchStats, top, port stats --watch
     expect(r.stderr).toMatch(/refusing to serve metrics on 0\.0\.0\.0:9464: .*loopback only/);
   }, 30_000);
 
+  it('the metrics endpoint: groups and meters, equal to their own stats', async () => {
+    const url = `http://127.0.0.1:${metricsPort}/metrics`;
+    const must = async (args: string[]) => {
+      const r = await sw.cli(args);
+      expect(r.code, r.stderr).toBe(0);
+    };
+    await must(['group', 'add', 'group_id=1,type=all,bucket=actions=output:p2']);
+    await must(['meter', 'add', '1', '--pps', '100000']);
+    await must(['flow', 'mod', '--strict', 'table=0,priority=100,in_port=p1,actions=meter:1,group:1']);
+    try {
+      await sleep(300);
+      await source(false);
+      await sleep(300);
+      const text = await (await fetch(url)).text();
+      const metric = (re: RegExp) => Number(re.exec(text)?.[1]);
+      const [g] = await sw.cliJson<any[]>(['group', 'stats', '1']);
+      const [m] = await sw.cliJson<any[]>(['meter', 'stats', '1']);
+      expect(n(g.packets)).toBeGreaterThan(0);
+      expect(n(m.bandPackets)).toBeGreaterThan(0); // a pcap at full speed is over 100,000 pps
+      expect(metric(/^switchyard_group_packets_total\{group="1",type="all"\} (\S+)$/m)).toBe(n(g.packets));
+      expect(metric(/^switchyard_group_bucket_packets_total\{group="1",bucket="0"\} (\S+)$/m)).toBe(n(g.buckets[0].packets));
+      expect(metric(/^switchyard_group_dropped_total\{group="1",type="all"\} (\S+)$/m)).toBe(0);
+      expect(metric(/^switchyard_meter_pass_packets_total\{meter="1"\} (\S+)$/m)).toBe(n(m.passPackets));
+      expect(metric(/^switchyard_meter_band_packets_total\{meter="1"\} (\S+)$/m)).toBe(n(m.bandPackets));
+      // every packet the meter passed went through the group
+      expect(n(m.passPackets)).toBe(n(g.packets));
+    } finally {
+      await must(['flow', 'mod', '--strict', 'table=0,priority=100,in_port=p1,actions=output:p2']);
+      await must(['group', 'del', '1']);
+      await must(['meter', 'del', '1']);
+      await source(true);
+    }
+    const after = await (await fetch(url)).text();
+    expect(after).not.toMatch(/^switchyard_group_packets_total\{/m);
+    expect(after).not.toMatch(/^switchyard_meter_pass_packets_total\{/m);
+  }, 30_000);
+
   it('WatchEvents and `events --json`: ports, link, flow timeouts, data plane restart', async () => {
     const events = service('EventService', sw.server);
     const stats = service('StatsService', sw.server);
