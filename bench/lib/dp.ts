@@ -16,14 +16,13 @@
  * stop() ends the process (SIGINT, SIGKILL after 10 s) and removes its
  * temporary directory and /var/run/dpdk/<prefix>, whatever happened.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { AddonDataplaneClient } from '../../src/mgmt/addon';
 import type { DpInfo, FlowMod, PmdStats, PortStats } from '../../src/mgmt/addon-types';
-import { forgetDir, track, trackDir } from './cleanup';
+import { forgetDir, spawnTracked, trackDir } from './cleanup';
 import { sleep, waitUntil } from './measure';
 
 export const REPO = path.resolve(__dirname, '../..');
@@ -81,20 +80,11 @@ export async function startDp(o: DpOptions): Promise<Dp> {
     '--max-flows', String(o.maxFlows),
     ...o.ports.flatMap((p) => ['--port', `${p.name}=${p.devargs}`]),
   ];
-  let out = '';
-  const child: ChildProcess = spawn(DP_BINARY, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
-  track(child);
+  const proc = spawnTracked(DP_BINARY, argv, 200_000);
   const runDpdk = `/var/run/dpdk/${o.prefix}`;
   trackDir(dir);
   trackDir(runDpdk);
-  const keep = (d: Buffer) => {
-    out += String(d);
-    if (out.length > 200_000) out = out.slice(-100_000);
-  };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const gone = () => child.exitCode !== null || child.signalCode !== null;
+  const { child, gone } = proc;
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
@@ -104,14 +94,7 @@ export async function startDp(o: DpOptions): Promise<Dp> {
     } catch {
       /* never connected */
     }
-    if (!gone()) {
-      child.kill('SIGINT');
-      await Promise.race([exited, sleep(10_000)]);
-      if (!gone()) {
-        child.kill('SIGKILL');
-        await exited;
-      }
-    }
+    await proc.stop('SIGINT', 10_000);
     await fs.rm(dir, { recursive: true, force: true });
     await fs.rm(runDpdk, { recursive: true, force: true });
     forgetDir(dir);
@@ -122,7 +105,7 @@ export async function startDp(o: DpOptions): Promise<Dp> {
       'switchyard-dp to serve',
       async () => {
         if (gone()) throw new Error(`switchyard-dp exited (${child.exitCode ?? child.signalCode})`);
-        return /ready, control socket/.test(out);
+        return /ready, control socket/.test(proc.output());
       },
       60_000,
       50,
@@ -136,13 +119,13 @@ export async function startDp(o: DpOptions): Promise<Dp> {
       client,
       info,
       argv,
-      output: () => out,
+      output: proc.output,
       rssKiB: () => rssKiB(child.pid!),
       stop,
     };
   } catch (e) {
     await stop();
-    throw new Error(`${(e as Error).message}\n$ ${DP_BINARY} ${argv.join(' ')}\n${out.slice(-3000)}`);
+    throw new Error(`${(e as Error).message}\n$ ${DP_BINARY} ${argv.join(' ')}\n${proc.output().slice(-3000)}`);
   }
 }
 

@@ -34,7 +34,8 @@ import { createWriteStream, promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { forgetDir, track, trackDir } from './cleanup';
-import { sleep, waitUntil } from './measure';
+import { waitUntil } from './measure';
+import { stopProcess } from '../../src/lib/netns';
 
 const DPDK_VSWITCHD = '/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk';
 const SCHEMA = '/usr/share/openvswitch/vswitch.ovsschema';
@@ -186,17 +187,7 @@ export async function startOvs(o: OvsOptions): Promise<Ovs> {
     stopped = true;
     await run('ovs-appctl', ['-t', path.join(dir, 'ovs-vswitchd.ctl'), 'exit', '--cleanup'], env, 15_000).catch(() => undefined);
     await run('ovs-appctl', ['-t', path.join(dir, 'ovsdb-server.ctl'), 'exit'], env, 10_000).catch(() => undefined);
-    for (const c of children) {
-      const gone = () => c.exitCode !== null || c.signalCode !== null;
-      if (gone()) continue;
-      const exited = new Promise<void>((r) => c.once('exit', () => r()));
-      c.kill('SIGTERM');
-      await Promise.race([exited, sleep(5000)]);
-      if (!gone()) {
-        c.kill('SIGKILL');
-        await exited;
-      }
-    }
+    for (const c of children) await stopProcess(c, 'SIGTERM', 5000);
     await fs.rm(dir, { recursive: true, force: true });
     await fs.rm(runDpdk, { recursive: true, force: true });
     forgetDir(dir);

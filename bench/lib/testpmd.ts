@@ -10,11 +10,10 @@
  * of the ports and a forwarding loop, nothing else. Its Rx-pps (port 0) per
  * stats period is the rate. No stdin; SIGINT stops it.
  */
-import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import { TESTPMD } from '../../test/helpers/guests';
-import { forgetDir, track, trackDir } from './cleanup';
-import { sleep, testpmdRxPps, waitUntil } from './measure';
+import { forgetDir, spawnTracked, trackDir } from './cleanup';
+import { testpmdRxPps, waitUntil } from './measure';
 
 export interface IoOptions {
   prefix: string;
@@ -46,34 +45,14 @@ export function startTestpmdIo(o: IoOptions): Testpmd {
     '--nb-cores', '1',
     '--total-num-mbufs', String(o.mbufs),
   ];
-  const child = spawn('stdbuf', argv, { stdio: ['ignore', 'pipe', 'pipe'] });
-  track(child);
+  const proc = spawnTracked('stdbuf', argv, 400_000);
   const runDpdk = `/var/run/dpdk/${o.prefix}`;
   trackDir(runDpdk);
-  let out = '';
-  const keep = (d: Buffer) => {
-    out += String(d);
-    if (out.length > 400_000) out = out.slice(-200_000);
-  };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const gone = () => child.exitCode !== null || child.signalCode !== null;
-  let stopped = false;
   return {
     argv: ['stdbuf', ...argv],
-    output: () => out,
+    output: proc.output,
     async stop() {
-      if (stopped) return;
-      stopped = true;
-      if (!gone()) {
-        child.kill('SIGINT');
-        await Promise.race([exited, sleep(10_000)]);
-        if (!gone()) {
-          child.kill('SIGKILL');
-          await exited;
-        }
-      }
+      await proc.stop('SIGINT', 10_000);
       await fs.rm(runDpdk, { recursive: true, force: true });
       forgetDir(runDpdk);
     },
