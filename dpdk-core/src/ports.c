@@ -1172,6 +1172,34 @@ bond_watch(struct port *p)
 	}
 }
 
+/* Frames a device received before it became a port are not the port's.
+ * net_af_packet opens its sockets for every protocol and binds them to the
+ * interface afterwards: in between, the kernel hands them any frame of the
+ * namespace (loopback gRPC traffic, other ports' frames), which would
+ * enter the switch as if received here, and be forwarded if a flow matched.
+ * So before the port is first published (no lcore polls it yet), whatever
+ * its queues hold is discarded: at most a few bursts, once, on the control
+ * thread. */
+static void
+drain_backlog(const struct port *p)
+{
+	struct rte_mbuf *pkts[PL_BURST];
+	unsigned int n = 0;
+
+	for (uint16_t q = 0; q < p->n_rxq; q++)
+		for (unsigned int burst = 0; burst < 256; burst++) {
+			uint16_t got = rte_eth_rx_burst(p->dpdk_port, q, pkts, PL_BURST);
+
+			if (got == 0)
+				break;
+			rte_pktmbuf_free_bulk(pkts, got);
+			n += got;
+		}
+	if (n)
+		RTE_LOG(INFO, USER1, "port '%s': discarded %u frame(s) queued before it was attached\n",
+			p->name, n);
+}
+
 int
 dp_port_add(const struct dp_port_add_req *req, struct sy_port_desc *out,
 	    struct sy_error *err)
@@ -1301,6 +1329,7 @@ dp_port_add(const struct dp_port_add_req *req, struct sy_port_desc *out,
 		bond_watch(p); /* members without a carrier leave at once */
 		p->bond_sig = bond_signature(p);
 	}
+	drain_backlog(p);
 	p->used = true;
 	n_ports++;
 	reset_baselines(p);
