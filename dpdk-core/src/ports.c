@@ -1172,29 +1172,43 @@ bond_watch(struct port *p)
 	}
 }
 
-/* Frames a device received before it became a port are not the port's.
- * net_af_packet opens its sockets for every protocol and binds them to the
- * interface afterwards: in between, the kernel hands them any frame of the
- * namespace (loopback gRPC traffic, other ports' frames), which would
- * enter the switch as if received here, and be forwarded if a flow matched.
- * So before the port is first published (no lcore polls it yet), whatever
- * its queues hold is discarded: at most a few bursts, once, on the control
- * thread. */
-static void
-drain_backlog(const struct port *p)
+/* Discards what the rx queues of DPDK port pid hold; returns how many. */
+static unsigned int
+drain_queues(uint16_t pid, uint16_t n_rxq)
 {
 	struct rte_mbuf *pkts[PL_BURST];
 	unsigned int n = 0;
 
-	for (uint16_t q = 0; q < p->n_rxq; q++)
+	for (uint16_t q = 0; q < n_rxq; q++)
 		for (unsigned int burst = 0; burst < 256; burst++) {
-			uint16_t got = rte_eth_rx_burst(p->dpdk_port, q, pkts, PL_BURST);
+			uint16_t got = rte_eth_rx_burst(pid, q, pkts, PL_BURST);
 
 			if (got == 0)
 				break;
 			rte_pktmbuf_free_bulk(pkts, got);
 			n += got;
 		}
+	return n;
+}
+
+/* Frames a device received before it became a port are not the port's.
+ * net_af_packet opens its sockets for every protocol and binds them to the
+ * interface afterwards: in between, the kernel hands them any frame of the
+ * namespace (loopback gRPC traffic, other ports' frames), which would
+ * enter the switch as if received here, and be forwarded if a flow matched.
+ * So before the port is first published (no lcore polls it yet), whatever
+ * its queues hold is discarded, once, on the control thread.  A bond's
+ * members are drained one by one: the bond reads only its active ones.
+ * (A member attached again later, when its carrier returns, joins a bond
+ * that is being polled and is not drained.) */
+static void
+drain_backlog(const struct port *p)
+{
+	unsigned int n = drain_queues(p->dpdk_port, p->n_rxq);
+
+	for (unsigned int i = 0; p->members && i < p->n_members; i++)
+		if (p->members[i].attached)
+			n += drain_queues(p->members[i].pid, p->n_rxq);
 	if (n)
 		RTE_LOG(INFO, USER1, "port '%s': discarded %u frame(s) queued before it was attached\n",
 			p->name, n);
