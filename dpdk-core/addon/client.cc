@@ -75,6 +75,7 @@ Napi::Function Client::Init(Napi::Env env) {
                          InstanceMethod<&Client::GroupStats>("groupStats"),
                          InstanceMethod<&Client::MeterMod>("meterMod"),
                          InstanceMethod<&Client::MeterStats>("meterStats"),
+                         InstanceMethod<&Client::PortQos>("portQos"),
                      });
 }
 
@@ -730,6 +731,13 @@ void Client::HandleReply(Pending& p, const sy_msg& m) {
         if (sy_get_meter_desc(Need(env, m, SY_A_METER_DESC), &d, err, sizeof(err)) < 0)
           throw ProtoError(env, err);
         v = MeterDescToJs(env, d);
+        break;
+      }
+      case Op::kPortQos: {
+        sy_port_qos q;
+        if (sy_get_port_qos(Need(env, m, SY_A_PORT_QOS), &q, err, sizeof(err)) < 0)
+          throw ProtoError(env, err);
+        v = PortQosToJs(env, q);
         break;
       }
       case Op::kTableDesc: {

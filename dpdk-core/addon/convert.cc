@@ -1108,6 +1108,58 @@ uint32_t MeterModFromJs(Napi::Env env, Napi::Value cmd, Napi::Value v, sy_meter_
   return c;
 }
 
+// PORT QOS ---------------------------------------------------------------
+
+// { rate, burst?, queues?: [{ queue, rate, burst? }] }: rate 0 (and no
+// queues) removes the port's QoS.
+void PortQosFromJs(Napi::Env env, Napi::Value v, sy_port_qos* q) {
+  Path where("qos");
+  memset(q, 0, sizeof(*q));
+  if (!IsPlainObject(v)) ThrowType(env, where, "expected { rate, burst?, queues? }, got " + Describe(v));
+  Napi::Object o = v.As<Napi::Object>();
+  q->port.rate = GetUintOpt(env, where, o, "rate", SY_METER_RATE_MAX, 0);
+  q->port.burst = GetUintOpt(env, where, o, "burst", SY_METER_RATE_MAX * 10, 0);
+  Napi::Value qs = o.Get("queues");
+  if (qs.IsUndefined()) return;
+  Path qw(where, "queues");
+  if (!qs.IsArray()) ThrowType(env, qw, "expected an array, got " + Describe(qs));
+  Napi::Array arr = qs.As<Napi::Array>();
+  for (uint32_t i = 0; i < arr.Length(); i++) {
+    Path ew(qw, i);
+    Napi::Value e = arr.Get(i);
+    if (!IsPlainObject(e)) ThrowType(env, ew, "expected { queue, rate, burst? }, got " + Describe(e));
+    Napi::Object eo = e.As<Napi::Object>();
+    Napi::Value id = eo.Get("queue");
+    if (id.IsUndefined()) ThrowType(env, Path(ew, "queue"), "missing");
+    uint32_t n = (uint32_t)GetUint(env, Path(ew, "queue"), id, SY_PORT_QOS_QUEUES - 1);
+    if (q->queue[n].rate != 0) ThrowType(env, Path(ew, "queue"), "queue " + std::to_string(n) + " given twice");
+    Napi::Value rate = eo.Get("rate");
+    if (rate.IsUndefined()) ThrowType(env, Path(ew, "rate"), "missing");
+    q->queue[n].rate = GetUint(env, Path(ew, "rate"), rate, SY_METER_RATE_MAX);
+    if (q->queue[n].rate == 0) ThrowType(env, Path(ew, "rate"), "0: a queue needs a rate");
+    q->queue[n].burst = GetUintOpt(env, ew, eo, "burst", SY_METER_RATE_MAX * 10, 0);
+  }
+}
+
+Napi::Object PortQosToJs(Napi::Env env, const sy_port_qos& q) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("portId", q.port_id);
+  o.Set("rate", Napi::Number::New(env, (double)q.port.rate));
+  o.Set("burst", Napi::Number::New(env, (double)q.port.burst));
+  Napi::Array qs = Napi::Array::New(env);
+  uint32_t n = 0;
+  for (uint32_t i = 0; i < SY_PORT_QOS_QUEUES; i++) {
+    if (q.queue[i].rate == 0) continue;
+    Napi::Object e = Napi::Object::New(env);
+    e.Set("queue", i);
+    e.Set("rate", Napi::Number::New(env, (double)q.queue[i].rate));
+    e.Set("burst", Napi::Number::New(env, (double)q.queue[i].burst));
+    qs.Set(n++, e);
+  }
+  o.Set("queues", qs);
+  return o;
+}
+
 // TRACE ------------------------------------------------------------------
 
 namespace {

@@ -195,6 +195,8 @@ napi_value TraceToJs(const Ctx& c, const sy_msg& m);
 Napi::Object MeterDescToJs(Napi::Env env, const sy_meter_desc& d);
 Napi::Object MeterStatsToJs(Napi::Env env, const sy_meter_stats& s);
 // ('add' | 'modify' | 'delete', { id, unit?, rate, burst?, band?, dscp? }) -> SY_MC_*, *d
+void PortQosFromJs(Napi::Env env, Napi::Value v, sy_port_qos* q);
+Napi::Object PortQosToJs(Napi::Env env, const sy_port_qos& q);
 uint32_t MeterModFromJs(Napi::Env env, Napi::Value cmd, Napi::Value v, sy_meter_desc* d);
 // { id, name?, miss?, maxFlows? } -> struct (absent: "", drop, 0)
 // Groups: groupMod's argument (a message's GROUP_HDR and buckets), GROUP_STATS.

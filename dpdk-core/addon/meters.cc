@@ -5,6 +5,10 @@
 //   meterStats(id?) -> [{ id, unit, rate, burst, band, dscp, durationNs,
 //            passPackets, passBytes, bandPackets, bandBytes }]
 //
+//   portQos(portId, qos?) -> { portId, rate, burst, queues: [{ queue, rate, burst }] }
+//            sets a port's egress QoS ({ rate, burst?, queues? }; rate 0 and
+//            no queues: none) or, without qos, reads it (kbit/s, kbit)
+//
 // A delete needs only { id }.  Counters are bigints, as everywhere.  The
 // conversions are in convert.cc (MeterModFromJs, MeterStatsToJs).
 #include <cstring>
@@ -38,6 +42,21 @@ Napi::Value Client::MeterStats(const Napi::CallbackInfo& info) {
   sy_msg_begin(&b, SY_MSG_METER_STATS, 0, xid);
   if (id) sy_msg_put_u32(&b, SY_A_METER_ID, id);
   return Request(env, &b, xid, SY_MSG_METER_STATS, Op::kMeterStats);
+}
+
+Napi::Value Client::PortQos(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info[0].IsUndefined()) throw Napi::TypeError::New(env, "portId: missing");
+  uint32_t id = (uint32_t)GetUint(env, "portId", info[0], SY_MAX_PORT_ID);
+  sy_port_qos q;
+  bool set = !info[1].IsUndefined();
+  if (set) PortQosFromJs(env, info[1], &q);
+  sy_msgbuf b = {};
+  uint32_t xid = NextXid();
+  sy_msg_begin(&b, SY_MSG_PORT_QOS, 0, xid);
+  sy_msg_put_u32(&b, SY_A_PORT_ID, id);
+  if (set) sy_put_port_qos(&b, &q);
+  return Request(env, &b, xid, SY_MSG_PORT_QOS, Op::kPortQos);
 }
 
 }  // namespace sy

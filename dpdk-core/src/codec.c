@@ -75,6 +75,7 @@ static const struct sy_attr_policy policy[SY_A__MAX] = {
 	FIXED(METER_DESC, struct sy_meter_desc),
 	U32(METER_ID),
 	FIXED(METER_STATS, struct sy_meter_stats),
+	FIXED(PORT_QOS, struct sy_port_qos),
 };
 
 #undef U32
@@ -131,6 +132,7 @@ sy_msg_type_name(uint16_t t)
 	case SY_MSG_GROUP_STATS: return "GROUP_STATS";
 	case SY_MSG_METER_MOD: return "METER_MOD";
 	case SY_MSG_METER_STATS: return "METER_STATS";
+	case SY_MSG_PORT_QOS: return "PORT_QOS";
 	case SY_MSG_PORT_STATUS: return "PORT_STATUS";
 	case SY_MSG_FLOW_REMOVED: return "FLOW_REMOVED";
 	case SY_MSG_PACKET_IN: return "PACKET_IN";
@@ -687,6 +689,18 @@ int
 sy_get_meter_stats(const struct sy_attr *a, struct sy_meter_stats *s, char *err, size_t errlen)
 {
 	return get_typed(a, SY_A_METER_STATS, s, sizeof(*s), err, errlen);
+}
+
+void
+sy_put_port_qos(struct sy_msgbuf *b, const struct sy_port_qos *q)
+{
+	sy_msg_put(b, SY_A_PORT_QOS, q, sizeof(*q));
+}
+
+int
+sy_get_port_qos(const struct sy_attr *a, struct sy_port_qos *q, char *err, size_t errlen)
+{
+	return get_typed(a, SY_A_PORT_QOS, q, sizeof(*q), err, errlen);
 }
 
 int

@@ -957,6 +957,30 @@ do_meter_mod(struct req *r)
 	reply_send(r->c, &r->b, r->xid, r->type);
 }
 
+/* PORT_QOS: sets the port's egress QoS when a PORT_QOS is given, and
+ * replies with it as the port now has it. */
+static void
+do_port_qos(struct req *r)
+{
+	struct sy_error e = { .index = -1 };
+	const struct sy_attr *a = sy_msg_find(r->m, SY_A_PORT_QOS);
+	struct sy_port_qos in, out;
+	uint32_t id;
+
+	if (req_u32(r, SY_A_PORT_ID, &id) < 0)
+		return;
+	if (a != NULL && sy_get_port_qos(a, &in, r->err, sizeof(r->err)) < 0) {
+		reply_error(r->c, r->xid, SY_E_PROTO, -1, "%s", r->err);
+		return;
+	}
+	if (dp_port_qos(id, a != NULL ? &in : NULL, &out, &e) < 0) {
+		reply_dp_error(r->c, r->xid, &e);
+		return;
+	}
+	sy_put_port_qos(&r->b, &out);
+	reply_send(r->c, &r->b, r->xid, r->type);
+}
+
 static void
 put_meter_stats_cb(const struct sy_meter_stats *st, void *arg)
 {
@@ -1067,6 +1091,7 @@ conn_dispatch(struct ctl_conn *c, const uint8_t *buf, size_t len)
 	case SY_MSG_GROUP_STATS: do_group_stats(&r); break;
 	case SY_MSG_METER_MOD: do_meter_mod(&r); break;
 	case SY_MSG_METER_STATS: do_meter_stats(&r); break;
+	case SY_MSG_PORT_QOS: do_port_qos(&r); break;
 	default:
 		if (tname != NULL)
 			reply_error(c, r.xid, SY_E_UNSUPP, -1, "%s is not a request", tname);

@@ -58,9 +58,7 @@ meter_config(struct meter *m, struct sy_meter_desc *d, uint64_t hz, struct sy_er
 	}
 	units_per_s = d->unit == SY_METER_PPS ? d->rate : d->rate * 125; /* kbit/s: bytes/s */
 	burst_units = d->unit == SY_METER_PPS ? d->burst : d->burst * 125;
-	m->cost_fp = (hz << METER_FP) / units_per_s;
-	m->tau = (uint64_t)RTE_MIN((unsigned __int128)burst_units * m->cost_fp >> METER_FP,
-				   (unsigned __int128)(UINT64_MAX >> 2));
+	m->rate = tb_rate(hz, units_per_s, burst_units);
 	m->pps = d->unit == SY_METER_PPS;
 	m->band = d->band;
 	m->tos = (uint8_t)(d->dscp << 2);
@@ -126,8 +124,7 @@ meter_mod(uint32_t cmd, const struct sy_meter_desc *d, struct sy_meter_desc *out
 		if (m == NULL)
 			return sy_fail(err, SY_E_NOSPC, "meter %u: out of memory", d->id);
 		memset(m, 0, sizeof(*m) + dp.n_slots * sizeof(m->ctr[0]));
-		m->cost_fp = tmp.cost_fp;
-		m->tau = tmp.tau;
+		m->rate = tmp.rate;
 		m->pps = tmp.pps;
 		m->band = tmp.band;
 		m->tos = tmp.tos;
@@ -144,8 +141,8 @@ meter_mod(uint32_t cmd, const struct sy_meter_desc *d, struct sy_meter_desc *out
 		if (meter_config(&tmp, &nd, dp.tsc_hz, err) < 0)
 			return -1;
 		/* in place: a racing packet sees the old or the new figures */
-		__atomic_store_n(&m->cost_fp, tmp.cost_fp, __ATOMIC_RELAXED);
-		__atomic_store_n(&m->tau, tmp.tau, __ATOMIC_RELAXED);
+		__atomic_store_n(&m->rate.cost_fp, tmp.rate.cost_fp, __ATOMIC_RELAXED);
+		__atomic_store_n(&m->rate.tau, tmp.rate.tau, __ATOMIC_RELAXED);
 		m->pps = tmp.pps;
 		m->band = tmp.band;
 		m->tos = tmp.tos;

@@ -13,17 +13,10 @@
  * The bucket: one per meter, shared by every lcore, no locks
  *   Per-lcore buckets would let each lcore pass the whole rate; giving each
  *   a share of the rate would starve a flow that RSS puts on one lcore.  So
- *   each meter has one bucket, kept as the virtual-scheduling form of the
- *   token bucket (GCRA, ITU-T I.371): one 64-bit word, the theoretical
- *   arrival time `tat` in TSC cycles.  A packet of u units (bytes or 1)
- *   costs u * T cycles (T = cycles per unit at the rate); it conforms when
- *   max(tat, now) + u * T - now <= tau, where tau = burst * T is the bucket
- *   depth, and then tat becomes max(tat, now) + u * T.  That is exactly a
- *   bucket of `burst` tokens filled at `rate` (srTCM's committed bucket,
- *   EBS 0: a packet larger than the burst never passes), but its state is
- *   one word, so lcores share it with one compare-and-swap and no lock.
- *   With a single forwarding lcore nothing is shared and the word is read
- *   and written plainly (meter.shared is 0): no atomic at all.  The unit
+ *   each meter has one bucket, the one-word GCRA of tbucket.h, which port
+ *   egress QoS (qos.h) uses too: lcores share it with one compare-and-swap
+ *   and no lock, and with a single forwarding lcore nothing is shared and
+ *   the word is read and written plainly (meter.shared is 0).  The unit
  *   test checks the arithmetic against rte_meter's srTCM.
  *
  * Burst
@@ -55,6 +48,7 @@
 #include <switchyard/proto.h>
 
 #include "rcu.h"
+#include "tbucket.h"
 
 struct sy_error;
 
@@ -67,8 +61,7 @@ struct meter_ctr {
 
 struct meter {
 	uint64_t tat; /* theoretical arrival time, TSC cycles; the shared word */
-	uint64_t cost_fp __rte_cache_aligned; /* TSC cycles per unit << METER_FP */
-	uint64_t tau;     /* bucket depth in cycles */
+	struct tb_rate rate __rte_cache_aligned; /* cycles per unit, depth */
 	uint8_t pps;      /* units are packets, not bytes */
 	uint8_t band;     /* enum sy_meter_band */
 	uint8_t tos;      /* remark: DSCP << 2 */
@@ -80,7 +73,6 @@ struct meter {
 	struct meter_ctr ctr[]; /* by lcore slot */
 };
 
-#define METER_FP 16
 #define SY_METER_BURST_MIN_KBIT 25 /* two 1518-byte frames */
 
 /* By id, 1..SY_METER_ID_MAX; NULL: none.  Published under RCU. */
@@ -91,23 +83,7 @@ extern struct meter *meter_table[SY_METER_ID_MAX + 1];
 static inline bool
 meter_conform(struct meter *m, uint64_t now, uint64_t units)
 {
-	uint64_t cost = (units * __atomic_load_n(&m->cost_fp, __ATOMIC_RELAXED)) >> METER_FP;
-	uint64_t tau = __atomic_load_n(&m->tau, __ATOMIC_RELAXED);
-	uint64_t tat = __atomic_load_n(&m->tat, __ATOMIC_RELAXED), next;
-
-	do {
-		uint64_t base = tat > now ? tat : now;
-
-		if (base + cost - now > tau)
-			return false;
-		next = base + cost;
-		if (!m->shared) {
-			__atomic_store_n(&m->tat, next, __ATOMIC_RELAXED);
-			return true;
-		}
-	} while (!__atomic_compare_exchange_n(&m->tat, &tat, next, true, __ATOMIC_RELAXED,
-					      __ATOMIC_RELAXED));
-	return true;
+	return tb_conform(&m->tat, &m->rate, m->shared, now, units);
 }
 
 /* Runs meter id on a packet of len bytes on lcore slot at time now:
