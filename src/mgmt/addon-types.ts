@@ -249,6 +249,30 @@ export interface MeterStats extends MeterDesc {
   bandBytes: bigint;
 }
 
+/**
+ * Port egress QoS (proto.h, "Port egress QoS"): a policer on what the port
+ * sends, and per queue (set_queue:N, queue 0: the rest). kbit/s of frame
+ * bytes and kbit; rate 0 and no queues: none.
+ */
+export interface QosQueue {
+  queue: number; // 0..7
+  rate: number;
+  /** kbit; 0 or absent given: 100 ms of the rate (resolved in replies) */
+  burst?: number;
+}
+export interface PortQosConfig {
+  rate: number;
+  burst?: number;
+  queues?: QosQueue[];
+}
+export interface PortQos {
+  portId: number;
+  rate: number;
+  burst: number;
+  queues: Required<QosQueue>[];
+}
+export const QOS_QUEUES = 8;
+
 /** Flows summed by cookie (one walk of the tables in the data plane). */
 export interface CookieStats {
   cookie: bigint;
@@ -368,6 +392,8 @@ export interface DataplaneClient {
   trace(inPort: number, frame: Buffer): Promise<TraceResult>;
   /** METER_MOD; a delete needs only { id } and resolves with undefined. */
   meterMod(command: MeterCommand, desc: { id: number; unit?: MeterUnit; rate?: number; burst?: number; band?: MeterBand; dscp?: number }): Promise<MeterDesc | undefined>;
+  /** PORT_QOS: sets a port's egress QoS (qos given) or reads it. */
+  portQos(portId: number, qos?: PortQosConfig): Promise<PortQos>;
   /** METER_STATS: one meter, or every meter by id. */
   meterStats(id?: number): Promise<MeterStats[]>;
 }

@@ -47,7 +47,8 @@
 import { closeSync, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, truncateSync, unlinkSync } from 'node:fs';
 import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import type { BondConfig, FlowMod, GroupConfig, MeterBand, MeterUnit, TableMiss } from './addon-types';
+import type { BondConfig, FlowMod, GroupConfig, MeterBand, MeterUnit, PortQosConfig, TableMiss } from './addon-types';
+import { checkQos, qosDoc, QosError } from './qos';
 import { checkMeter, meterDoc, MeterError } from './meters';
 import { BondError, bondDoc, checkBond } from './bond';
 import { formatFlowMod, formatGroup, FlowSpecError, parseFlow, parseFlowKeyed, parseFlowLineKeyed, parseGroup } from '../flowspec';
@@ -65,6 +66,8 @@ export interface PortConfig {
   nRxq?: number;
   /** A bond port (link aggregation): devargs is then its bonding device's name. */
   bond?: BondConfig;
+  /** Egress QoS (qos.ts), checked; absent: none. */
+  qos?: PortQosConfig;
 }
 
 export interface TableConfig {
@@ -146,6 +149,7 @@ function portsDoc(ports: readonly PortConfig[]): Record<string, unknown>[] {
     if (p.mtu !== undefined) o.mtu = p.mtu;
     if (p.nRxq !== undefined) o.nRxq = p.nRxq;
     if (p.bond) o.bond = bondDoc(p.bond);
+    if (p.qos) o.qos = qosDoc(p.qos);
     return o;
   });
 }
@@ -346,6 +350,15 @@ function readState(text: string, path: string): { state: DesiredState; seq: numb
         port.bond = checkBond(o.bond, `${w}.bond`);
       } catch (e) {
         if (e instanceof BondError) bad(e.field, e.problem);
+        throw e;
+      }
+    }
+    if (o.qos !== undefined) {
+      try {
+        const q = checkQos(o.qos, `${w}.qos`);
+        if (q) port.qos = q;
+      } catch (e) {
+        if (e instanceof QosError) bad(e.field, e.problem);
         throw e;
       }
     }

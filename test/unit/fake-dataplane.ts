@@ -318,6 +318,20 @@ export class FakeDataplane implements DataplaneClient {
     return [...this.meters.values()].filter((m) => id === undefined || m.id === id).sort((a, b) => a.id - b.id).map((m) => ({ ...m, ...zero }));
   }
 
+  qos = new Map<number, PortQos>();
+
+  async portQos(portId: number, q?: PortQosConfig): Promise<PortQos> {
+    this.enter('portQos');
+    if (!this.ports.some((p) => p.id === portId)) throw dpError('NOENT', `port ${portId} does not exist`);
+    if (q !== undefined) {
+      const dflt = (r: number, b?: number) => b || Math.max(25, Math.floor(r / 10));
+      const set: PortQos = { portId, rate: q.rate, burst: q.rate ? dflt(q.rate, q.burst) : 0, queues: (q.queues ?? []).map((x) => ({ queue: x.queue, rate: x.rate, burst: dflt(x.rate, x.burst) })).sort((a, b) => a.queue - b.queue) };
+      if (set.rate === 0 && set.queues.length === 0) this.qos.delete(portId);
+      else this.qos.set(portId, set);
+    }
+    return structuredClone(this.qos.get(portId) ?? { portId, rate: 0, burst: 0, queues: [] });
+  }
+
   async trace(_inPort: number, _frame: Buffer): Promise<TraceResult> {
     this.enter('trace');
     throw dpError('UNSUPP', 'the fake data plane does not trace');
