@@ -935,7 +935,9 @@ do_meter_mod(struct req *r)
 {
 	struct sy_error e = { .index = -1 };
 	const struct sy_attr *a = sy_msg_find(r->m, SY_A_METER_DESC);
+	const struct sy_attr *ab = sy_msg_find(r->m, SY_A_METER_BANDS);
 	struct sy_meter_desc in, out;
+	struct sy_meter_bands bands, out_bands;
 	uint32_t cmd;
 
 	if (req_u32(r, SY_A_METER_CMD, &cmd) < 0)
@@ -948,12 +950,18 @@ do_meter_mod(struct req *r)
 		reply_error(r->c, r->xid, SY_E_PROTO, -1, "%s", r->err);
 		return;
 	}
-	if (meter_mod(cmd, &in, &out, &e) < 0) {
+	if (ab != NULL && sy_get_meter_bands(ab, &bands, r->err, sizeof(r->err)) < 0) {
+		reply_error(r->c, r->xid, SY_E_PROTO, -1, "%s", r->err);
+		return;
+	}
+	if (meter_mod_bands(cmd, &in, ab != NULL ? &bands : NULL, &out, &out_bands, &e) < 0) {
 		reply_dp_error(r->c, r->xid, &e);
 		return;
 	}
-	if (cmd != SY_MC_DELETE)
+	if (cmd != SY_MC_DELETE) {
 		sy_put_meter_desc(&r->b, &out);
+		sy_put_meter_bands(&r->b, &out_bands);
+	}
 	reply_send(r->c, &r->b, r->xid, r->type);
 }
 
@@ -982,9 +990,11 @@ do_port_qos(struct req *r)
 }
 
 static void
-put_meter_stats_cb(const struct sy_meter_stats *st, void *arg)
+put_meter_stats_cb(const struct sy_meter_stats *st, const struct sy_meter_band_stats *bands,
+		   void *arg)
 {
 	sy_put_meter_stats(arg, st);
+	sy_put_meter_band_stats(arg, bands);
 }
 
 static void

@@ -748,9 +748,9 @@ meter_drops_or_remarks(void)
 	expect_rewrite(&s, &mr, 1, &w);
 	CHECK_EQ(drops(A, SY_DROP_METER), 3);
 	CHECK_EQ(meter_table[1]->ctr[0].pass_packets, 2);
-	CHECK_EQ(meter_table[1]->ctr[0].band_packets, 3);
+	CHECK_EQ(meter_table[1]->ctr[0].band_packets[0], 3);
 	CHECK_EQ(meter_table[2]->ctr[0].pass_packets, 1);
-	CHECK_EQ(meter_table[2]->ctr[0].band_packets, 2);
+	CHECK_EQ(meter_table[2]->ctr[0].band_packets[0], 2);
 
 	CHECK(meter_mod(SY_MC_DELETE, &drop, NULL, &err) == 0);
 	CHECK(meter_mod(SY_MC_DELETE, &remark, NULL, &err) == 0);
