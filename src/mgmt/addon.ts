@@ -42,6 +42,7 @@ import type {
   MeterDesc,
   MeterStats,
   MeterUnit,
+  MeterBandRequest,
   PortQos,
   PortQosConfig,
   DataplaneClient,
@@ -347,7 +348,7 @@ export class AddonDataplaneClient implements DataplaneClient {
   }
 
   /** METER_MOD: add, modify or delete a meter (a meter that flows use cannot be deleted: BUSY). */
-  async meterMod(command: MeterCommand, desc: { id: number; unit?: MeterUnit; rate?: number; burst?: number; band?: MeterBand; dscp?: number }): Promise<MeterDesc | undefined> {
+  async meterMod(command: MeterCommand, desc: { id: number; unit?: MeterUnit; rate?: number; burst?: number; band?: MeterBand; dscp?: number; bands?: MeterBandRequest[] }): Promise<MeterDesc | undefined> {
     return this.native.meterMod(command, desc);
   }
 

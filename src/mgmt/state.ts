@@ -77,17 +77,27 @@ export interface TableConfig {
   maxFlows?: number;
 }
 
-/** A meter (meters.ts): one token bucket and one band. */
+/** One band of a meter with several (meters.ts). */
+export interface MeterBandConfig {
+  type: MeterBand;
+  rate: number;
+  burst?: number;
+  dscp?: number;
+}
+
+/** A meter (meters.ts): one band (rate..dscp), or several (bands). */
 export interface MeterConfig {
   id: number;
   unit: MeterUnit;
-  /** kbit/s or packets/s */
+  /** kbit/s or packets/s (with bands: the first band's) */
   rate: number;
   /** kbit or packets; absent: the data plane's default (100 ms of the rate) */
   burst?: number;
   band: MeterBand;
   /** band dscp_remark: the DSCP written into packets over the rate */
   dscp?: number;
+  /** 2..4 bands, by rate (distinct); absent: the one band above */
+  bands?: MeterBandConfig[];
 }
 
 export interface DesiredState {
@@ -112,7 +122,7 @@ export function cloneState(s: DesiredState): DesiredState {
   return {
     ports: s.ports.map((p) => ({ ...p })),
     tables: s.tables.map((t) => ({ ...t })),
-    ...(s.meters?.length ? { meters: s.meters.map((m) => ({ ...m })) } : {}),
+    ...(s.meters?.length ? { meters: s.meters.map((m) => ({ ...m, ...(m.bands ? { bands: m.bands.map((b) => ({ ...b })) } : {}) })) } : {}),
     flows: s.flows.slice(),
     ...(s.groups ? { groups: s.groups.slice() } : {}),
   };

@@ -1,8 +1,9 @@
 /**
- * Port egress QoS outside the data plane: the rate and size texts people
- * write (qos.ts), checking a QoS from a file or request, the CLI's options
- * through gRPC into the daemon and its state, and the state file, journal
- * and configuration documents carrying ports[].qos.
+ * Port egress QoS and meter bands outside the data plane: the rate and size
+ * texts people write (qos.ts), checking a QoS or a meter's bands from a file
+ * or request, the CLI's options through gRPC into the daemon and its state,
+ * and the state file, journal and configuration documents carrying
+ * ports[].qos and meters[].bands (old one-band records still loading).
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +11,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../src/cli/program';
 import { qosRequest } from '../../src/cli/qos';
+import { meterRequest, parseBand } from '../../src/cli/meter';
+import { checkMeter, meterDoc, sameMeter } from '../../src/mgmt/meters';
 import { configDocument, exportConfig, parseConfig } from '../../src/mgmt/config';
 import { silentLogger } from '../../src/mgmt/log';
 import { checkQos, parseBurst, parseQueue, parseRate, qosRuns } from '../../src/mgmt/qos';
@@ -91,6 +94,59 @@ describe('checking a QoS', () => {
     expect(qosRuns({ rate: 100000 }, have)).toBe(false);
     expect(qosRuns(undefined, have)).toBe(false);
     expect(qosRuns(undefined, { rate: 0, burst: 0, queues: [] })).toBe(true);
+  });
+});
+
+describe('meter bands', () => {
+  it('--band texts: type, rate, burst, dscp; bad ones named', () => {
+    expect(parseBand('type=drop,rate=100000')).toEqual({ type: 'METER_BAND_DROP', rate: 100000 });
+    expect(parseBand('type=dscp_remark,rate=50000,burst=500,dscp=10')).toEqual({ type: 'METER_BAND_DSCP_REMARK', rate: 50000, burst: 500, dscp: 10 });
+    expect(parseBand('rate=7')).toEqual({ type: 'METER_BAND_DROP', rate: 7 });
+    expect(() => parseBand('type=red,rate=1')).toThrow(/--band 'type=red,rate=1': type 'red' is not one of drop, dscp_remark/);
+    expect(() => parseBand('type=drop')).toThrow(/rate=N is missing/);
+    expect(() => parseBand('type=dscp_remark,rate=5')).toThrow(/a dscp_remark band needs dscp=N/);
+    expect(() => parseBand('type=drop,rate=5,dscp=3')).toThrow(/only a dscp_remark band takes dscp=N/);
+    expect(() => parseBand('type=drop,rate=5,color=red')).toThrow(/unknown key 'color'/);
+    expect(() => parseBand('type=dscp_remark,rate=5,dscp=64')).toThrow(/--band 'type=dscp_remark,rate=5,dscp=64': dscp '64': expected 0\.\.63/);
+  });
+
+  it('meter add --band ... makes a Meter with bands; the short form stays; the two do not mix', () => {
+    expect(meterRequest(5, { band: ['type=dscp_remark,rate=50000,dscp=10', 'type=drop,rate=100000'] })).toEqual({
+      id: 5,
+      unit: 'METER_UNIT_KBPS',
+      bands: [
+        { type: 'METER_BAND_DSCP_REMARK', rate: 50000, dscp: 10 },
+        { type: 'METER_BAND_DROP', rate: 100000 },
+      ],
+    });
+    expect(meterRequest(6, { unit: 'pps', band: ['rate=10'] }).unit).toBe('METER_UNIT_PPS');
+    expect(meterRequest(1, { kbps: '1000', remarkDscp: '46', band: [] })).toMatchObject({ rate: 1000, band: 'METER_BAND_DSCP_REMARK', dscp: 46 });
+    expect(() => meterRequest(5, { kbps: '10', band: ['rate=5'] })).toThrow(/--kbps and --band exclude each other/);
+    expect(() => meterRequest(5, { band: ['rate=1', 'rate=2', 'rate=3', 'rate=4', 'rate=5'] })).toThrow(/5 --band, at most 4/);
+    expect(() => meterRequest(5, { unit: 'pps', kbps: '5' })).toThrow(/--unit goes with --band/);
+  });
+
+  it('checking: bands sorted by rate, the first band in rate..dscp; one band folds into the short form', () => {
+    const m = checkMeter({ id: 5, bands: [{ type: 'drop', rate: 100000 }, { type: 'dscp_remark', rate: 50000, dscp: 10, burst: 0 }] });
+    expect(m).toEqual({ id: 5, unit: 'kbps', rate: 50000, band: 'dscp_remark', dscp: 10, bands: [{ type: 'dscp_remark', rate: 50000, dscp: 10 }, { type: 'drop', rate: 100000 }] });
+    expect(meterDoc(m)).toEqual({ id: 5, unit: 'kbps', bands: [{ type: 'dscp_remark', rate: 50000, dscp: 10 }, { type: 'drop', rate: 100000 }] });
+    expect(checkMeter(meterDoc(m))).toEqual(m);
+    expect(checkMeter({ id: 1, bands: [{ type: 'drop', rate: 7, burst: 3 }] })).toEqual({ id: 1, unit: 'kbps', rate: 7, burst: 3, band: 'drop' });
+    expect(() => checkMeter({ id: 5, bands: [{ rate: 5 }, { rate: 5 }] })).toThrow(/meter\.bands\[1\]\.rate: 5 is also bands\[0\]'s/);
+    expect(() => checkMeter({ id: 5, rate: 3, bands: [{ rate: 5 }] })).toThrow(/meter\.rate: give either bands or rate/);
+    expect(() => checkMeter({ id: 5, bands: [] })).toThrow(/meter\.bands: expected a list of 1\.\.4 bands/);
+    expect(() => checkMeter({ id: 5, bands: [{ type: 'dscp_remark', rate: 5 }] })).toThrow(/meter\.bands\[0\]\.dscp: missing/);
+    // the data plane's meter matches when every band does
+    const desc = { id: 5, unit: 'kbps' as const, rate: 50000, burst: 5000, band: 'dscp_remark' as const, dscp: 10, bands: [{ type: 'dscp_remark' as const, rate: 50000, burst: 5000, dscp: 10 }, { type: 'drop' as const, rate: 100000, burst: 10000, dscp: 0 }] };
+    expect(sameMeter(m, desc)).toBe(true);
+    expect(sameMeter(m, { ...desc, bands: desc.bands.slice(0, 1) })).toBe(false);
+    expect(sameMeter(m, { ...desc, bands: [desc.bands[0], { ...desc.bands[1], rate: 90000 }] })).toBe(false);
+  });
+
+  it('state file: bands kept; an old one-band record loads as before', () => {
+    const m = checkMeter({ id: 5, bands: [{ type: 'dscp_remark', rate: 50000, dscp: 10 }, { type: 'drop', rate: 100000 }] });
+    const s = deserializeState(JSON.stringify({ version: 1, meters: [meterDoc(m), { id: 1, unit: 'kbps', rate: 100000, burst: 1000, band: 'drop' }] }), '/x/s.json');
+    expect(s.meters).toEqual([m, { id: 1, unit: 'kbps', rate: 100000, burst: 1000, band: 'drop' }]);
   });
 });
 
@@ -177,5 +233,26 @@ describe('the CLI through gRPC', () => {
     r = await cli('port', 'set', 'p1', '--egress-rate', '100mbps');
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/^switchyard: --egress-rate: '100mbps' is not a rate/);
+  });
+
+  it('meter add --band: the bands reach the data plane, are kept, listed and counted per band', async () => {
+    let r = await cli('--json', 'meter', 'add', '5', '--band', 'type=drop,rate=100000', '--band', 'type=dscp_remark,rate=50000,dscp=10');
+    expect(r.err).toBe('');
+    const m = JSON.parse(r.out);
+    expect(m.bands).toEqual([
+      { type: 'dscp_remark', rate: 50000, burst: 5000, dscp: 10 },
+      { type: 'drop', rate: 100000, burst: 10000, dscp: 0 },
+    ]);
+    expect(dp.meters.get(5)!.bands!.map((b) => b.rate)).toEqual([50000, 100000]);
+    expect(saved.at(-1)!.meters).toEqual([{ id: 5, unit: 'kbps', rate: 50000, band: 'dscp_remark', dscp: 10, bands: [{ type: 'dscp_remark', rate: 50000, dscp: 10 }, { type: 'drop', rate: 100000 }] }]);
+    const st = JSON.parse((await cli('--json', 'meter', 'stats', '5')).out);
+    expect(st[0].bandStats).toEqual([{ packets: '0', bytes: '0' }, { packets: '0', bytes: '0' }]);
+    r = await cli('meter', 'stats', '5');
+    expect(r.out).toContain('meter 5 band 1 drop rate 100000 burst 10000: 0 packets, 0 bytes\n');
+    r = await cli('meter', 'list');
+    expect(r.out).toMatch(/5\s+-\s+kbps\s+-\s+dscp_remark:10@50000\/5000 drop@100000\/10000/);
+    r = await cli('meter', 'add', '6', '--band', 'type=drop,rate=5', '--band', 'type=drop,rate=5');
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/meter\.bands\[1\]\.rate: 5 is also bands\[0\]'s: each band needs its own rate/);
   });
 });
