@@ -990,11 +990,12 @@ do_port_qos(struct req *r)
 }
 
 static void
-put_meter_stats_cb(const struct sy_meter_stats *st, const struct sy_meter_band_stats *bands,
-		   void *arg)
+put_meter_stats_cb(const struct sy_meter_stats *st, const struct sy_meter_bands *bands,
+		   const struct sy_meter_band_stats *band_stats, void *arg)
 {
 	sy_put_meter_stats(arg, st);
-	sy_put_meter_band_stats(arg, bands);
+	sy_put_meter_bands(arg, bands);
+	sy_put_meter_band_stats(arg, band_stats);
 }
 
 static void

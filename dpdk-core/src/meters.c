@@ -303,14 +303,14 @@ meter_stats(uint32_t id, meter_stats_cb cb, void *arg, struct sy_error *err)
 		if (!meter_exists(id))
 			return sy_fail(err, SY_E_NOENT, "meter %u does not exist", id);
 		fill_stats(meter_table[id], &st, &bs);
-		cb(&st, &bs, arg);
+		cb(&st, &meter_table[id]->bands, &bs, arg);
 		return 0;
 	}
 	for (uint32_t i = 1; i <= SY_METER_ID_MAX; i++) {
 		if (meter_table[i] == NULL)
 			continue;
 		fill_stats(meter_table[i], &st, &bs);
-		cb(&st, &bs, arg);
+		cb(&st, &meter_table[i]->bands, &bs, arg);
 	}
 	return 0;
 }

@@ -173,8 +173,8 @@ int meter_mod(uint32_t cmd, const struct sy_meter_desc *d, struct sy_meter_desc 
 
 bool meter_exists(uint32_t id);
 
-typedef void (*meter_stats_cb)(const struct sy_meter_stats *st,
-			       const struct sy_meter_band_stats *bands, void *arg);
+typedef void (*meter_stats_cb)(const struct sy_meter_stats *st, const struct sy_meter_bands *bands,
+			       const struct sy_meter_band_stats *band_stats, void *arg);
 
 /* Meter id's counters, or every meter's (id 0), in id order; NOENT. */
 int meter_stats(uint32_t id, meter_stats_cb cb, void *arg, struct sy_error *err);

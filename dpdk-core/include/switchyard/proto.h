@@ -113,8 +113,8 @@ enum sy_msg_type {
 	SY_MSG_GROUP_STATS = 51, /* [GROUP_ID] -> GROUP_STATS* (by id) */
 	SY_MSG_METER_MOD = 56,   /* METER_CMD, METER_DESC, [METER_BANDS] -> METER_DESC, METER_BANDS
 	                          * (ADD, MODIFY; see "Meters") */
-	SY_MSG_METER_STATS = 57, /* [METER_ID] -> (METER_STATS, METER_BAND_STATS)* (every meter, by
-	                          * id, when absent) */
+	SY_MSG_METER_STATS = 57, /* [METER_ID] -> (METER_STATS, METER_BANDS, METER_BAND_STATS)*
+	                          * (every meter, by id, when absent) */
 	SY_MSG_PORT_QOS = 65,    /* PORT_ID, [PORT_QOS] -> PORT_QOS: sets the port's egress QoS
 	                          * when PORT_QOS is given (all zero: none), else reads it */
 	SY_MSG_PORT_STATUS = 100, /* event: PORT_DESC, PORT_REASON */
@@ -183,7 +183,7 @@ enum sy_attr_type {
 	SY_A_METER_STATS = 123, /* struct sy_meter_stats */
 	SY_A_METER_BANDS = 124, /* struct sy_meter_bands: all the bands (absent in a request: the one
 	                         * band of METER_DESC) */
-	SY_A_METER_BAND_STATS = 125, /* struct sy_meter_band_stats, right after its METER_STATS */
+	SY_A_METER_BAND_STATS = 125, /* struct sy_meter_band_stats, after its METER_STATS, METER_BANDS */
 	/* Port egress QoS (see "Port egress QoS" below) */
 	SY_A_PORT_QOS = 150, /* struct sy_port_qos */
 	SY_A__MAX
