@@ -75,6 +75,7 @@ Napi::Function Client::Init(Napi::Env env) {
                          InstanceMethod<&Client::GroupStats>("groupStats"),
                          InstanceMethod<&Client::MeterMod>("meterMod"),
                          InstanceMethod<&Client::MeterStats>("meterStats"),
+                         InstanceMethod<&Client::PortQos>("portQos"),
                      });
 }
 
@@ -544,6 +545,30 @@ void Collect(Napi::Env env, Napi::Array arr, uint32_t* n, const sy_msg& m, uint1
   }
 }
 
+// METER_STATS, each followed by its METER_BANDS and METER_BAND_STATS.
+void CollectMeterStats(Napi::Env env, Napi::Array arr, uint32_t* n, const sy_msg& m) {
+  sy_attr_iter it;
+  const sy_attr* a;
+  char err[SY_CODEC_ERR_MAX];
+  sy_attr_iter_msg(&it, &m);
+  while (sy_attr_next(&it, &a) > 0) {
+    if (a->type == SY_A_METER_STATS) {
+      sy_meter_stats st;
+      if (sy_get_meter_stats(a, &st, err, sizeof(err)) < 0) throw ProtoError(env, err);
+      arr.Set((*n)++, MeterStatsToJs(env, st));
+    } else if (a->type == SY_A_METER_BANDS && *n > 0) {
+      sy_meter_bands b;
+      if (sy_get_meter_bands(a, &b, err, sizeof(err)) < 0) throw ProtoError(env, err);
+      arr.Get(*n - 1).As<Napi::Object>().Set("bands", MeterBandsToJs(env, b));
+    } else if (a->type == SY_A_METER_BAND_STATS && *n > 0) {
+      sy_meter_band_stats bs;
+      if (sy_get_meter_band_stats(a, &bs, err, sizeof(err)) < 0) throw ProtoError(env, err);
+      Napi::Object last = arr.Get(*n - 1).As<Napi::Object>();
+      if (last.Get("id").As<Napi::Number>().Uint32Value() == bs.id) last.Set("bandStats", MeterBandStatsToJs(env, bs));
+    }
+  }
+}
+
 // PORT_DESCs, each followed by a PORT_BOND if it is a bond port.
 void CollectPorts(Napi::Env env, Napi::Array arr, uint32_t* n, const sy_msg& m) {
   sy_attr_iter it;
@@ -621,8 +646,7 @@ void Client::AppendItems(Pending& p, const sy_msg& m) {
       Collect<sy_group_stats>(env, arr, &p.n_items, m, SY_A_GROUP_STATS, sy_get_group_stats, GroupStatsToJs);
       break;
     case Op::kMeterStats:
-      Collect<sy_meter_stats>(env, arr, &p.n_items, m, SY_A_METER_STATS, sy_get_meter_stats,
-                              MeterStatsToJs);
+      CollectMeterStats(env, arr, &p.n_items, m);
       break;
     default:
       break;
@@ -729,7 +753,20 @@ void Client::HandleReply(Pending& p, const sy_msg& m) {
         sy_meter_desc d;
         if (sy_get_meter_desc(Need(env, m, SY_A_METER_DESC), &d, err, sizeof(err)) < 0)
           throw ProtoError(env, err);
-        v = MeterDescToJs(env, d);
+        Napi::Object o = MeterDescToJs(env, d);
+        if (const sy_attr* ab = sy_msg_find(&m, SY_A_METER_BANDS)) {
+          sy_meter_bands bands;
+          if (sy_get_meter_bands(ab, &bands, err, sizeof(err)) < 0) throw ProtoError(env, err);
+          o.Set("bands", MeterBandsToJs(env, bands));
+        }
+        v = o;
+        break;
+      }
+      case Op::kPortQos: {
+        sy_port_qos q;
+        if (sy_get_port_qos(Need(env, m, SY_A_PORT_QOS), &q, err, sizeof(err)) < 0)
+          throw ProtoError(env, err);
+        v = PortQosToJs(env, q);
         break;
       }
       case Op::kTableDesc: {

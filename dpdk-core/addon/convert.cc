@@ -1069,8 +1069,8 @@ static void MeterDescFromJs(Napi::Env env, uint32_t cmd, Napi::Value v, sy_meter
     else if (s != "kbps") ThrowType(env, Path(where, "unit"), "'" + s + "' is not one of kbps, pps");
   }
   Napi::Value rate = o.Get("rate");
-  if (rate.IsUndefined()) ThrowType(env, Path(where, "rate"), "missing");
-  d->rate = GetUint(env, Path(where, "rate"), rate, SY_METER_RATE_MAX);
+  if (rate.IsUndefined() && o.Get("bands").IsUndefined()) ThrowType(env, Path(where, "rate"), "missing");
+  if (!rate.IsUndefined()) d->rate = GetUint(env, Path(where, "rate"), rate, SY_METER_RATE_MAX);
   d->burst = GetUintOpt(env, where, o, "burst", SY_METER_RATE_MAX * 10, 0);
   Napi::Value band = o.Get("band");
   if (!band.IsUndefined()) {
@@ -1102,10 +1102,120 @@ Napi::Object MeterStatsToJs(Napi::Env env, const sy_meter_stats& s) {
   return o;
 }
 
-uint32_t MeterModFromJs(Napi::Env env, Napi::Value cmd, Napi::Value v, sy_meter_desc* d) {
+// bands: [{ type: 'drop' | 'dscp_remark', rate, burst?, dscp? }], 1..4.
+static bool MeterBandsFromJs(Napi::Env env, Napi::Value v, sy_meter_bands* b) {
+  Path where("meter");
+  memset(b, 0, sizeof(*b));
+  Napi::Value bands = v.As<Napi::Object>().Get("bands");
+  if (bands.IsUndefined()) return false;
+  Path bw(where, "bands");
+  if (!bands.IsArray()) ThrowType(env, bw, "expected an array of { type, rate, burst?, dscp? }, got " + Describe(bands));
+  Napi::Array arr = bands.As<Napi::Array>();
+  if (arr.Length() < 1 || arr.Length() > SY_METER_BANDS_MAX)
+    ThrowType(env, bw, std::to_string(arr.Length()) + " bands, expected 1.." + std::to_string(SY_METER_BANDS_MAX));
+  b->n_bands = arr.Length();
+  for (uint32_t i = 0; i < arr.Length(); i++) {
+    Path ew(bw, i);
+    Napi::Value e = arr.Get(i);
+    if (!IsPlainObject(e)) ThrowType(env, ew, "expected { type, rate, burst?, dscp? }, got " + Describe(e));
+    Napi::Object eo = e.As<Napi::Object>();
+    Napi::Value type = eo.Get("type");
+    if (!type.IsUndefined()) {
+      std::string t = GetString(env, Path(ew, "type"), type);
+      if (t == "dscp_remark") b->band[i].type = SY_BAND_DSCP_REMARK;
+      else if (t != "drop") ThrowType(env, Path(ew, "type"), "'" + t + "' is not one of drop, dscp_remark");
+    }
+    Napi::Value rate = eo.Get("rate");
+    if (rate.IsUndefined()) ThrowType(env, Path(ew, "rate"), "missing");
+    b->band[i].rate = GetUint(env, Path(ew, "rate"), rate, SY_METER_RATE_MAX);
+    b->band[i].burst = GetUintOpt(env, ew, eo, "burst", SY_METER_RATE_MAX * 10, 0);
+    b->band[i].dscp = (uint8_t)GetUintOpt(env, ew, eo, "dscp", 63, 0);
+  }
+  return true;
+}
+
+uint32_t MeterModFromJs(Napi::Env env, Napi::Value cmd, Napi::Value v, sy_meter_desc* d, sy_meter_bands* bands,
+                        bool* has_bands) {
   uint32_t c = MeterCmdFromJs(env, cmd);
   MeterDescFromJs(env, c, v, d);
+  *has_bands = c != SY_MC_DELETE && MeterBandsFromJs(env, v, bands);
   return c;
+}
+
+Napi::Array MeterBandsToJs(Napi::Env env, const sy_meter_bands& b) {
+  Napi::Array arr = Napi::Array::New(env, b.n_bands);
+  for (uint32_t i = 0; i < b.n_bands && i < SY_METER_BANDS_MAX; i++) {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("type", b.band[i].type < 2 ? kBands[b.band[i].type] : "unknown");
+    o.Set("rate", Napi::Number::New(env, (double)b.band[i].rate));
+    o.Set("burst", Napi::Number::New(env, (double)b.band[i].burst));
+    o.Set("dscp", b.band[i].dscp);
+    arr.Set(i, o);
+  }
+  return arr;
+}
+
+Napi::Array MeterBandStatsToJs(Napi::Env env, const sy_meter_band_stats& s) {
+  Napi::Array arr = Napi::Array::New(env, s.n_bands);
+  for (uint32_t i = 0; i < s.n_bands && i < SY_METER_BANDS_MAX; i++) {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("packets", Big(env, s.band[i].packets));
+    o.Set("bytes", Big(env, s.band[i].bytes));
+    arr.Set(i, o);
+  }
+  return arr;
+}
+
+// PORT QOS ---------------------------------------------------------------
+
+// { rate, burst?, queues?: [{ queue, rate, burst? }] }: rate 0 (and no
+// queues) removes the port's QoS.
+void PortQosFromJs(Napi::Env env, Napi::Value v, sy_port_qos* q) {
+  Path where("qos");
+  memset(q, 0, sizeof(*q));
+  if (!IsPlainObject(v)) ThrowType(env, where, "expected { rate, burst?, queues? }, got " + Describe(v));
+  Napi::Object o = v.As<Napi::Object>();
+  q->port.rate = GetUintOpt(env, where, o, "rate", SY_METER_RATE_MAX, 0);
+  q->port.burst = GetUintOpt(env, where, o, "burst", SY_METER_RATE_MAX * 10, 0);
+  Napi::Value qs = o.Get("queues");
+  if (qs.IsUndefined()) return;
+  Path qw(where, "queues");
+  if (!qs.IsArray()) ThrowType(env, qw, "expected an array, got " + Describe(qs));
+  Napi::Array arr = qs.As<Napi::Array>();
+  for (uint32_t i = 0; i < arr.Length(); i++) {
+    Path ew(qw, i);
+    Napi::Value e = arr.Get(i);
+    if (!IsPlainObject(e)) ThrowType(env, ew, "expected { queue, rate, burst? }, got " + Describe(e));
+    Napi::Object eo = e.As<Napi::Object>();
+    Napi::Value id = eo.Get("queue");
+    if (id.IsUndefined()) ThrowType(env, Path(ew, "queue"), "missing");
+    uint32_t n = (uint32_t)GetUint(env, Path(ew, "queue"), id, SY_PORT_QOS_QUEUES - 1);
+    if (q->queue[n].rate != 0) ThrowType(env, Path(ew, "queue"), "queue " + std::to_string(n) + " given twice");
+    Napi::Value rate = eo.Get("rate");
+    if (rate.IsUndefined()) ThrowType(env, Path(ew, "rate"), "missing");
+    q->queue[n].rate = GetUint(env, Path(ew, "rate"), rate, SY_METER_RATE_MAX);
+    if (q->queue[n].rate == 0) ThrowType(env, Path(ew, "rate"), "0: a queue needs a rate");
+    q->queue[n].burst = GetUintOpt(env, ew, eo, "burst", SY_METER_RATE_MAX * 10, 0);
+  }
+}
+
+Napi::Object PortQosToJs(Napi::Env env, const sy_port_qos& q) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("portId", q.port_id);
+  o.Set("rate", Napi::Number::New(env, (double)q.port.rate));
+  o.Set("burst", Napi::Number::New(env, (double)q.port.burst));
+  Napi::Array qs = Napi::Array::New(env);
+  uint32_t n = 0;
+  for (uint32_t i = 0; i < SY_PORT_QOS_QUEUES; i++) {
+    if (q.queue[i].rate == 0) continue;
+    Napi::Object e = Napi::Object::New(env);
+    e.Set("queue", i);
+    e.Set("rate", Napi::Number::New(env, (double)q.queue[i].rate));
+    e.Set("burst", Napi::Number::New(env, (double)q.queue[i].burst));
+    qs.Set(n++, e);
+  }
+  o.Set("queues", qs);
+  return o;
 }
 
 // TRACE ------------------------------------------------------------------

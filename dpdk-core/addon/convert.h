@@ -195,7 +195,12 @@ napi_value TraceToJs(const Ctx& c, const sy_msg& m);
 Napi::Object MeterDescToJs(Napi::Env env, const sy_meter_desc& d);
 Napi::Object MeterStatsToJs(Napi::Env env, const sy_meter_stats& s);
 // ('add' | 'modify' | 'delete', { id, unit?, rate, burst?, band?, dscp? }) -> SY_MC_*, *d
-uint32_t MeterModFromJs(Napi::Env env, Napi::Value cmd, Napi::Value v, sy_meter_desc* d);
+void PortQosFromJs(Napi::Env env, Napi::Value v, sy_port_qos* q);
+Napi::Object PortQosToJs(Napi::Env env, const sy_port_qos& q);
+uint32_t MeterModFromJs(Napi::Env env, Napi::Value cmd, Napi::Value v, sy_meter_desc* d, sy_meter_bands* bands,
+                        bool* has_bands);
+Napi::Array MeterBandsToJs(Napi::Env env, const sy_meter_bands& b);
+Napi::Array MeterBandStatsToJs(Napi::Env env, const sy_meter_band_stats& s);
 // { id, name?, miss?, maxFlows? } -> struct (absent: "", drop, 0)
 // Groups: groupMod's argument (a message's GROUP_HDR and buckets), GROUP_STATS.
 void GroupModFromJs(const Ctx& c, const Path& where, Napi::Value v, sy_group_mod* gm);

@@ -132,7 +132,7 @@ emit(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt *p, uint16
 		p->shared = 1;
 	}
 	p->n_out++;
-	pl_tx_put(lc, pm, slot, m);
+	pl_tx_put(lc, pm, slot, m, p->queue);
 }
 
 static inline void
@@ -559,6 +559,14 @@ act_run(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt *p,
 		case SY_ACT_METER:
 			if (!act_meter(lc, pm, p, a[i].arg))
 				return -1;
+			break;
+		case SY_ACT_SET_QUEUE:
+			/* an output still pending goes with the queue it was given under */
+			if (p->pending != PL_NO_PORT) {
+				emit(lc, pm, p, p->pending, false);
+				p->pending = PL_NO_PORT;
+			}
+			p->queue = a[i].arg;
 			break;
 		case SY_ACT_GOTO_TABLE:
 			return (int)a[i].arg;

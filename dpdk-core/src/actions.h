@@ -85,6 +85,7 @@ struct act_pkt {
 	uint16_t shared;  /* others may see m's bytes: copy before writing */
 	uint16_t n_out;   /* outputs emitted */
 	uint16_t n_fail;  /* outputs refused, each already counted */
+	uint32_t queue;   /* set_queue id for the outputs after it (qos.h); 0: none */
 };
 
 /* Sets up p for a packet just parsed. */
@@ -97,6 +98,7 @@ act_pkt_init(struct act_pkt *p, struct rte_mbuf *m, uint16_t in_slot)
 	p->shared = rte_mbuf_refcnt_read(m) > 1 || !RTE_MBUF_DIRECT(m);
 	p->n_out = 0;
 	p->n_fail = 0;
+	p->queue = 0;
 }
 
 /* Runs a[0..n) on p.  Returns the table to continue in (goto_table), or -1
@@ -120,7 +122,7 @@ act_run_inline(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt 
 			if (slot != PL_NO_PORT && slot != p->in_slot && pm->port[slot].admin_up &&
 			    rte_pktmbuf_pkt_len(p->m) - p->lay.l3_ofs <= pm->port[slot].mtu) {
 				p->n_out++;
-				pl_tx_put(lc, pm, slot, p->m);
+				pl_tx_put(lc, pm, slot, p->m, p->queue);
 				return -1;
 			}
 		}

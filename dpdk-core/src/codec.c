@@ -75,6 +75,9 @@ static const struct sy_attr_policy policy[SY_A__MAX] = {
 	FIXED(METER_DESC, struct sy_meter_desc),
 	U32(METER_ID),
 	FIXED(METER_STATS, struct sy_meter_stats),
+	FIXED(METER_BANDS, struct sy_meter_bands),
+	FIXED(METER_BAND_STATS, struct sy_meter_band_stats),
+	FIXED(PORT_QOS, struct sy_port_qos),
 };
 
 #undef U32
@@ -131,6 +134,7 @@ sy_msg_type_name(uint16_t t)
 	case SY_MSG_GROUP_STATS: return "GROUP_STATS";
 	case SY_MSG_METER_MOD: return "METER_MOD";
 	case SY_MSG_METER_STATS: return "METER_STATS";
+	case SY_MSG_PORT_QOS: return "PORT_QOS";
 	case SY_MSG_PORT_STATUS: return "PORT_STATUS";
 	case SY_MSG_FLOW_REMOVED: return "FLOW_REMOVED";
 	case SY_MSG_PACKET_IN: return "PACKET_IN";
@@ -677,6 +681,41 @@ sy_put_meter_stats(struct sy_msgbuf *b, const struct sy_meter_stats *s)
 	sy_msg_put(b, SY_A_METER_STATS, s, sizeof(*s));
 }
 
+void
+sy_put_meter_bands(struct sy_msgbuf *b, const struct sy_meter_bands *m)
+{
+	sy_msg_put(b, SY_A_METER_BANDS, m, sizeof(*m));
+}
+
+void
+sy_put_meter_band_stats(struct sy_msgbuf *b, const struct sy_meter_band_stats *s)
+{
+	sy_msg_put(b, SY_A_METER_BAND_STATS, s, sizeof(*s));
+}
+
+int
+sy_get_meter_bands(const struct sy_attr *a, struct sy_meter_bands *m, char *err, size_t errlen)
+{
+	if (get_typed(a, SY_A_METER_BANDS, m, sizeof(*m), err, errlen) < 0)
+		return -1;
+	if (m->n_bands > SY_METER_BANDS_MAX)
+		return fail(err, errlen, "METER_BANDS: %u bands, at most %d", m->n_bands,
+			    SY_METER_BANDS_MAX);
+	return 0;
+}
+
+int
+sy_get_meter_band_stats(const struct sy_attr *a, struct sy_meter_band_stats *s, char *err,
+			size_t errlen)
+{
+	if (get_typed(a, SY_A_METER_BAND_STATS, s, sizeof(*s), err, errlen) < 0)
+		return -1;
+	if (s->n_bands > SY_METER_BANDS_MAX)
+		return fail(err, errlen, "METER_BAND_STATS: %u bands, at most %d", s->n_bands,
+			    SY_METER_BANDS_MAX);
+	return 0;
+}
+
 int
 sy_get_meter_desc(const struct sy_attr *a, struct sy_meter_desc *d, char *err, size_t errlen)
 {
@@ -687,6 +726,18 @@ int
 sy_get_meter_stats(const struct sy_attr *a, struct sy_meter_stats *s, char *err, size_t errlen)
 {
 	return get_typed(a, SY_A_METER_STATS, s, sizeof(*s), err, errlen);
+}
+
+void
+sy_put_port_qos(struct sy_msgbuf *b, const struct sy_port_qos *q)
+{
+	sy_msg_put(b, SY_A_PORT_QOS, q, sizeof(*q));
+}
+
+int
+sy_get_port_qos(const struct sy_attr *a, struct sy_port_qos *q, char *err, size_t errlen)
+{
+	return get_typed(a, SY_A_PORT_QOS, q, sizeof(*q), err, errlen);
 }
 
 int

@@ -935,7 +935,9 @@ do_meter_mod(struct req *r)
 {
 	struct sy_error e = { .index = -1 };
 	const struct sy_attr *a = sy_msg_find(r->m, SY_A_METER_DESC);
+	const struct sy_attr *ab = sy_msg_find(r->m, SY_A_METER_BANDS);
 	struct sy_meter_desc in, out;
+	struct sy_meter_bands bands, out_bands;
 	uint32_t cmd;
 
 	if (req_u32(r, SY_A_METER_CMD, &cmd) < 0)
@@ -948,19 +950,52 @@ do_meter_mod(struct req *r)
 		reply_error(r->c, r->xid, SY_E_PROTO, -1, "%s", r->err);
 		return;
 	}
-	if (meter_mod(cmd, &in, &out, &e) < 0) {
+	if (ab != NULL && sy_get_meter_bands(ab, &bands, r->err, sizeof(r->err)) < 0) {
+		reply_error(r->c, r->xid, SY_E_PROTO, -1, "%s", r->err);
+		return;
+	}
+	if (meter_mod_bands(cmd, &in, ab != NULL ? &bands : NULL, &out, &out_bands, &e) < 0) {
 		reply_dp_error(r->c, r->xid, &e);
 		return;
 	}
-	if (cmd != SY_MC_DELETE)
+	if (cmd != SY_MC_DELETE) {
 		sy_put_meter_desc(&r->b, &out);
+		sy_put_meter_bands(&r->b, &out_bands);
+	}
+	reply_send(r->c, &r->b, r->xid, r->type);
+}
+
+/* PORT_QOS: sets the port's egress QoS when a PORT_QOS is given, and
+ * replies with it as the port now has it. */
+static void
+do_port_qos(struct req *r)
+{
+	struct sy_error e = { .index = -1 };
+	const struct sy_attr *a = sy_msg_find(r->m, SY_A_PORT_QOS);
+	struct sy_port_qos in, out;
+	uint32_t id;
+
+	if (req_u32(r, SY_A_PORT_ID, &id) < 0)
+		return;
+	if (a != NULL && sy_get_port_qos(a, &in, r->err, sizeof(r->err)) < 0) {
+		reply_error(r->c, r->xid, SY_E_PROTO, -1, "%s", r->err);
+		return;
+	}
+	if (dp_port_qos(id, a != NULL ? &in : NULL, &out, &e) < 0) {
+		reply_dp_error(r->c, r->xid, &e);
+		return;
+	}
+	sy_put_port_qos(&r->b, &out);
 	reply_send(r->c, &r->b, r->xid, r->type);
 }
 
 static void
-put_meter_stats_cb(const struct sy_meter_stats *st, void *arg)
+put_meter_stats_cb(const struct sy_meter_stats *st, const struct sy_meter_bands *bands,
+		   const struct sy_meter_band_stats *band_stats, void *arg)
 {
 	sy_put_meter_stats(arg, st);
+	sy_put_meter_bands(arg, bands);
+	sy_put_meter_band_stats(arg, band_stats);
 }
 
 static void
@@ -1067,6 +1102,7 @@ conn_dispatch(struct ctl_conn *c, const uint8_t *buf, size_t len)
 	case SY_MSG_GROUP_STATS: do_group_stats(&r); break;
 	case SY_MSG_METER_MOD: do_meter_mod(&r); break;
 	case SY_MSG_METER_STATS: do_meter_stats(&r); break;
+	case SY_MSG_PORT_QOS: do_port_qos(&r); break;
 	default:
 		if (tname != NULL)
 			reply_error(c, r.xid, SY_E_UNSUPP, -1, "%s is not a request", tname);

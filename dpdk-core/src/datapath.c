@@ -23,6 +23,7 @@
 #include "flow_table.h"
 #include "groups.h"
 #include "meters.h"
+#include "qos.h"
 #include "ports.h"
 #include "rcu.h"
 #include "stats.h"
@@ -165,6 +166,7 @@ dp_fini(void)
 	grp_fini();
 	rcu_sync();
 	meter_fini();
+	qos_fini();
 	if (dp.lcore[0])
 		st_fini();
 	for (unsigned int s = 0; s < dp.n_slots; s++) {

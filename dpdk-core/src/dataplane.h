@@ -85,6 +85,11 @@ int dp_port_del(uint32_t port_id, struct sy_error *err);
 int dp_port_mod(uint32_t port_id, uint16_t mtu, int admin, uint16_t n_rxq,
 		struct sy_port_desc *out, struct sy_error *err);
 
+/* Sets port_id's egress QoS to *set (all rates 0: none; see qos.h), or
+ * only reads it (set NULL); *out: as the port now has it.  NOENT. */
+int dp_port_qos(uint32_t port_id, const struct sy_port_qos *set, struct sy_port_qos *out,
+		struct sy_error *err);
+
 typedef void (*dp_port_desc_cb)(const struct sy_port_desc *desc, void *arg);
 typedef void (*dp_port_stats_cb)(const struct sy_port_stats *st, void *arg);
 

@@ -261,6 +261,8 @@ validate_actions(const struct sy_flow_mod *fm, char *err, size_t errlen)
 				return fail(err, errlen, "actions: group:%u, groups are 0..%d", a->arg,
 					    SY_GROUP_ID_MAX);
 			break;
+		case SY_ACT_SET_QUEUE: /* any id: one the port lacks is queue 0 (qos.h) */
+			break;
 		case SY_ACT_METER:
 			if (a->arg == 0 || a->arg > SY_METER_ID_MAX)
 				return fail(err, errlen, "actions: meter:%u, meters are 1..%d",

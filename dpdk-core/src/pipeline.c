@@ -226,7 +226,7 @@ pl_train_go(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt *p,
 	    rte_pktmbuf_pkt_len(p->m) - p->lay.l3_ofs > tr->mtu)
 		return false;
 	pl_acc_add(lc, &acc[0], f, p->m);
-	pl_tx_put(lc, pm, tr->slot, p->m);
+	pl_tx_put(lc, pm, tr->slot, p->m, 0); /* a lone output: no set_queue */
 	return true;
 }
 

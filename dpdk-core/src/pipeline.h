@@ -84,6 +84,7 @@
 
 #include <switchyard/proto.h>
 
+#include "qos.h"
 #include "rcu.h"
 #include "stats.h"
 
@@ -190,12 +191,21 @@ pl_port_slot(const struct pl_portmap *pm, uint32_t id)
 
 void pl_tx_flush(struct pl_lcore *lc, const struct pl_portmap *pm, uint16_t slot);
 
-/* Queues m for port slot; sends a full buffer at once. */
+/* Queues m for port slot; sends a full buffer at once.  queue: its
+ * set_queue id (0: none), for the port's egress QoS (qos.h), which frees
+ * and counts (POLICED) a packet over its rate. */
 static inline void
 pl_tx_put(struct pl_lcore *lc, const struct pl_portmap *pm, uint16_t slot,
-	  struct rte_mbuf *m)
+	  struct rte_mbuf *m, uint32_t queue)
 {
 	struct pl_txbuf *b = &lc->tx[slot];
+	struct port_qos *q = rcu_load(&qos_by_slot[slot]);
+
+	if (unlikely(q != NULL) && !qos_conform(q, queue, lc->now, rte_pktmbuf_pkt_len(m))) {
+		rte_pktmbuf_free(m);
+		st_drop(&lc->ctr, slot, SY_DROP_POLICED, 1);
+		return;
+	}
 
 	if (!b->listed) {
 		b->listed = 1;

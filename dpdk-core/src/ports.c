@@ -1370,10 +1370,30 @@ dp_port_del(uint32_t port_id, struct sy_error *err)
 	describe(p, &desc);
 	p->used = false;
 	portmap_publish(pm); /* returns once no lcore can use the port */
+	qos_port_gone(slot_of(p));
 	n_ports--;
 	teardown(p);
 	ctl_event_port_status(&desc, SY_PR_DELETE);
 	return 0;
+}
+
+int
+dp_port_qos(uint32_t port_id, const struct sy_port_qos *set, struct sy_port_qos *out,
+	    struct sy_error *err)
+{
+	struct port *p = by_id(port_id);
+	struct sy_port_qos d;
+
+	if (p == NULL)
+		return sy_fail(err, SY_E_NOENT, "port %u does not exist", port_id);
+	if (set == NULL) {
+		qos_get(slot_of(p), out);
+		out->port_id = port_id;
+		return 0;
+	}
+	d = *set;
+	d.port_id = port_id;
+	return qos_set(slot_of(p), &d, out, err);
 }
 
 int

@@ -748,12 +748,99 @@ meter_drops_or_remarks(void)
 	expect_rewrite(&s, &mr, 1, &w);
 	CHECK_EQ(drops(A, SY_DROP_METER), 3);
 	CHECK_EQ(meter_table[1]->ctr[0].pass_packets, 2);
-	CHECK_EQ(meter_table[1]->ctr[0].band_packets, 3);
+	CHECK_EQ(meter_table[1]->ctr[0].band_packets[0], 3);
 	CHECK_EQ(meter_table[2]->ctr[0].pass_packets, 1);
-	CHECK_EQ(meter_table[2]->ctr[0].band_packets, 2);
+	CHECK_EQ(meter_table[2]->ctr[0].band_packets[0], 2);
 
 	CHECK(meter_mod(SY_MC_DELETE, &drop, NULL, &err) == 0);
 	CHECK(meter_mod(SY_MC_DELETE, &remark, NULL, &err) == 0);
+}
+
+/* Sends n copies of frame through a (from A), draining B's ring after
+ * each; returns how many B sent. */
+static unsigned int
+send_n(const uint8_t *in, size_t len, const struct sy_action *a, unsigned int n_a, int n)
+{
+	struct rte_mbuf *out[4];
+	struct act_pkt p;
+	unsigned int got = 0, k;
+
+	for (int i = 0; i < n; i++) {
+		CHECK_EQ(run(in, len, 0, a, n_a, &p), -1);
+		k = sent(B, out, 4);
+		got += k;
+		rte_pktmbuf_free_bulk(out, k);
+	}
+	return got;
+}
+
+/* Port egress QoS (qos.h): B limited to 1 kbit/s with a 1-kbit (125-byte)
+ * burst passes the frames that fit the burst and counts the rest under
+ * policed on B; a queue bucket polices only the packets of set_queue:N; a
+ * queue the port lacks falls to queue 0, which without a rate is free;
+ * removing the QoS lets everything through; bad figures are refused
+ * naming the rate. */
+static void
+port_egress_policer_and_queues(void)
+{
+	struct pkt_spec s = pkt_default();
+	uint8_t in[2048];
+	size_t len = pkt_build(&s, in);
+	unsigned int fit = (unsigned int)(125 / len);
+	struct sy_action plain[] = { output(B) };
+	struct sy_action q1[] = { { .type = SY_ACT_SET_QUEUE, .arg = 1 }, output(B) };
+	struct sy_action q5[] = { { .type = SY_ACT_SET_QUEUE, .arg = 5 }, output(B) };
+	struct sy_port_qos d = { .port = { .rate = 1, .burst = 1 } }, out;
+	struct sy_error err;
+
+	CHECK(fit >= 1 && fit < 5);
+	clear_stats();
+	CHECK(dp_port_qos(B, &d, &out, &err) == 0);
+	CHECK_EQ(out.port_id, B);
+	CHECK_EQ(out.port.burst, 1);
+	CHECK_EQ(send_n(in, len, plain, 1, 5), fit);
+	CHECK_EQ(tx_packets(B), fit);
+	CHECK_EQ(drops(B, SY_DROP_POLICED), 5 - fit);
+	CHECK_EQ(drops(A, SY_DROP_POLICED), 0);
+
+	/* queue 1 only: set_queue:1 is policed, the rest is not */
+	memset(&d, 0, sizeof(d));
+	d.queue[1].rate = 1;
+	d.queue[1].burst = 1;
+	CHECK(dp_port_qos(B, &d, &out, &err) == 0);
+	clear_stats();
+	CHECK_EQ(send_n(in, len, q1, 2, 5), fit);
+	CHECK_EQ(send_n(in, len, plain, 1, 5), 5);
+	CHECK_EQ(send_n(in, len, q5, 2, 5), 5); /* no queue 5: queue 0, free */
+	CHECK_EQ(drops(B, SY_DROP_POLICED), 5 - fit);
+
+	/* with a queue 0, queue 5 is charged to it; default burst resolved */
+	d.queue[0].rate = 1;
+	d.queue[0].burst = 1;
+	d.queue[1].burst = 0;
+	CHECK(dp_port_qos(B, &d, &out, &err) == 0);
+	CHECK_EQ(out.queue[1].burst, 25);
+	clear_stats();
+	CHECK_EQ(send_n(in, len, q5, 2, 5), fit);
+
+	/* none: reads back empty, everything passes */
+	memset(&d, 0, sizeof(d));
+	CHECK(dp_port_qos(B, &d, &out, &err) == 0);
+	CHECK(qos_by_slot[pl_port_slot(pl_portmap, B)] == NULL);
+	CHECK(dp_port_qos(B, NULL, &out, &err) == 0);
+	CHECK_EQ(out.port.rate, 0);
+	CHECK_EQ(send_n(in, len, plain, 1, 5), 5);
+
+	d.queue[3].rate = SY_METER_RATE_MAX + 1;
+	CHECK(dp_port_qos(B, &d, &out, &err) < 0);
+	CHECK_EQ(err.code, SY_E_INVAL);
+	CHECK_STR_CONTAINS(err.msg, "port 2: queue 3 rate");
+	memset(&d, 0, sizeof(d));
+	d.port.burst = 10;
+	CHECK(dp_port_qos(B, &d, &out, &err) < 0);
+	CHECK_STR_CONTAINS(err.msg, "egress burst 10 without a rate");
+	CHECK(dp_port_qos(99, &d, &out, &err) < 0);
+	CHECK_EQ(err.code, SY_E_NOENT);
 }
 
 int
@@ -789,6 +876,7 @@ main(void)
 	RUN(zero_copy_moves);
 	RUN(jumbo_chained_rewrites);
 	RUN(meter_drops_or_remarks);
+	RUN(port_egress_policer_and_queues);
 
 	dp_fini();
 	sy_test_eal_fini();

@@ -122,6 +122,122 @@ same_verdicts_as_rte_meter_srtcm(void)
 	CHECK(ours >= theirs - theirs / 1000 && ours <= theirs + theirs / 1000);
 }
 
+/* Two bands, dscp_remark at 1,000 pps (burst 100) and drop at 2,000 pps
+ * (burst 200), bands given highest first: 10,000 packets at 4,000 pps for
+ * 2.5 s.  Under 2,000 pps plus its burst pass the drop band (5,200), the
+ * rest is handled by it (4,800: red); of those 5,200, the remark band's
+ * bucket passes 2,600 (green) and handles 2,600 (yellow).  The bands come
+ * back sorted by rate, and the one-band fields describe band 0. */
+static void
+two_bands_are_a_trtcm(void)
+{
+	static union {
+		struct meter m;
+		uint8_t room[sizeof(struct meter) + sizeof(struct meter_ctr)];
+	} u;
+	struct sy_meter_desc d = { .id = 1, .unit = SY_METER_PPS };
+	struct sy_meter_bands b = { .n_bands = 2 };
+	unsigned int n[3] = { 0 }; /* green, yellow, red */
+	struct sy_error err;
+
+	b.band[0] = (struct sy_meter_band_desc){ .type = SY_BAND_DROP, .rate = 2000, .burst = 200 };
+	b.band[1] = (struct sy_meter_band_desc){ .type = SY_BAND_DSCP_REMARK, .dscp = 10,
+						 .rate = 1000, .burst = 100 };
+	memset(&u, 0, sizeof(u));
+	CHECK(meter_config_bands(&u.m, &d, &b, HZ, &err) == 0);
+	CHECK_EQ(b.band[0].rate, 1000);
+	CHECK_EQ(b.band[0].type, SY_BAND_DSCP_REMARK);
+	CHECK_EQ(b.band[1].rate, 2000);
+	CHECK_EQ(d.rate, 1000);
+	CHECK_EQ(d.band, SY_BAND_DSCP_REMARK);
+	CHECK_EQ(d.dscp, 10);
+	CHECK_EQ(u.m.band[0].tos, 10 << 2);
+	for (uint64_t i = 0; i < 10000; i++) {
+		int v = meter_judge(&u.m, i * (HZ / 4000), 1);
+
+		n[v + 1]++;
+	}
+	printf("     green %u, yellow (remark band) %u, red (drop band) %u\n", n[0], n[1], n[2]);
+	CHECK(n[2] >= 4799 && n[2] <= 4801);
+	CHECK(n[0] >= 2599 && n[0] <= 2601);
+	CHECK_EQ(n[0] + n[1] + n[2], 10000);
+}
+
+/* Against rte_meter's colour-blind trTCM (CIR/CBS = the lower band,
+ * PIR/PBS = the higher): the same colours for the same frames at the same
+ * times, but for rounding at the edges. */
+static void
+same_colours_as_rte_meter_trtcm(void)
+{
+	uint64_t hz = rte_get_tsc_hz();
+	struct rte_meter_trtcm_params prm = { .cir = 50000 * 125, .pir = 100000 * 125,
+					      .cbs = 500 * 125, .pbs = 1000 * 125 };
+	struct rte_meter_trtcm_profile prof;
+	struct rte_meter_trtcm rm;
+	struct sy_meter_desc d = { .id = 1, .unit = SY_METER_KBPS };
+	struct sy_meter_bands b = { .n_bands = 2 };
+	static union {
+		struct meter m;
+		uint8_t room[sizeof(struct meter) + sizeof(struct meter_ctr)];
+	} u;
+	struct sy_error err;
+	unsigned int differ = 0, ours[3] = { 0 }, theirs[3] = { 0 };
+	uint64_t t = hz;
+
+	b.band[0] = (struct sy_meter_band_desc){ .type = SY_BAND_DSCP_REMARK, .rate = 50000,
+						 .burst = 500 };
+	b.band[1] = (struct sy_meter_band_desc){ .type = SY_BAND_DROP, .rate = 100000,
+						 .burst = 1000 };
+	memset(&u, 0, sizeof(u));
+	CHECK(meter_config_bands(&u.m, &d, &b, hz, &err) == 0);
+	CHECK(rte_meter_trtcm_profile_config(&prof, &prm) == 0);
+	CHECK(rte_meter_trtcm_config(&rm, &prof) == 0);
+	rm.time_tc = 0;
+	rm.time_tp = 0;
+	srand(11);
+	for (int i = 0; i < 200000; i++) {
+		uint32_t len = 64 + (uint32_t)(rand() % 1455);
+		int a = meter_judge(&u.m, t, len) + 1; /* 0 green, 1 yellow, 2 red */
+		enum rte_color c = rte_meter_trtcm_color_blind_check(&rm, &prof, t, len);
+		int bcol = c == RTE_COLOR_GREEN ? 0 : c == RTE_COLOR_YELLOW ? 1 : 2;
+
+		ours[a]++;
+		theirs[bcol]++;
+		differ += a != bcol;
+		t += (uint64_t)(rand() % 2000) * hz / 40000000; /* ~2.5x the higher rate */
+	}
+	printf("     trTCM green/yellow/red %u/%u/%u, ours %u/%u/%u, colours differ on %u\n",
+	       theirs[0], theirs[1], theirs[2], ours[0], ours[1], ours[2], differ);
+	for (int c = 0; c < 3; c++) {
+		CHECK(ours[c] > 10000);
+		CHECK(ours[c] >= theirs[c] - theirs[c] / 500 && ours[c] <= theirs[c] + theirs[c] / 500);
+	}
+}
+
+/* Bad bands are refused, naming the band; nothing is half-configured. */
+static void
+bad_bands_are_refused(void)
+{
+	struct meter m;
+	struct sy_meter_desc d = { .id = 3, .unit = SY_METER_KBPS };
+	struct sy_meter_bands b = { .n_bands = 2 };
+	struct sy_error err;
+
+	b.band[0] = (struct sy_meter_band_desc){ .type = SY_BAND_DROP, .rate = 100 };
+	b.band[1] = (struct sy_meter_band_desc){ .type = SY_BAND_DROP, .rate = 100 };
+	CHECK(meter_config_bands(&m, &d, &b, HZ, &err) < 0);
+	CHECK_STR_CONTAINS(err.msg, "meter 3: two bands with rate 100");
+	b.band[1].rate = 0;
+	CHECK(meter_config_bands(&m, &d, &b, HZ, &err) < 0);
+	CHECK_STR_CONTAINS(err.msg, "meter 3 band 1: rate 0, expected 1..100000000 kbps");
+	b.band[1] = (struct sy_meter_band_desc){ .type = SY_BAND_DSCP_REMARK, .rate = 50, .dscp = 64 };
+	CHECK(meter_config_bands(&m, &d, &b, HZ, &err) < 0);
+	CHECK_STR_CONTAINS(err.msg, "meter 3 band 1: dscp 64, expected 0..63");
+	b.n_bands = 5;
+	CHECK(meter_config_bands(&m, &d, &b, HZ, &err) < 0);
+	CHECK_STR_CONTAINS(err.msg, "meter 3: 5 bands, at most 4");
+}
+
 /* Two threads charging one shared bucket at once (compare-and-swap, as
  * with several poll-mode lcores) at one instant: together they pass
  * exactly the burst, not a burst each, and lose no charge to a race. */
@@ -219,6 +335,9 @@ main(void)
 	RUN(kbps_meter_passes_its_rate);
 	RUN(bucket_refills_up_to_the_burst);
 	RUN(same_verdicts_as_rte_meter_srtcm);
+	RUN(two_bands_are_a_trtcm);
+	RUN(same_colours_as_rte_meter_trtcm);
+	RUN(bad_bands_are_refused);
 	RUN(lcores_share_one_bucket);
 	RUN(meter_table_refuses_bad_changes);
 	dp_fini();

@@ -8,6 +8,7 @@ import type { GetPmdStatsResponse__Output } from '../gen/switchyard/v1/GetPmdSta
 import type { PmdStats__Output } from '../gen/switchyard/v1/PmdStats';
 import type { BondStatus__Output } from '../gen/switchyard/v1/BondStatus';
 import type { Port__Output } from '../gen/switchyard/v1/Port';
+import { qosJson, qosLine, type QosJson } from './qos';
 import type { PortStats__Output } from '../gen/switchyard/v1/PortStats';
 import type { Status__Output } from '../gen/switchyard/v1/Status';
 import type { Table__Output } from '../gen/switchyard/v1/Table';
@@ -25,6 +26,8 @@ export interface PortJson {
   nTxq: number;
   /** A bond port (link aggregation). */
   bond?: BondJson;
+  /** Egress QoS (rates in kbit/s, bursts in kbit). */
+  qos?: QosJson;
 }
 
 export interface BondJson {
@@ -73,6 +76,7 @@ export function portJson(p: Port__Output): PortJson {
     nRxq: p.nRxq,
     nTxq: p.nTxq,
     ...(p.bond ? { bond: bondJson(p.bond) } : {}),
+    ...(p.qos ? { qos: qosJson(p.qos) } : {}),
   };
 }
 
@@ -177,10 +181,13 @@ export function table(headers: string[], rows: (string | number)[][]): string {
 
 export function portsTable(ports: Port__Output[]): string {
   if (ports.length === 0) return 'no ports\n';
-  return table(
+  const t = table(
     ['ID', 'NAME', 'DRIVER', 'MTU', 'ADMIN', 'LINK', 'MAC', 'RXQ', 'TXQ', 'DEVARGS'],
     ports.map((p) => [p.id, p.name, p.driver, p.mtu, p.adminUp ? 'up' : 'down', p.linkUp ? 'up' : 'down', p.mac, p.nRxq, p.nTxq, p.bond ? bondText(bondJson(p.bond)) : p.devargs]),
   );
+  // egress QoS under the table: a column would be mostly empty and wide
+  const qos = ports.filter((p) => p.qos).map((p) => `egress ${p.name}: ${qosLine(qosJson(p.qos!))}\n`);
+  return t + qos.join('');
 }
 
 function dropTotal(drops: Record<string, string>): bigint {

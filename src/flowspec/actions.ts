@@ -7,7 +7,8 @@
  * (alone; an empty list drops too), mod_dl_src/mod_dl_dst, mod_nw_src/
  * mod_nw_dst, mod_nw_tos/mod_nw_ecn/mod_nw_ttl, mod_tp_src/mod_tp_dst,
  * mod_vlan_vid, mod_vlan_pcp, strip_vlan/pop_vlan, push_vlan:TPID, dec_ttl,
- * set_field:VALUE[/MASK]->FIELD, write_metadata:V[/M], goto_table:N, group:N;
+ * set_field:VALUE[/MASK]->FIELD, write_metadata:V[/M], goto_table:N, group:N,
+ * meter:N, set_queue:N (the egress QoS queue of the outputs after it);
  * the tagged header's push_nsh(...), pop_nsh, dec_nsh_ttl and OVS's
  * encap(nsh(...)), encap(ethernet), decap() (see nsh.ts).
  *
@@ -35,7 +36,6 @@ const MAX_TABLE = 254;
 const NOT_SUPPORTED = new Set([
   'normal',
   'controller',
-  'set_queue',
   'enqueue',
   'resubmit',
   'learn',
@@ -347,6 +347,12 @@ export function parseActions(text: string, ctx: ActionContext, siteText = text, 
         const id = uintArg(needArg(), 65535n, name, site);
         if (id === 0n) fail('meter:0: meters are 1..65535', site);
         push({ type: 'meter', meter: Number(id) }, 0);
+        continue;
+      }
+      case 'set_queue': {
+        // the egress QoS queue of the outputs after it (a queue the port lacks: queue 0)
+        const q = uintArg(needArg(), 0xffffffffn, name, site);
+        push({ type: 'set_queue', queue: Number(q) }, 0);
         continue;
       }
       case 'write_metadata': {

@@ -230,14 +230,32 @@ export interface StatsSnapshot {
 export type MeterUnit = 'kbps' | 'pps';
 export type MeterBand = 'drop' | 'dscp_remark';
 export type MeterCommand = 'add' | 'modify' | 'delete';
+/** One band of a meter (proto.h, struct sy_meter_band_desc). */
+export interface MeterBandDesc {
+  type: MeterBand;
+  rate: number;
+  /** as the data plane resolved it */
+  burst: number;
+  dscp: number;
+}
 export interface MeterDesc {
   id: number;
   unit: MeterUnit;
+  /** rate, burst, band, dscp: the first (lowest-rate) band */
   rate: number;
   /** kbit or packets, as the data plane resolved it (0 given: 100 ms of the rate) */
   burst: number;
   band: MeterBand;
   dscp: number;
+  /** every band, by rate (a data plane without bands: absent) */
+  bands?: MeterBandDesc[];
+}
+/** A band as a request gives it (burst absent or 0: the default). */
+export interface MeterBandRequest {
+  type: MeterBand;
+  rate: number;
+  burst?: number;
+  dscp?: number;
 }
 export interface MeterStats extends MeterDesc {
   durationNs: bigint;
@@ -247,7 +265,33 @@ export interface MeterStats extends MeterDesc {
   /** over the rate: dropped or remarked */
   bandPackets: bigint;
   bandBytes: bigint;
+  /** by band, as bands */
+  bandStats?: { packets: bigint; bytes: bigint }[];
 }
+
+/**
+ * Port egress QoS (proto.h, "Port egress QoS"): a policer on what the port
+ * sends, and per queue (set_queue:N, queue 0: the rest). kbit/s of frame
+ * bytes and kbit; rate 0 and no queues: none.
+ */
+export interface QosQueue {
+  queue: number; // 0..7
+  rate: number;
+  /** kbit; 0 or absent given: 100 ms of the rate (resolved in replies) */
+  burst?: number;
+}
+export interface PortQosConfig {
+  rate: number;
+  burst?: number;
+  queues?: QosQueue[];
+}
+export interface PortQos {
+  portId: number;
+  rate: number;
+  burst: number;
+  queues: Required<QosQueue>[];
+}
+export const QOS_QUEUES = 8;
 
 /** Flows summed by cookie (one walk of the tables in the data plane). */
 export interface CookieStats {
@@ -367,7 +411,9 @@ export interface DataplaneClient {
   /** Runs a frame through the tables as if it arrived on inPort, without forwarding it. */
   trace(inPort: number, frame: Buffer): Promise<TraceResult>;
   /** METER_MOD; a delete needs only { id } and resolves with undefined. */
-  meterMod(command: MeterCommand, desc: { id: number; unit?: MeterUnit; rate?: number; burst?: number; band?: MeterBand; dscp?: number }): Promise<MeterDesc | undefined>;
+  meterMod(command: MeterCommand, desc: { id: number; unit?: MeterUnit; rate?: number; burst?: number; band?: MeterBand; dscp?: number; bands?: MeterBandRequest[] }): Promise<MeterDesc | undefined>;
+  /** PORT_QOS: sets a port's egress QoS (qos given) or reads it. */
+  portQos(portId: number, qos?: PortQosConfig): Promise<PortQos>;
   /** METER_STATS: one meter, or every meter by id. */
   meterStats(id?: number): Promise<MeterStats[]>;
 }

@@ -42,6 +42,9 @@ import type {
   MeterDesc,
   MeterStats,
   MeterUnit,
+  MeterBandRequest,
+  PortQos,
+  PortQosConfig,
   DataplaneClient,
   DpEvent,
   DpInfo,
@@ -345,8 +348,13 @@ export class AddonDataplaneClient implements DataplaneClient {
   }
 
   /** METER_MOD: add, modify or delete a meter (a meter that flows use cannot be deleted: BUSY). */
-  async meterMod(command: MeterCommand, desc: { id: number; unit?: MeterUnit; rate?: number; burst?: number; band?: MeterBand; dscp?: number }): Promise<MeterDesc | undefined> {
+  async meterMod(command: MeterCommand, desc: { id: number; unit?: MeterUnit; rate?: number; burst?: number; band?: MeterBand; dscp?: number; bands?: MeterBandRequest[] }): Promise<MeterDesc | undefined> {
     return this.native.meterMod(command, desc);
+  }
+
+  /** PORT_QOS: sets a port's egress QoS (qos given; rate 0 and no queues: none) or reads it. */
+  async portQos(portId: number, qos?: PortQosConfig): Promise<PortQos> {
+    return qos === undefined ? this.native.portQos(portId) : this.native.portQos(portId, qos);
   }
 
   async meterStats(id?: number): Promise<MeterStats[]> {

@@ -4,7 +4,8 @@
  * `switchyard config apply` / `config export` (ConfigService). One format,
  * YAML or JSON (JSON is also YAML):
  *
- *   ports:  [{ name: p1, devargs: "net_tap0,iface=sy0", id: 1, mtu: 1500, adminUp: true, nRxq: 1 }]
+ *   ports:  [{ name: p1, devargs: "net_tap0,iface=sy0", id: 1, mtu: 1500, adminUp: true, nRxq: 1,
+ *             qos: { rate: 100000, burst: 512, queues: [{ queue: 1, rate: 10000 }] } }]   (qos.ts)
  *   tables: [{ id: 0, name: classify, miss: drop, maxFlows: 1000 }]
  *   meters: [{ id: 1, unit: kbps, rate: 100000, burst: 10000, band: drop }]
  *   groups: ["group_id=1,type=select,bucket=weight:1,actions=output:p2,bucket=weight:3,actions=output:p3"]
@@ -38,7 +39,8 @@
 import { readFileSync } from 'node:fs';
 import { parseDocument, stringify } from 'yaml';
 import { FLOW_FLAGS, formatActions, formatFlowMod, formatGroup, formatMatch, type PortNames } from '../flowspec';
-import type { FlowMod, GroupConfig, TableMiss } from './addon-types';
+import type { FlowMod, GroupConfig, PortQosConfig, TableMiss } from './addon-types';
+import { checkQos, qosDoc, QosError } from './qos';
 import { checkMeter, meterDoc, MeterError } from './meters';
 import { bondDevargs, bondDoc, BondError, checkBond } from './bond';
 import { jsonErrorPosition, type DesiredState, type MeterConfig, type PortConfig, type TableConfig } from './state';
@@ -56,7 +58,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
 }
 
 const TOP_KEYS = ['ports', 'tables', 'meters', 'groups', 'flows'];
-const PORT_KEYS = ['name', 'devargs', 'id', 'mtu', 'adminUp', 'nRxq', 'bond'];
+const PORT_KEYS = ['name', 'devargs', 'id', 'mtu', 'adminUp', 'nRxq', 'bond', 'qos'];
 const TABLE_KEYS = ['id', 'name', 'miss', 'maxFlows'];
 
 /** "FORMAT" or "" from a request's format field; throws ConfigError for anything else. */
@@ -167,6 +169,15 @@ export function parseConfig(text: string, source: string, format: ConfigFormat |
     if (mtu !== undefined) req.mtu = mtu;
     if (nRxq !== undefined) req.nRxq = nRxq;
     if (o.adminUp !== undefined) req.adminUp = o.adminUp as boolean;
+    if (o.qos !== undefined) {
+      try {
+        const q = checkQos(o.qos, `${w}.qos`);
+        if (q) req.qos = q;
+      } catch (e) {
+        if (e instanceof QosError) bad(e.field, e.problem);
+        throw e;
+      }
+    }
     out.ports.push(req);
   });
   list('tables').forEach((t, i) => {
@@ -222,6 +233,7 @@ export function portItem(p: PortConfig): Record<string, unknown> {
   if (!p.adminUp) o.adminUp = false;
   if (p.nRxq !== undefined) o.nRxq = p.nRxq;
   if (p.bond) o.bond = bondDoc(p.bond);
+  if (p.qos) o.qos = qosDoc(p.qos);
   return o;
 }
 
@@ -354,6 +366,8 @@ export interface ConfigPlan {
   /** Limits that tighten (a table that must shed flows first). */
   tablesAfter: { path: string; want: TableConfig; old: TableConfig }[];
   portUps: { path: string; id: number }[];
+  /** Egress QoS set after the ports are added or changed (want undefined: none). */
+  portQos: { path: string; id: number; want?: PortQosConfig; old?: PortQosConfig }[];
   /** Meters added or changed before the flows, and deleted after them. */
   metersBefore: { path: string; want: MeterConfig; old?: MeterConfig }[];
   metersAfter: MeterConfig[];

@@ -177,11 +177,17 @@ export function metricsRegistry(sw: Switch, maxCookies = MAX_COOKIES): Registry 
   define('counter', 'switchyard_meter_pass_bytes_total', 'Bytes within the rate of the meter', ['meter'], (r, put) => {
     for (const m of r.meters) put(meter(m), m.passBytes);
   });
-  define('counter', 'switchyard_meter_band_packets_total', 'Packets over the rate of the meter (dropped or remarked by its band)', ['meter'], (r, put) => {
-    for (const m of r.meters) put(meter(m), m.bandPackets);
+  /** Each band of a meter with its counters (bands numbered from 0, lowest rate first). */
+  const bands = (m: MeterStats) =>
+    (m.bandStats ?? [{ packets: m.bandPackets, bytes: m.bandBytes }]).map((c, i) => ({
+      labels: { meter: String(m.id), band: String(i), type: m.bands?.[i]?.type ?? m.band },
+      ...c,
+    }));
+  define('counter', 'switchyard_meter_band_packets_total', 'Packets the band of the meter handled (over its rate: dropped or remarked)', ['meter', 'band', 'type'], (r, put) => {
+    for (const m of r.meters) for (const b of bands(m)) put(b.labels, b.packets);
   });
-  define('counter', 'switchyard_meter_band_bytes_total', 'Bytes over the rate of the meter', ['meter'], (r, put) => {
-    for (const m of r.meters) put(meter(m), m.bandBytes);
+  define('counter', 'switchyard_meter_band_bytes_total', 'Bytes the band of the meter handled', ['meter', 'band', 'type'], (r, put) => {
+    for (const m of r.meters) for (const b of bands(m)) put(b.labels, b.bytes);
   });
 
   const lcore = (p: PmdStats) => ({ lcore: String(p.lcoreId) });

@@ -2,8 +2,8 @@
 import type { PortServiceHandlers } from '../gen/switchyard/v1/PortService';
 import { unary } from './rpc';
 import type { Switch } from './switch';
-import { fromWireBond, has, toWirePort, toWirePortStats } from './wire';
-import type { BondConfig } from './addon-types';
+import { fromWireBond, fromWireQos, has, toWirePort, toWirePortStats } from './wire';
+import type { BondConfig, PortQosConfig } from './addon-types';
 
 export function portService(sw: Switch): PortServiceHandlers {
   return {
@@ -17,8 +17,10 @@ export function portService(sw: Switch): PortServiceHandlers {
         nRxq: has(req, 'nRxq') ? req.nRxq : undefined,
         // checked by Switch.addPort (checkBond), which names a bad field
         bond: fromWireBond(req.bond) as BondConfig | undefined,
+        // checked by Switch (checkQos), which names a bad field
+        qos: fromWireQos(req.qos) as PortQosConfig | undefined,
       });
-      return toWirePort(desc);
+      return toWirePort(desc, (await sw.portQos()).get(desc.id));
     }),
 
     DeletePort: unary(async (req) => {
@@ -31,11 +33,15 @@ export function portService(sw: Switch): PortServiceHandlers {
         mtu: has(req, 'mtu') ? req.mtu : undefined,
         adminUp: has(req, 'adminUp') ? req.adminUp : undefined,
         nRxq: has(req, 'nRxq') ? req.nRxq : undefined,
+        qos: fromWireQos(req.qos) as PortQosConfig | undefined,
       });
-      return toWirePort(desc);
+      return toWirePort(desc, (await sw.portQos()).get(desc.id));
     }),
 
-    ListPorts: unary(async () => ({ ports: (await sw.listPorts()).map(toWirePort) })),
+    ListPorts: unary(async () => {
+      const [ports, qos] = await Promise.all([sw.listPorts(), sw.portQos()]);
+      return { ports: ports.map((d) => toWirePort(d, qos.get(d.id))) };
+    }),
 
     GetPortStats: unary(async (req) => ({ stats: (await sw.portStats(req.port || undefined)).map(toWirePortStats) })),
 

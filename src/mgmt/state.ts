@@ -47,7 +47,8 @@
 import { closeSync, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, truncateSync, unlinkSync } from 'node:fs';
 import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import type { BondConfig, FlowMod, GroupConfig, MeterBand, MeterUnit, TableMiss } from './addon-types';
+import type { BondConfig, FlowMod, GroupConfig, MeterBand, MeterUnit, PortQosConfig, TableMiss } from './addon-types';
+import { checkQos, qosDoc, QosError } from './qos';
 import { checkMeter, meterDoc, MeterError } from './meters';
 import { BondError, bondDoc, checkBond } from './bond';
 import { formatFlowMod, formatGroup, FlowSpecError, parseFlow, parseFlowKeyed, parseFlowLineKeyed, parseGroup } from '../flowspec';
@@ -65,6 +66,8 @@ export interface PortConfig {
   nRxq?: number;
   /** A bond port (link aggregation): devargs is then its bonding device's name. */
   bond?: BondConfig;
+  /** Egress QoS (qos.ts), checked; absent: none. */
+  qos?: PortQosConfig;
 }
 
 export interface TableConfig {
@@ -74,17 +77,27 @@ export interface TableConfig {
   maxFlows?: number;
 }
 
-/** A meter (meters.ts): one token bucket and one band. */
+/** One band of a meter with several (meters.ts). */
+export interface MeterBandConfig {
+  type: MeterBand;
+  rate: number;
+  burst?: number;
+  dscp?: number;
+}
+
+/** A meter (meters.ts): one band (rate..dscp), or several (bands). */
 export interface MeterConfig {
   id: number;
   unit: MeterUnit;
-  /** kbit/s or packets/s */
+  /** kbit/s or packets/s (with bands: the first band's) */
   rate: number;
   /** kbit or packets; absent: the data plane's default (100 ms of the rate) */
   burst?: number;
   band: MeterBand;
   /** band dscp_remark: the DSCP written into packets over the rate */
   dscp?: number;
+  /** 2..4 bands, by rate (distinct); absent: the one band above */
+  bands?: MeterBandConfig[];
 }
 
 export interface DesiredState {
@@ -109,7 +122,7 @@ export function cloneState(s: DesiredState): DesiredState {
   return {
     ports: s.ports.map((p) => ({ ...p })),
     tables: s.tables.map((t) => ({ ...t })),
-    ...(s.meters?.length ? { meters: s.meters.map((m) => ({ ...m })) } : {}),
+    ...(s.meters?.length ? { meters: s.meters.map((m) => ({ ...m, ...(m.bands ? { bands: m.bands.map((b) => ({ ...b })) } : {}) })) } : {}),
     flows: s.flows.slice(),
     ...(s.groups ? { groups: s.groups.slice() } : {}),
   };
@@ -146,6 +159,7 @@ function portsDoc(ports: readonly PortConfig[]): Record<string, unknown>[] {
     if (p.mtu !== undefined) o.mtu = p.mtu;
     if (p.nRxq !== undefined) o.nRxq = p.nRxq;
     if (p.bond) o.bond = bondDoc(p.bond);
+    if (p.qos) o.qos = qosDoc(p.qos);
     return o;
   });
 }
@@ -346,6 +360,15 @@ function readState(text: string, path: string): { state: DesiredState; seq: numb
         port.bond = checkBond(o.bond, `${w}.bond`);
       } catch (e) {
         if (e instanceof BondError) bad(e.field, e.problem);
+        throw e;
+      }
+    }
+    if (o.qos !== undefined) {
+      try {
+        const q = checkQos(o.qos, `${w}.qos`);
+        if (q) port.qos = q;
+      } catch (e) {
+        if (e instanceof QosError) bad(e.field, e.problem);
         throw e;
       }
     }

@@ -67,7 +67,8 @@ import type { Logger } from './log';
 import { diffFlows, isEmptyPlan, planReconcile, ReconcilePlan } from './reconcile';
 import { DesiredState, MeterConfig, PortConfig, StateChange, StateSaver, TableConfig } from './state';
 import { BondError, bondDevargs, bondText, checkBond, checkBondDevargs, sameBondConfig } from './bond';
-import type { BondConfig, GroupConfig, GroupStats, MeterDesc, MeterStats } from './addon-types';
+import type { BondConfig, GroupConfig, GroupStats, MeterDesc, MeterStats, PortQos, PortQosConfig } from './addon-types';
+import { checkQos, QosError, qosRuns, qosText, sameQos } from './qos';
 import { formatGroup, parseGroup } from '../flowspec';
 import { checkMeter, meterDoc, METER_ID_MAX, MeterError, usesMeter } from './meters';
 
@@ -83,6 +84,8 @@ export interface PortRequest {
   nRxq?: number;
   /** A bond port: checked by addPort; devargs may then be '' (net_bonding_<name>). */
   bond?: BondConfig;
+  /** Egress QoS (qos.ts), checked by addPort. */
+  qos?: PortQosConfig;
 }
 
 /** Ports, tables and flows to add once, when the data plane first connects (--port, --flow, --config). */
@@ -151,6 +154,16 @@ function checkBatch(n: number, field: string): void {
 export const PORT_RXQ_MAX = 16;
 
 /** An optional port number, MTU or rx queue count from the wire: in range, or INVALID_ARGUMENT naming the field. */
+/** A QoS from a request, checked (undefined: none); INVALID_ARGUMENT naming the field. */
+function checkQosArg(q: unknown): PortQosConfig | undefined {
+  try {
+    return checkQos(q);
+  } catch (e) {
+    if (e instanceof QosError) throw new ApiError(Status.INVALID_ARGUMENT, e.message);
+    throw e;
+  }
+}
+
 function checkPortNumbers(req: { id?: number; mtu?: number; nRxq?: number }): void {
   if (req.nRxq !== undefined && (!Number.isInteger(req.nRxq) || req.nRxq < 1 || req.nRxq > PORT_RXQ_MAX)) {
     throw new ApiError(Status.INVALID_ARGUMENT, `n_rxq ${req.nRxq}: out of range 1..${PORT_RXQ_MAX} (rx queues of the port)`);
@@ -357,7 +370,8 @@ export class Switch extends EventEmitter {
     const fresh = ports.length === 0 && entries.length === 0;
     const plan = planReconcile(this.state, { ports, tables, flows, groups, meters }, fresh, this.flows.byKey());
     if (isEmptyPlan(plan)) {
-      this.log.info('data plane matches the desired state');
+      const n = await this.reconcileQos(dp);
+      this.log.info(n ? `data plane matches the desired state but for the egress QoS of ${n} port(s), now set` : 'data plane matches the desired state');
       return;
     }
     this.log.info(
@@ -370,6 +384,8 @@ export class Switch extends EventEmitter {
         (plan.expired.length ? `, ${plan.expired.length} expired flow(s) dropped` : ''),
     );
     await this.execute(dp, plan);
+    const nQos = await this.reconcileQos(dp);
+    if (nQos) this.log.info(`reconciled the egress QoS of ${nQos} port(s)`);
     if (plan.expired.length) {
       try {
         await this.forget(plan.expired);
@@ -377,6 +393,31 @@ export class Switch extends EventEmitter {
         this.warn(`cannot persist the removal of expired flows: ${errText(e)}`);
       }
     }
+  }
+
+  /**
+   * Sets the egress QoS of every desired port with one that the data plane
+   * does not run as asked (after a data-plane restart: all of them);
+   * returns how many were set. Only ports with a desired QoS are read: the
+   * daemon is the only writer of QoS, and it removes a port's QoS from the
+   * data plane before it forgets it.
+   */
+  private async reconcileQos(dp: DataplaneClient): Promise<number> {
+    let n = 0;
+    for (const p of this.state.ports) {
+      if (!p.qos) continue;
+      let have: PortQos;
+      try {
+        have = await dp.portQos(p.id);
+      } catch (e) {
+        if (isDpError(e) && e.code === 'DISCONNECTED') throw e;
+        if (p.qos) this.warn(`replay: egress QoS of port ${p.name}: ${errText(e)}`);
+        continue;
+      }
+      if (qosRuns(p.qos, have)) continue;
+      if (await this.step(`egress QoS of port ${p.name}`, () => dp.portQos(p.id, p.qos ?? { rate: 0 }))) n++;
+    }
+    return n;
   }
 
   /** Removes flows that left the data plane by themselves (timeouts) from the desired state. */
@@ -559,11 +600,21 @@ export class Switch extends EventEmitter {
       ...(req.bond ? { bond: req.bond } : {}),
       adminUp: req.adminUp ?? true,
     });
+    const qos = req.qos === undefined ? undefined : checkQosArg(req.qos);
+    if (qos) {
+      try {
+        await dp.portQos(desc.id, qos);
+      } catch (e) {
+        await dp.portDel(desc.id).catch(() => undefined);
+        throw e;
+      }
+    }
     const next = this.draft();
     const cfg: PortConfig = { name: req.name, devargs: req.devargs, id: desc.id, adminUp: req.adminUp ?? true };
     if (req.mtu) cfg.mtu = req.mtu;
     if (req.nRxq) cfg.nRxq = req.nRxq;
     if (req.bond) cfg.bond = req.bond;
+    if (qos) cfg.qos = qos;
     next.ports.push(cfg);
     await this.commit(next, { ports: true }, () => dp.portDel(desc.id));
     return desc;
@@ -585,26 +636,64 @@ export class Switch extends EventEmitter {
     });
   }
 
-  updatePort(ref: string, change: { mtu?: number; adminUp?: boolean; nRxq?: number }): Promise<PortDesc> {
+  /**
+   * Changes a port. qos: its egress QoS as a whole (qos.ts; rate 0 and no
+   * queues removes it), set after the other changes.
+   */
+  updatePort(ref: string, change: { mtu?: number; adminUp?: boolean; nRxq?: number; qos?: PortQosConfig }): Promise<PortDesc> {
     checkPortNumbers({ mtu: change.mtu, nRxq: change.nRxq });
+    const qosSet = change.qos !== undefined;
+    const qos = qosSet ? checkQosArg(change.qos) : undefined;
     return this.serialize(async () => {
       const p = this.findPort(ref);
       const dp = this.requireDp();
       const before = (await dp.portList()).find((d) => d.id === p.id);
-      if (change.mtu === undefined && change.adminUp === undefined && change.nRxq === undefined && before) return before;
-      const desc = await dp.portMod(p.id, change);
+      const dpChange = { ...(change.mtu !== undefined ? { mtu: change.mtu } : {}), ...(change.adminUp !== undefined ? { adminUp: change.adminUp } : {}), ...(change.nRxq !== undefined ? { nRxq: change.nRxq } : {}) };
+      if (!Object.keys(dpChange).length && !qosSet && before) return before;
+      const undo: { mtu?: number; adminUp?: boolean; nRxq?: number } = {};
+      if (change.mtu !== undefined && before) undo.mtu = before.mtu;
+      if (change.nRxq !== undefined && before) undo.nRxq = before.nRxq;
+      if (change.adminUp !== undefined) undo.adminUp = before ? before.adminUp : p.adminUp;
+      let desc = Object.keys(dpChange).length ? await dp.portMod(p.id, dpChange) : before!;
+      if (qosSet) {
+        try {
+          await dp.portQos(p.id, qos ?? { rate: 0 });
+        } catch (e) {
+          if (Object.keys(undo).length) await dp.portMod(p.id, undo).catch(() => undefined);
+          throw e;
+        }
+        desc ??= (await dp.portList()).find((d) => d.id === p.id)!;
+      }
       const next = this.draft();
       const q = next.ports.find((x) => x.name === p.name)!;
       if (change.mtu !== undefined) q.mtu = change.mtu;
       if (change.adminUp !== undefined) q.adminUp = change.adminUp;
       if (change.nRxq !== undefined) q.nRxq = change.nRxq;
-      const undo: { mtu?: number; adminUp?: boolean; nRxq?: number } = {};
-      if (change.mtu !== undefined && before) undo.mtu = before.mtu;
-      if (change.nRxq !== undefined && before) undo.nRxq = before.nRxq;
-      if (change.adminUp !== undefined) undo.adminUp = before ? before.adminUp : p.adminUp;
-      await this.commit(next, { ports: true }, () => dp.portMod(p.id, undo));
+      if (qosSet) {
+        if (qos) q.qos = qos;
+        else delete q.qos;
+      }
+      await this.commit(next, { ports: true }, async () => {
+        if (Object.keys(undo).length) await dp.portMod(p.id, undo);
+        if (qosSet) await dp.portQos(p.id, p.qos ?? { rate: 0 });
+      });
       return desc;
     });
+  }
+
+  /** The egress QoS of every port that has one, as the data plane runs it (bursts resolved), by port id. */
+  async portQos(): Promise<Map<number, PortQos>> {
+    const dp = this.requireDp();
+    const out = new Map<number, PortQos>();
+    for (const p of this.desired.ports) {
+      if (!p.qos) continue;
+      try {
+        out.set(p.id, await dp.portQos(p.id));
+      } catch (e) {
+        if (isDpError(e) && e.code === 'DISCONNECTED') throw e;
+      }
+    }
+    return out;
   }
 
   async listPorts(): Promise<PortDesc[]> {
@@ -957,6 +1046,7 @@ export class Switch extends EventEmitter {
       flowPaths: [],
       tablesAfter: [],
       portUps: [],
+      portQos: [],
       metersBefore: [],
       metersAfter: [],
       groupsBefore: [],
@@ -1022,6 +1112,13 @@ export class Switch extends EventEmitter {
       if (p.mtu !== undefined) c.mtu = p.mtu;
       if (p.nRxq !== undefined) c.nRxq = p.nRxq;
       if (p.bond !== undefined) c.bond = checkBond(p.bond);
+      if (p.qos !== undefined) {
+        const q = p.qos;
+        check(`ports[${i}].qos`, () => {
+          const k = checkQosArg(q);
+          if (k) c.qos = k;
+        });
+      }
       return c;
     });
 
@@ -1158,6 +1255,7 @@ export class Switch extends EventEmitter {
       const c = cur.get(d.name);
       if (!c || gone.has(d.name)) {
         plan.portAdds.push({ path, port: d });
+        if (d.qos) plan.portQos.push({ path, id: d.id, want: d.qos, old: undefined });
         if (d.adminUp) plan.portUps.push({ path, id: d.id });
         change({ kind: 'port', op: 'add', name: d.name, before: '', after: itemText(portItem(d)) }, `+ port ${d.name} ${d.devargs}${extras(d)}`);
         return;
@@ -1179,6 +1277,10 @@ export class Switch extends EventEmitter {
         parts.push(`adminUp ${c.adminUp} -> ${d.adminUp}`);
         if (d.adminUp) plan.portUps.push({ path, id: d.id });
         else dpChange.adminUp = false;
+      }
+      if (!sameQos(c.qos, d.qos)) {
+        parts.push(`qos ${qosText(c.qos)} -> ${qosText(d.qos)}`);
+        plan.portQos.push({ path, id: d.id, want: d.qos, old: c.qos });
       }
       if (!parts.length) return;
       if (Object.keys(dpChange).length) plan.portMods.push({ path, old: c, change: dpChange });
@@ -1263,7 +1365,7 @@ export class Switch extends EventEmitter {
     const steps: Step[] = [];
     const dpSteps =
       plan.metersBefore.length + plan.metersAfter.length + plan.groupsBefore.length + plan.groupsAfter.length +
-      plan.tablesBefore.length + plan.portDeletes.length + plan.portAdds.length + plan.portMods.length + plan.flowMods.length + plan.tablesAfter.length + plan.portUps.length;
+      plan.tablesBefore.length + plan.portDeletes.length + plan.portAdds.length + plan.portMods.length + plan.flowMods.length + plan.tablesAfter.length + plan.portUps.length + plan.portQos.length;
     const dp = dpSteps ? this.requireDp() : null;
     if (dp) {
       const tableStep = (t: ConfigPlan['tablesBefore'][number]): Step => ({
@@ -1288,6 +1390,9 @@ export class Switch extends EventEmitter {
         if (m.change.nRxq !== undefined) back.nRxq = r?.nRxq ?? m.old.nRxq ?? 1;
         if (m.change.adminUp !== undefined) back.adminUp = m.old.adminUp;
         steps.push({ what: m.path, run: () => dp.portMod(m.old.id, m.change), undo: () => dp.portMod(m.old.id, back) });
+      }
+      for (const q of plan.portQos) {
+        steps.push({ what: `${q.path}.qos`, run: () => dp.portQos(q.id, q.want ?? { rate: 0 }), undo: () => dp.portQos(q.id, q.old ?? { rate: 0 }) });
       }
       for (const g of plan.groupsBefore) {
         const old = g.old;

@@ -14,6 +14,8 @@ import type { Flow__Output } from '../gen/switchyard/v1/Flow';
 import type { FlowEntry as WireFlowEntry } from '../gen/switchyard/v1/FlowEntry';
 import type { PmdStats as WirePmdStats } from '../gen/switchyard/v1/PmdStats';
 import type { Port } from '../gen/switchyard/v1/Port';
+import type { PortQos as WirePortQos, PortQos__Output } from '../gen/switchyard/v1/PortQos';
+import type { PortQos } from './addon-types';
 import type { PortStats as WirePortStats } from '../gen/switchyard/v1/PortStats';
 import type { Table } from '../gen/switchyard/v1/Table';
 import type { TableMiss__Output } from '../gen/switchyard/v1/TableMiss';
@@ -29,7 +31,24 @@ export function fromU64(v: string | number | undefined): bigint {
   return BigInt(v);
 }
 
-export function toWirePort(d: PortDesc): Port {
+/** A port's QoS as the data plane runs it, for Port.qos (none: null). */
+export function toWireQos(q: PortQos | undefined): WirePortQos | null {
+  if (!q || (q.rate === 0 && q.queues.length === 0)) return null;
+  return { rateKbps: q.rate, burstKbit: q.burst, queues: q.queues.map((x) => ({ queue: x.queue, rateKbps: x.rate, burstKbit: x.burst })) };
+}
+
+/** A PortQos message as a QoS to check (qos.ts checkQos names bad fields); unset: undefined. */
+export function fromWireQos(q: PortQos__Output | null | undefined): Record<string, unknown> | undefined {
+  if (!q) return undefined;
+  const n = (v: string | number) => Number(v);
+  return {
+    rate: n(q.rateKbps),
+    ...(n(q.burstKbit) ? { burst: n(q.burstKbit) } : {}),
+    ...(q.queues.length ? { queues: q.queues.map((x) => ({ queue: x.queue, rate: n(x.rateKbps), ...(n(x.burstKbit) ? { burst: n(x.burstKbit) } : {}) })) } : {}),
+  };
+}
+
+export function toWirePort(d: PortDesc, qos?: PortQos): Port {
   return {
     id: d.id,
     name: d.name,
@@ -44,6 +63,7 @@ export function toWirePort(d: PortDesc): Port {
     nTxq: d.nTxq,
     dpdkPort: d.dpdkPort,
     bond: d.bond ? toWireBond(d.bond) : null,
+    qos: toWireQos(qos),
   };
 }
 

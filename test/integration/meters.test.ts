@@ -3,7 +3,8 @@
  * its bucket and drops the rest under `meter`; iperf3 (UDP) through a
  * 100 Mbit/s meter measures 100 Mbit/s within 10% (at the receiver); a DSCP remark band
  * rewrites the DSCP of what goes over the rate (read by tshark on the
- * receiving side) and drops nothing; bad input is refused naming what is
+ * receiving side) and drops nothing; a two-band meter (remark, then drop)
+ * counts per band, and the capture agrees; bad input is refused naming what is
  * wrong; two poll-mode lcores share one bucket (not one each); meters and
  * their counters survive a daemon restart, and a data
  * plane restart gets them back from the desired state.
@@ -260,5 +261,47 @@ describe.skipIf(!IS_ROOT)('meters between two hosts', () => {
     // the first packets are within the burst and keep DSCP 0
     expect(dscp.slice(0, 5).every(([d]) => d === '0')).toBe(true);
     expect(nonZeroDrops(await portStats(sw, 'p1')).meter ?? 0).toBe(meterDropsBefore);
+  });
+
+  it('two bands (remark DSCP 46 at 10 pps, drop at 20 pps): per-band counters add up, and the capture shows the remarked ones', async () => {
+    let r = await sw.cli(['meter', 'add', '5', '--unit', 'pps', '--band', 'type=dscp_remark,rate=10,burst=5,dscp=46', '--band', 'type=drop,rate=20,burst=10']);
+    expect(r.code, r.stderr).toBe(0);
+    r = await sw.cli(['flow', 'add', 'table=0,priority=20,icmp,in_port=p1,actions=meter:5,output:p2']);
+    expect(r.code, r.stderr).toBe(0);
+    const dropsBefore = nonZeroDrops(await portStats(sw, 'p1')).meter ?? 0;
+    cap = await startCapture(b.ns, b.nsIf, { filter: 'icmp', direction: 'in' });
+    const ping = await nsExec(a.ns, ['ping', '-n', '-q', '-c', '60', '-i', '0.01', '-W', '1', '10.0.0.2']);
+    await cap.stop();
+    const [m] = await sw.cliJson<any[]>(['meter', 'stats', '5']);
+    const [green, yellow, red] = [Number(m.passPackets), Number(m.bandStats[0].packets), Number(m.bandStats[1].packets)];
+    const dscp = await cap.fields(['ip.dsfield.dscp'], 'icmp.type == 8');
+    console.log(`two-band meter: 60 pings at 100/s, ${green} passed (DSCP 0), ${yellow} remarked (DSCP 46), ${red} dropped; captured ${dscp.length}`);
+    expect(m.bands.map((x: any) => [x.type, x.rate, x.burst, x.dscp])).toEqual([
+      ['dscp_remark', 10, 5, 46],
+      ['drop', 20, 10, 0],
+    ]);
+    // every request is green, yellow or red, counted once
+    expect(green + yellow + red).toBe(60);
+    expect(Number(m.bandPackets)).toBe(yellow + red);
+    expect(Number(m.passBytes) + Number(m.bandStats[0].bytes) + Number(m.bandStats[1].bytes)).toBe(60 * 98);
+    // the drop band's bucket (10 + 20 pps for ~0.6 s) lets about 22 through, the remark band's about 11 of those unmarked
+    expect(green + yellow).toBeGreaterThanOrEqual(20);
+    expect(green + yellow).toBeLessThanOrEqual(30);
+    expect(green).toBeGreaterThanOrEqual(5);
+    expect(yellow).toBeGreaterThanOrEqual(5);
+    // on the wire: the green with DSCP 0, the yellow with 46, the red not at all
+    expect(dscp.filter(([d]) => d === '0').length).toBe(green);
+    expect(dscp.filter(([d]) => d === '46').length).toBe(yellow);
+    expect(dscp.length).toBe(green + yellow);
+    expect(ping.stdout).toMatch(new RegExp(`60 packets transmitted, ${green + yellow} received`));
+    expect((nonZeroDrops(await portStats(sw, 'p1')).meter ?? 0) - dropsBefore).toBe(red);
+    // kept as bands in the desired state; a daemon restart finds them running and leaves them (and their counters)
+    await sw.restartDaemon();
+    const [after] = await sw.cliJson<any[]>(['meter', 'stats', '5']);
+    expect(after.bands).toEqual(m.bands);
+    expect(after.bandStats).toEqual(m.bandStats);
+    const state = JSON.parse(await fs.readFile(sw.stateFile, 'utf8').catch(() => '{}'));
+    const journal = await fs.readFile(`${sw.stateFile}.journal`, 'utf8').catch(() => '');
+    expect(JSON.stringify(state) + journal).toContain('{"id":5,"unit":"pps","bands":[{"type":"dscp_remark","rate":10,"burst":5,"dscp":46},{"type":"drop","rate":20,"burst":10}]}');
   });
 });

@@ -338,7 +338,7 @@ describe.skipIf(!IS_ROOT)('watching it work: WatchStats, top, port stats --watch
       expect(metric(/^switchyard_group_bucket_packets_total\{group="1",bucket="0"\} (\S+)$/m)).toBe(n(g.buckets[0].packets));
       expect(metric(/^switchyard_group_dropped_total\{group="1",type="all"\} (\S+)$/m)).toBe(0);
       expect(metric(/^switchyard_meter_pass_packets_total\{meter="1"\} (\S+)$/m)).toBe(n(m.passPackets));
-      expect(metric(/^switchyard_meter_band_packets_total\{meter="1"\} (\S+)$/m)).toBe(n(m.bandPackets));
+      expect(metric(/^switchyard_meter_band_packets_total\{meter="1",band="0",type="drop"\} (\S+)$/m)).toBe(n(m.bandPackets));
       // every packet the meter passed went through the group
       expect(n(m.passPackets)).toBe(n(g.packets));
     } finally {

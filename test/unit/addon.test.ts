@@ -566,8 +566,41 @@ describe.skipIf(!HAVE_DP)(`the client against a real switchyard-dp${HAVE_DP ? ''
     expect(t).toMatchObject({ id: 9, name: 'acl', miss: 'continue', maxFlows: 100 });
     expect((await c.tableList()).find((x) => x.id === 9)).toMatchObject({ name: 'acl' });
     // meters: the data plane resolves the burst; a zero rate and a missing meter are refused
-    expect(await c.meterMod('add', { id: 5, unit: 'pps', rate: 1000, band: 'dscp_remark', dscp: 46 })).toEqual({ id: 5, unit: 'pps', rate: 1000, burst: 100, band: 'dscp_remark', dscp: 46 });
-    expect(await c.meterStats(5)).toEqual([expect.objectContaining({ id: 5, passPackets: 0n, bandPackets: 0n, bandBytes: 0n })]);
+    expect(await c.meterMod('add', { id: 5, unit: 'pps', rate: 1000, band: 'dscp_remark', dscp: 46 })).toEqual({
+      id: 5,
+      unit: 'pps',
+      rate: 1000,
+      burst: 100,
+      band: 'dscp_remark',
+      dscp: 46,
+      bands: [{ type: 'dscp_remark', rate: 1000, burst: 100, dscp: 46 }],
+    });
+    expect(await c.meterStats(5)).toEqual([expect.objectContaining({ id: 5, passPackets: 0n, bandPackets: 0n, bandBytes: 0n, bandStats: [{ packets: 0n, bytes: 0n }] })]);
+    // bands: sorted by rate; the one-band fields describe the first; bad ones named
+    expect(await c.meterMod('add', { id: 7, unit: 'kbps', bands: [{ type: 'drop', rate: 2000 }, { type: 'dscp_remark', rate: 1000, dscp: 10, burst: 50 }] })).toEqual({
+      id: 7,
+      unit: 'kbps',
+      rate: 1000,
+      burst: 50,
+      band: 'dscp_remark',
+      dscp: 10,
+      bands: [
+        { type: 'dscp_remark', rate: 1000, burst: 50, dscp: 10 },
+        { type: 'drop', rate: 2000, burst: 200, dscp: 0 },
+      ],
+    });
+    expect((await c.meterStats(7))[0].bandStats).toEqual([{ packets: 0n, bytes: 0n }, { packets: 0n, bytes: 0n }]);
+    expect(expectDpError(await c.meterMod('modify', { id: 7, bands: [{ type: 'drop', rate: 5 }, { type: 'drop', rate: 5 }] }).catch((x: unknown) => x), 'INVAL').message).toMatch(/meter 7: two bands with rate 5/);
+    await expect(c.meterMod('add', { id: 8, bands: [] })).rejects.toThrow(/meter\.bands: 0 bands, expected 1\.\.4/);
+    expect(await c.meterMod('delete', { id: 7 })).toBeUndefined();
+    // port egress QoS: set, read back with bursts resolved, removed; bad values named
+    const pid = (await c.portList())[0].id;
+    expect(await c.portQos(pid, { rate: 100000, queues: [{ queue: 1, rate: 1000, burst: 30 }] })).toEqual({ portId: pid, rate: 100000, burst: 10000, queues: [{ queue: 1, rate: 1000, burst: 30 }] });
+    expect(await c.portQos(pid)).toEqual({ portId: pid, rate: 100000, burst: 10000, queues: [{ queue: 1, rate: 1000, burst: 30 }] });
+    expect(await c.portQos(pid, { rate: 0 })).toEqual({ portId: pid, rate: 0, burst: 0, queues: [] });
+    await expect(c.portQos(pid, { rate: 1, queues: [{ queue: 8, rate: 1 }] })).rejects.toThrow(/qos\.queues\[0\]\.queue: 8 is out of range 0\.\.7/);
+    expect(expectDpError(await c.portQos(pid, { rate: 0, burst: 5 }).catch((x: unknown) => x), 'INVAL').message).toMatch(/egress burst 5 without a rate/);
+    expect(expectDpError(await c.portQos(4000).catch((x: unknown) => x), 'NOENT').message).toMatch(/port 4000 does not exist/);
     expect(expectDpError(await c.meterMod('add', { id: 6, rate: 0 }).catch((x: unknown) => x), 'INVAL').message).toMatch(/meter 6: rate 0/);
     expect(expectDpError(await c.meterStats(6).catch((x: unknown) => x), 'NOENT').message).toMatch(/meter 6 does not exist/);
     expect(await c.meterMod('delete', { id: 5 })).toBeUndefined();

@@ -79,7 +79,7 @@ describe('parsing a document', () => {
     const ports = 'ports:\n  - {name: a, devargs: net_ring0}\n  - {name: b, devargs: net_ring1}\n';
     expect(parseError(ports + '  - {name: c, devargs: net_ring2, mtu: 70000}\n')).toBe('c.yaml: ports[2].mtu: expected an integer 64..65535');
     expect(parseError(ports + '  - {name: c, devargs: net_ring2, mut: 9000}\n')).toBe(
-      'c.yaml: ports[2].mut: unknown key (expected name, devargs, id, mtu, adminUp, nRxq, bond)',
+      'c.yaml: ports[2].mut: unknown key (expected name, devargs, id, mtu, adminUp, nRxq, bond, qos)',
     );
     expect(parseError('ports: [{name: c, devargs: net_ring2, adminUp: yes}]')).toBe('c.yaml: ports[0].adminUp: expected true or false');
     expect(parseError('tables: [{id: 300}]')).toBe('c.yaml: tables[0].id: expected an integer 0..254');
@@ -238,6 +238,42 @@ describe('applying a document', () => {
     }
     expect(dp.calls).toEqual([]);
     expect(saver.saves).toBe(0);
+  });
+
+  it('ports[].qos: added with a port, changed, removed, each a diff line and one PORT_QOS; export carries it', async () => {
+    const { sw, dp } = await connected();
+    const text = docText(sw).replace('devargs: net_ring1', 'devargs: net_ring1\n    qos: { rate: 100000, queues: [ { queue: 1, rate: 10000 } ] }');
+    let r = await sw.applyConfig(parseConfig(text, 'q.yaml'), false, 'q.yaml');
+    expect(r.diff).toEqual(['~ port p2 qos none -> 100000 kbit/s, queue 1 10000 kbit/s']);
+    expect(dp.calls).toEqual(['portQos']);
+    expect(dp.qos.get(2)).toEqual({ portId: 2, rate: 100000, burst: 10000, queues: [{ queue: 1, rate: 10000, burst: 1000 }] });
+    expect(parseConfig(docText(sw), 'x.yaml').ports.find((p) => p.name === 'p2')!.qos).toEqual({ rate: 100000, queues: [{ queue: 1, rate: 10000 }] });
+    // the same document again: nothing
+    dp.calls = [];
+    expect((await sw.applyConfig(parseConfig(text, 'q.yaml'), false)).applied).toBe(false);
+    expect(dp.calls).toEqual([]);
+    // a new port with QoS: added, QoS set, then up
+    const withP3 = text.replace(/flows:/, 'flows:').replace(/^ports:\n/m, 'ports:\n  - { name: p3, devargs: net_ring2, qos: { rate: 5000, burst: 100 } }\n');
+    dp.calls = [];
+    r = await sw.applyConfig(parseConfig(withP3, 'q.yaml'), false);
+    expect(r.diff).toContain('+ port p3 net_ring2 id=3');
+    expect(dp.calls).toEqual(['portAdd', 'portQos', 'portMod']);
+    expect(dp.qos.get(3)).toMatchObject({ rate: 5000, burst: 100 });
+    // removed from the document: removed from the port
+    dp.calls = [];
+    r = await sw.applyConfig(parseConfig(withP3.replace('\n    qos: { rate: 100000, queues: [ { queue: 1, rate: 10000 } ] }', ''), 'q.yaml'), false);
+    expect(r.diff).toEqual(['~ port p2 qos 100000 kbit/s, queue 1 10000 kbit/s -> none']);
+    expect(dp.qos.has(2)).toBe(false);
+    // a bad one is refused naming its path, and nothing changes
+    expect(() => parseConfig(withP3.replace('qos: { rate: 5000, burst: 100 }', 'qos: { rate: 5000, queues: [ { queue: 1, rate: 200000000 } ] }'), 'q.yaml')).toThrow(
+      /ports\[0\]\.qos\.queues\[0\]\.rate: '200000000' is not valid/,
+    );
+    const doc = parseConfig(docText(sw), 'q.yaml');
+    doc.ports[0] = { ...doc.ports[0], qos: { rate: 5000, queues: [{ queue: 1, rate: 200000000 }] } };
+    dp.calls = [];
+    const bad = await failure(sw.applyConfig(doc, false, 'q.yaml'));
+    expect(bad.message).toMatch(/^q\.yaml: ports\[0\]\.qos: qos\.queues\[0\]\.rate: '200000000' is not valid/);
+    expect(dp.calls).toEqual([]);
   });
 
   it('the difference, in order: port added down, port changed, flows in one batch, barrier, port up', async () => {

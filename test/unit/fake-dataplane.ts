@@ -19,6 +19,7 @@ import type {
   MeterCommand,
   MeterDesc,
   MeterStats,
+  MeterBandRequest,
   MeterUnit,
   PmdStats,
   PortAddRequest,
@@ -295,7 +296,7 @@ export class FakeDataplane implements DataplaneClient {
 
   meters = new Map<number, MeterDesc>();
 
-  async meterMod(command: MeterCommand, d: { id: number; unit?: MeterUnit; rate?: number; burst?: number; band?: MeterBand; dscp?: number }): Promise<MeterDesc | undefined> {
+  async meterMod(command: MeterCommand, d: { id: number; unit?: MeterUnit; rate?: number; burst?: number; band?: MeterBand; dscp?: number; bands?: MeterBandRequest[] }): Promise<MeterDesc | undefined> {
     this.enter('meterMod');
     const have = this.meters.get(d.id);
     if (command === 'add' && have) throw dpError('EXIST', `meter ${d.id} already exists`);
@@ -305,8 +306,11 @@ export class FakeDataplane implements DataplaneClient {
       this.meters.delete(d.id);
       return undefined;
     }
-    const rate = d.rate ?? 1;
-    const m: MeterDesc = { id: d.id, unit: d.unit ?? 'kbps', rate, burst: d.burst || Math.max(1, Math.floor(rate / 10)), band: d.band ?? 'drop', dscp: d.dscp ?? 0 };
+    const dflt = (r: number, b?: number) => b || Math.max(1, Math.floor(r / 10));
+    const bands = (d.bands ?? [{ type: d.band ?? 'drop', rate: d.rate ?? 1, burst: d.burst, dscp: d.dscp }])
+      .map((b) => ({ type: b.type, rate: b.rate, burst: dflt(b.rate, b.burst), dscp: b.dscp ?? 0 }))
+      .sort((a, b) => a.rate - b.rate);
+    const m: MeterDesc = { id: d.id, unit: d.unit ?? 'kbps', rate: bands[0].rate, burst: bands[0].burst, band: bands[0].type, dscp: bands[0].dscp, bands };
     this.meters.set(d.id, m);
     return { ...m };
   }
@@ -315,7 +319,21 @@ export class FakeDataplane implements DataplaneClient {
     this.enter('meterStats');
     const zero = { durationNs: 0n, passPackets: 0n, passBytes: 0n, bandPackets: 0n, bandBytes: 0n };
     if (id !== undefined && !this.meters.has(id)) throw dpError('NOENT', `meter ${id} does not exist`);
-    return [...this.meters.values()].filter((m) => id === undefined || m.id === id).sort((a, b) => a.id - b.id).map((m) => ({ ...m, ...zero }));
+    return [...this.meters.values()].filter((m) => id === undefined || m.id === id).sort((a, b) => a.id - b.id).map((m) => ({ ...m, ...zero, bandStats: (m.bands ?? [m]).map(() => ({ packets: 0n, bytes: 0n })) }));
+  }
+
+  qos = new Map<number, PortQos>();
+
+  async portQos(portId: number, q?: PortQosConfig): Promise<PortQos> {
+    this.enter('portQos');
+    if (!this.ports.some((p) => p.id === portId)) throw dpError('NOENT', `port ${portId} does not exist`);
+    if (q !== undefined) {
+      const dflt = (r: number, b?: number) => b || Math.max(25, Math.floor(r / 10));
+      const set: PortQos = { portId, rate: q.rate, burst: q.rate ? dflt(q.rate, q.burst) : 0, queues: (q.queues ?? []).map((x) => ({ queue: x.queue, rate: x.rate, burst: dflt(x.rate, x.burst) })).sort((a, b) => a.queue - b.queue) };
+      if (set.rate === 0 && set.queues.length === 0) this.qos.delete(portId);
+      else this.qos.set(portId, set);
+    }
+    return structuredClone(this.qos.get(portId) ?? { portId, rate: 0, burst: 0, queues: [] });
   }
 
   async trace(_inPort: number, _frame: Buffer): Promise<TraceResult> {

@@ -564,8 +564,30 @@ describe('actions', () => {
     refuses('actions=meter,output:1', 'meter', /needs an argument/);
   });
 
+  it('set_queue:N parses, dumps back and bounds N', () => {
+    const f = parseFlow('ip,actions=set_queue:1,output:2');
+    expect(f.actions).toEqual([{ type: 'set_queue', queue: 1 }, { type: 'output', port: 2 }]);
+    expect(formatFlowMod(f)).toMatch(/actions=set_queue:1,output:2$/);
+    expect(parseFlow('actions=set_queue:4294967295,output:1').actions[0]).toEqual({ type: 'set_queue', queue: 4294967295 });
+    refuses('actions=set_queue:4294967296,output:1', 'set_queue', /out of range \(at most 0xffffffff\)/);
+    refuses('actions=set_queue,output:1', 'set_queue', /needs an argument/);
+  });
+
+  it('DSCP, ECN and PCP rewrites parse and dump back in their short forms', () => {
+    const cases: [string, string][] = [
+      ['set_field:46->ip_dscp', 'mod_nw_tos:184'],
+      ['mod_nw_tos:184', 'mod_nw_tos:184'],
+      ['set_field:1->ip_ecn', 'mod_nw_ecn:1'],
+      ['set_field:5->vlan_pcp', 'mod_vlan_pcp:5'],
+      ['mod_vlan_pcp:3', 'mod_vlan_pcp:3'],
+    ];
+    for (const [a, back] of cases) expect(formatFlowMod(parseFlow(`ip,actions=${a},output:2`)), a).toMatch(new RegExp(`actions=${back},output:2$`));
+    refuses('ip,actions=set_field:64->ip_dscp,output:2', 'set_field', /ip_dscp.*63|63.*ip_dscp/);
+    refuses('ip,actions=set_field:8->vlan_pcp,output:2', 'set_field', /vlan_pcp.*7|7.*vlan_pcp/);
+  });
+
   it('actions that are not supported (yet) say so', () => {
-    for (const a of ['normal', 'controller', 'controller:65535', 'set_queue:1', 'resubmit(,1)', 'learn(table=1)', 'load:1->NXM_OF_IN_PORT[]', 'move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[]', 'ct(commit)', 'push_mpls:0x8847', 'enqueue:1:1', 'NORMAL']) {
+    for (const a of ['normal', 'controller', 'controller:65535', 'resubmit(,1)', 'learn(table=1)', 'load:1->NXM_OF_IN_PORT[]', 'move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[]', 'ct(commit)', 'push_mpls:0x8847', 'enqueue:1:1', 'NORMAL']) {
       const text = `actions=${a}`;
       let err: unknown;
       try {

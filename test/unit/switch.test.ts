@@ -320,7 +320,7 @@ describe('meters', () => {
     const state: DesiredState = { ...emptyState(), meters: [{ id: 3, unit: 'kbps', rate: 100000, band: 'drop' }], flows: [parseFlow(flow)] };
     const { dp } = await connected(state);
     expect(dp.calls.filter((c) => c === 'meterMod' || c === 'flowMod')).toEqual(['meterMod', 'flowMod']);
-    expect([...dp.meters.values()]).toEqual([{ id: 3, unit: 'kbps', rate: 100000, burst: 10000, band: 'drop', dscp: 0 }]);
+    expect([...dp.meters.values()]).toEqual([{ id: 3, unit: 'kbps', rate: 100000, burst: 10000, band: 'drop', dscp: 0, bands: [{ type: 'drop', rate: 100000, burst: 10000, dscp: 0 }] }]);
     dp.calls = [];
     const sw2 = new Switch(state, new FlakySaver(), silentLogger);
     await sw2.attach(dp, dp.info);

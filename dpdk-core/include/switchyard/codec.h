@@ -238,6 +238,13 @@ int sy_attr_get_fixed(const struct sy_attr *a, void *dst, size_t size, char *err
 void sy_put_port_desc(struct sy_msgbuf *b, const struct sy_port_desc *d);
 void sy_put_port_stats(struct sy_msgbuf *b, const struct sy_port_stats *s);
 void sy_put_table_desc(struct sy_msgbuf *b, const struct sy_table_desc *d);
+void sy_put_port_qos(struct sy_msgbuf *b, const struct sy_port_qos *q);
+int sy_get_port_qos(const struct sy_attr *a, struct sy_port_qos *q, char *err, size_t errlen);
+void sy_put_meter_bands(struct sy_msgbuf *b, const struct sy_meter_bands *m);
+void sy_put_meter_band_stats(struct sy_msgbuf *b, const struct sy_meter_band_stats *s);
+int sy_get_meter_bands(const struct sy_attr *a, struct sy_meter_bands *m, char *err, size_t errlen);
+int sy_get_meter_band_stats(const struct sy_attr *a, struct sy_meter_band_stats *s, char *err,
+			    size_t errlen);
 void sy_put_meter_desc(struct sy_msgbuf *b, const struct sy_meter_desc *d);
 void sy_put_meter_stats(struct sy_msgbuf *b, const struct sy_meter_stats *s);
 int sy_get_meter_desc(const struct sy_attr *a, struct sy_meter_desc *d, char *err, size_t errlen);

@@ -111,8 +111,12 @@ enum sy_msg_type {
 	SY_MSG_PMD_STATS_CLEAR = 42, /* -> (none) */
 	SY_MSG_GROUP_MOD = 50,   /* GROUP_HDR, then per bucket GROUP_BUCKET and its FLOW_ACTIONs -> (none) */
 	SY_MSG_GROUP_STATS = 51, /* [GROUP_ID] -> GROUP_STATS* (by id) */
-	SY_MSG_METER_MOD = 56,   /* METER_CMD, METER_DESC -> METER_DESC (ADD, MODIFY; see "Meters") */
-	SY_MSG_METER_STATS = 57, /* [METER_ID] -> METER_STATS* (every meter, by id, when absent) */
+	SY_MSG_METER_MOD = 56,   /* METER_CMD, METER_DESC, [METER_BANDS] -> METER_DESC, METER_BANDS
+	                          * (ADD, MODIFY; see "Meters") */
+	SY_MSG_METER_STATS = 57, /* [METER_ID] -> (METER_STATS, METER_BANDS, METER_BAND_STATS)*
+	                          * (every meter, by id, when absent) */
+	SY_MSG_PORT_QOS = 65,    /* PORT_ID, [PORT_QOS] -> PORT_QOS: sets the port's egress QoS
+	                          * when PORT_QOS is given (all zero: none), else reads it */
 	SY_MSG_PORT_STATUS = 100, /* event: PORT_DESC, PORT_REASON */
 	SY_MSG_FLOW_REMOVED = 101, /* event: FLOW (with FLOW_STATS), FLOW_REASON; every expiry, deletions only with send_flow_rem */
 	SY_MSG_PACKET_IN = 102,    /* event: PORT_ID, TABLE_ID, FLOW_HDR, PACKET */
@@ -177,6 +181,11 @@ enum sy_attr_type {
 	SY_A_METER_DESC = 121,  /* struct sy_meter_desc */
 	SY_A_METER_ID = 122,    /* u32 */
 	SY_A_METER_STATS = 123, /* struct sy_meter_stats */
+	SY_A_METER_BANDS = 124, /* struct sy_meter_bands: all the bands (absent in a request: the one
+	                         * band of METER_DESC) */
+	SY_A_METER_BAND_STATS = 125, /* struct sy_meter_band_stats, after its METER_STATS, METER_BANDS */
+	/* Port egress QoS (see "Port egress QoS" below) */
+	SY_A_PORT_QOS = 150, /* struct sy_port_qos */
 	SY_A__MAX
 };
 
@@ -222,7 +231,8 @@ enum sy_error_code {
 	X(TAG_TTL_EXPIRED, "tag_ttl_expired", "dec_nsh_ttl on TTL 0 or 1")           \
 	X(METER, "meter", "dropped by a meter band")                                 \
 	X(CONTROLLER, "controller", "packet-in queue full")                          \
-	X(GROUP_NO_BUCKET, "group_no_bucket", "the group has no live bucket (or no such group)")
+	X(GROUP_NO_BUCKET, "group_no_bucket", "the group has no live bucket (or no such group)") \
+	X(POLICED, "policed", "over the output port's egress rate limit (or its queue's)")
 
 enum sy_drop_reason {
 #define SY_X_ENUM(ID, name, help) SY_DROP_##ID,
@@ -501,6 +511,34 @@ struct sy_meter_desc {
 	uint64_t burst;
 };
 static_assert(sizeof(struct sy_meter_desc) == 24, "meter desc is 24 bytes");
+/* Bands (OpenFlow meter bands): 1..SY_METER_BANDS_MAX, each with its own
+ * rate and burst in the meter's unit; a packet is handled by the band of
+ * the highest rate it exceeds (none: it passes).  Bands come sorted by rate,
+ * rates distinct.  With METER_BANDS, METER_DESC's rate, burst, band and
+ * dscp are ignored in a request and describe band 0 (the lowest rate) in
+ * a reply. */
+#define SY_METER_BANDS_MAX 4
+struct sy_meter_band_desc {
+	uint8_t type; /* enum sy_meter_band */
+	uint8_t dscp; /* DSCP_REMARK: the new DSCP, 0..63 */
+	uint8_t pad[6];
+	uint64_t rate;
+	uint64_t burst; /* 0: default (resolved in replies) */
+};
+struct sy_meter_bands {
+	uint32_t n_bands;
+	uint32_t pad;
+	struct sy_meter_band_desc band[SY_METER_BANDS_MAX];
+};
+static_assert(sizeof(struct sy_meter_bands) == 8 + 24 * SY_METER_BANDS_MAX, "meter bands size");
+struct sy_meter_band_stats {
+	uint32_t id; /* the meter's */
+	uint32_t n_bands;
+	struct {
+		uint64_t packets; /* handled by this band */
+		uint64_t bytes;
+	} band[SY_METER_BANDS_MAX];
+};
 struct sy_meter_stats {
 	struct sy_meter_desc desc;
 	uint64_t duration_ns;  /* since it was added */
@@ -509,6 +547,26 @@ struct sy_meter_stats {
 	uint64_t band_packets; /* over the rate: dropped or remarked */
 	uint64_t band_bytes;
 };
+
+/* Port egress QoS (dpdk-core/src/qos.h): a token bucket on a port's
+ * egress, and one per queue (set_queue:N; queue 0 holds the packets
+ * without set_queue, and those naming a queue the port does not configure).
+ * Rates in kbit/s of frame bytes, 1..SY_METER_RATE_MAX, 0: no limit; burst
+ * in kbit, 0 for the default (100 ms of the rate, at least two frames).
+ * Over-rate packets are dropped, counted under drop reason `policed` of the
+ * output port. */
+#define SY_PORT_QOS_QUEUES 8
+struct sy_qos_rate {
+	uint64_t rate;  /* kbit/s; 0: none */
+	uint64_t burst; /* kbit; 0: default (resolved in replies) */
+};
+struct sy_port_qos {
+	uint32_t port_id;
+	uint32_t pad;
+	struct sy_qos_rate port;                      /* the whole port */
+	struct sy_qos_rate queue[SY_PORT_QOS_QUEUES]; /* by set_queue id */
+};
+static_assert(sizeof(struct sy_port_qos) == 8 + 16 * (1 + SY_PORT_QOS_QUEUES), "port qos size");
 
 extern const char *const sy_drop_names[SY_DROP__MAX];
 extern const char *const sy_error_names[SY_E__MAX];
