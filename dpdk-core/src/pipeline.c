@@ -16,6 +16,7 @@
 #include "flow_table.h"
 #include "parse.h"
 #include "pipeline.h"
+#include "edge.h"
 #include "trace.h"
 
 /* Packets ahead whose data the parse stage prefetches. */
@@ -200,7 +201,8 @@ pl_train_set(const struct pl_portmap *pm, const struct act_pkt *p, const struct 
 	if (fa->n != 1 || fa->a[0].type != SY_ACT_OUTPUT || fa->a[0].arg > SY_MAX_PORT_ID)
 		return;
 	slot = pl_port_slot(pm, fa->a[0].arg);
-	if (slot == PL_NO_PORT || slot == p->in_slot || !pm->port[slot].admin_up)
+	if (slot == PL_NO_PORT || slot == p->in_slot || !pm->port[slot].admin_up ||
+	    pm->port[slot].edge != NULL) /* edge ports go through emit() */
 		return;
 	tr->e = e;
 	tr->fa = fa;
@@ -250,6 +252,9 @@ pl_input(struct pl_lcore *lc, const struct pl_portmap *pm, uint16_t in_slot,
 	lc->now = rte_rdtsc();
 	pc->rx_packets += n;
 	lc->free_later = 1;
+	/* a port with a VLAN mode or an NSH tag: tag, filter, push (edge.h) */
+	if (unlikely(pm->port[in_slot].edge != NULL))
+		n = edge_rx(lc, pm->port[in_slot].edge, in_slot, pkts, n);
 
 	/* 1. parse every packet of the burst into its flow key (the mbufs'
 	 * first lines all at once: the driver may have filled them long
