@@ -38,6 +38,7 @@ import {
   tablesTable,
 } from './output';
 import { BondOptions, bondRequest } from './bond';
+import { EdgeOptions, nshTagRequest, vlanRequest } from './edge';
 import { addConfigCommands } from './config';
 import { addGroupCommands } from './group';
 import { addPmdCommands } from './pmd';
@@ -178,10 +179,17 @@ export function buildProgram(io: Io, state: { code: number; api: Api | null }): 
     .option('--member <devargs>', 'a member device of the bond (repeat for each)', collect, [])
     .option('--xmit-policy <policy>', 'balance-xor: hash l2 (MACs, default), l23 (+ IP) or l34 (IP + ports)')
     .option('--primary <device>', 'active-backup: the preferred member, by device name (e.g. net_af_packet0)')
-    .action(async (name: string, devargs: string | undefined, o: { id?: number; mtu?: number; down?: boolean; rxq?: number } & BondOptions, cmd: Command) => {
+    .option('--vlan-mode <mode>', 'VLAN partitions: access (one VID: --tag) or trunk (--trunks, --native-vlan)')
+    .option('--tag <vid>', 'access: the VID untagged frames received get and frames sent lose (1..4094)')
+    .option('--trunks <vids>', 'trunk: allowed VIDs, e.g. 10,20-30 (default: all)')
+    .option('--native-vlan <vid>', 'trunk: the VID of untagged frames (sent untagged)')
+    .option('--nsh-tag <spec>', 'push NSH on everything received, pop it toward the port: spi=N[,si=255][,ttl=63][,c1=N..c4=N]')
+    .action(async (name: string, devargs: string | undefined, o: { id?: number; mtu?: number; down?: boolean; rxq?: number } & BondOptions & EdgeOptions, cmd: Command) => {
       const bond = bondRequest(o);
       if (devargs === undefined && !bond) throw new CliError("port add: missing argument 'devargs' (or --bond MODE with --member DEVARGS)");
-      const p = await api(cmd).addPort({ name, devargs: devargs ?? '', id: o.id, mtu: o.mtu, adminUp: o.down ? false : undefined, nRxq: o.rxq, bond });
+      const vlan = vlanRequest(o);
+      const nshTag = nshTagRequest(o) ?? undefined;
+      const p = await api(cmd).addPort({ name, devargs: devargs ?? '', id: o.id, mtu: o.mtu, adminUp: o.down ? false : undefined, nRxq: o.rxq, bond, vlan, nshTag });
       print(cmd, portJson(p), () => portsTable([p]));
     });
   port
@@ -192,10 +200,20 @@ export function buildProgram(io: Io, state: { code: number; api: Api | null }): 
     .option('--up', 'administratively up')
     .option('--down', 'administratively down')
     .option('--rxq <n>', 'rx queues, spread over the PMD lcores (the port restarts)', intArg('a queue count', 1, 16))
-    .action(async (ref: string, o: { mtu?: number; up?: boolean; down?: boolean; rxq?: number }, cmd: Command) => {
+    .option('--vlan-mode <mode>', 'access (--tag), trunk (--trunks, --native-vlan) or none (removes the VLAN mode)')
+    .option('--tag <vid>', 'access: the port\'s VID (1..4094)')
+    .option('--trunks <vids>', 'trunk: allowed VIDs, e.g. 10,20-30 (default: all)')
+    .option('--native-vlan <vid>', 'trunk: the VID of untagged frames')
+    .option('--nsh-tag <spec>', 'NSH port tag: spi=N[,si=255][,ttl=63][,c1=N..c4=N]')
+    .option('--no-nsh-tag', 'remove the NSH port tag')
+    .action(async (ref: string, o: { mtu?: number; up?: boolean; down?: boolean; rxq?: number } & EdgeOptions, cmd: Command) => {
       if (o.up && o.down) throw new CliError('--up and --down exclude each other');
-      if (o.mtu === undefined && !o.up && !o.down && o.rxq === undefined) throw new CliError('port set: nothing to change (--mtu, --up, --down or --rxq)');
-      const p = await api(cmd).updatePort({ port: ref, mtu: o.mtu, adminUp: o.up ? true : o.down ? false : undefined, nRxq: o.rxq });
+      const vlan = vlanRequest(o);
+      const nshTag = nshTagRequest(o);
+      if (o.mtu === undefined && !o.up && !o.down && o.rxq === undefined && vlan === undefined && nshTag === undefined) {
+        throw new CliError('port set: nothing to change (--mtu, --up, --down, --rxq, --vlan-mode, --nsh-tag or --no-nsh-tag)');
+      }
+      const p = await api(cmd).updatePort({ port: ref, mtu: o.mtu, adminUp: o.up ? true : o.down ? false : undefined, nRxq: o.rxq, vlan, ...(nshTag === null ? { clearNshTag: true } : nshTag ? { nshTag } : {}) });
       print(cmd, portJson(p), () => portsTable([p]));
     });
   port

@@ -4,7 +4,8 @@
  * `switchyard config apply` / `config export` (ConfigService). One format,
  * YAML or JSON (JSON is also YAML):
  *
- *   ports:  [{ name: p1, devargs: "net_tap0,iface=sy0", id: 1, mtu: 1500, adminUp: true, nRxq: 1 }]
+ *   ports:  [{ name: p1, devargs: "net_tap0,iface=sy0", id: 1, mtu: 1500, adminUp: true, nRxq: 1,
+ *              vlan: { mode: access, tag: 10 }, nshTag: { spi: 0x123, si: 255, ttl: 63 } }]
  *   tables: [{ id: 0, name: classify, miss: drop, maxFlows: 1000 }]
  *   meters: [{ id: 1, unit: kbps, rate: 100000, burst: 10000, band: drop }]
  *   flows:  ["table=0,priority=100,in_port=p1,actions=meter:1,output:p2", ...]
@@ -36,7 +37,8 @@
 import { readFileSync } from 'node:fs';
 import { parseDocument, stringify } from 'yaml';
 import { FLOW_FLAGS, formatActions, formatFlowMod, formatMatch, type PortNames } from '../flowspec';
-import type { FlowMod, TableMiss } from './addon-types';
+import type { FlowMod, PortChange, TableMiss } from './addon-types';
+import { checkNshTag, checkVlan, EdgeError, nshTagDoc, vlanDoc } from './edge';
 import { checkMeter, meterDoc, MeterError } from './meters';
 import { bondDevargs, bondDoc, BondError, checkBond } from './bond';
 import { jsonErrorPosition, type DesiredState, type MeterConfig, type PortConfig, type TableConfig } from './state';
@@ -54,7 +56,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
 }
 
 const TOP_KEYS = ['ports', 'tables', 'meters', 'flows'];
-const PORT_KEYS = ['name', 'devargs', 'id', 'mtu', 'adminUp', 'nRxq', 'bond'];
+const PORT_KEYS = ['name', 'devargs', 'id', 'mtu', 'adminUp', 'nRxq', 'bond', 'vlan', 'nshTag'];
 const TABLE_KEYS = ['id', 'name', 'miss', 'maxFlows'];
 /** Parts of the data model documents do not carry yet: refused, never silently ignored. */
 const NOT_YET: Readonly<Record<string, string>> = {
@@ -170,6 +172,18 @@ export function parseConfig(text: string, source: string, format: ConfigFormat |
     if (mtu !== undefined) req.mtu = mtu;
     if (nRxq !== undefined) req.nRxq = nRxq;
     if (o.adminUp !== undefined) req.adminUp = o.adminUp as boolean;
+    try {
+      // vlan: { mode: access, tag: 10 } | { mode: trunk, trunks: "10,20-30", native: 10 }
+      if (o.vlan !== undefined) {
+        const v = checkVlan(o.vlan, `${w}.vlan`);
+        if (v) req.vlan = v;
+      }
+      // nshTag: { spi: 0x123, si: 255, ttl: 63, context: [c1, c2, c3, c4] }
+      if (o.nshTag !== undefined) req.nshTag = checkNshTag(o.nshTag, `${w}.nshTag`);
+    } catch (e) {
+      if (e instanceof EdgeError) bad(e.field, e.problem);
+      throw e;
+    }
     out.ports.push(req);
   });
   list('tables').forEach((t, i) => {
@@ -221,6 +235,8 @@ export function portItem(p: PortConfig): Record<string, unknown> {
   if (!p.adminUp) o.adminUp = false;
   if (p.nRxq !== undefined) o.nRxq = p.nRxq;
   if (p.bond) o.bond = bondDoc(p.bond);
+  if (p.vlan) o.vlan = vlanDoc(p.vlan);
+  if (p.nshTag) o.nshTag = nshTagDoc(p.nshTag);
   return o;
 }
 
@@ -337,7 +353,7 @@ export interface ConfigPlan {
   /** Attached administratively down; brought up after the flows (portUps). */
   portAdds: { path: string; port: PortConfig }[];
   /** MTU, rx queues, going down. */
-  portMods: { path: string; old: PortConfig; change: { mtu?: number; nRxq?: number; adminUp?: boolean } }[];
+  portMods: { path: string; old: PortConfig; change: PortChange }[];
   /** Strict deletes, strict modifies and adds, with each one's identity, undoing mod and document path. */
   flowMods: FlowMod[];
   flowKeys: string[];

@@ -2,7 +2,9 @@
 import type { PortServiceHandlers } from '../gen/switchyard/v1/PortService';
 import { unary } from './rpc';
 import type { Switch } from './switch';
-import { fromWireBond, has, toWirePort, toWirePortStats } from './wire';
+import { fromWireBond, fromWireNshTag, fromWireVlan, has, toWirePort, toWirePortStats } from './wire';
+import { status as Status } from '@grpc/grpc-js';
+import { ApiError } from './errors';
 import type { BondConfig } from './addon-types';
 
 export function portService(sw: Switch): PortServiceHandlers {
@@ -17,6 +19,9 @@ export function portService(sw: Switch): PortServiceHandlers {
         nRxq: has(req, 'nRxq') ? req.nRxq : undefined,
         // checked by Switch.addPort (checkBond), which names a bad field
         bond: fromWireBond(req.bond) as BondConfig | undefined,
+        // checked by Switch.addPort (edge.ts), which names a bad field
+        vlan: fromWireVlan(req.vlan),
+        nshTag: fromWireNshTag(req.nshTag),
       });
       return toWirePort(desc);
     }),
@@ -27,10 +32,13 @@ export function portService(sw: Switch): PortServiceHandlers {
     }),
 
     UpdatePort: unary(async (req) => {
+      if (req.clearNshTag && req.nshTag) throw new ApiError(Status.INVALID_ARGUMENT, 'nsh_tag: give a new NSH tag or clear_nsh_tag, not both');
       const desc = await sw.updatePort(req.port, {
         mtu: has(req, 'mtu') ? req.mtu : undefined,
         adminUp: has(req, 'adminUp') ? req.adminUp : undefined,
         nRxq: has(req, 'nRxq') ? req.nRxq : undefined,
+        vlan: fromWireVlan(req.vlan),
+        nshTag: req.clearNshTag ? null : fromWireNshTag(req.nshTag),
       });
       return toWirePort(desc);
     }),

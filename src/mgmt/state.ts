@@ -50,6 +50,7 @@ import { basename, dirname, join } from 'node:path';
 import type { BondConfig, FlowMod, GroupConfig, MeterBand, MeterUnit, TableMiss } from './addon-types';
 import { checkMeter, meterDoc, MeterError } from './meters';
 import { BondError, bondDoc, checkBond } from './bond';
+import { checkNshTag, checkVlan, EdgeError, nshTagDoc, vlanDoc, type NshTag, type PortVlan } from './edge';
 import { formatFlowMod, formatGroup, FlowSpecError, parseFlow, parseFlowKeyed, parseFlowLineKeyed, parseGroup } from '../flowspec';
 import { FlowChange, FlowSet } from './flowtable';
 import { checkPrivateDir } from './auth';
@@ -65,6 +66,10 @@ export interface PortConfig {
   nRxq?: number;
   /** A bond port (link aggregation): devargs is then its bonding device's name. */
   bond?: BondConfig;
+  /** VLAN mode (access, trunk); absent: none. */
+  vlan?: PortVlan;
+  /** NSH port tag; absent: none. */
+  nshTag?: NshTag;
 }
 
 export interface TableConfig {
@@ -146,6 +151,8 @@ function portsDoc(ports: readonly PortConfig[]): Record<string, unknown>[] {
     if (p.mtu !== undefined) o.mtu = p.mtu;
     if (p.nRxq !== undefined) o.nRxq = p.nRxq;
     if (p.bond) o.bond = bondDoc(p.bond);
+    if (p.vlan) o.vlan = vlanDoc(p.vlan);
+    if (p.nshTag) o.nshTag = nshTagDoc(p.nshTag);
     return o;
   });
 }
@@ -349,6 +356,14 @@ function readState(text: string, path: string): { state: DesiredState; seq: numb
         throw e;
       }
     }
+    try {
+      if (o.vlan !== undefined) port.vlan = checkVlan(o.vlan, `${w}.vlan`);
+      if (o.nshTag !== undefined) port.nshTag = checkNshTag(o.nshTag, `${w}.nshTag`);
+    } catch (e) {
+      if (e instanceof EdgeError) bad(e.field, e.problem);
+      throw e;
+    }
+    if (!port.vlan) delete port.vlan;
     if (state.ports.some((q) => q.name === port.name)) bad(`${w}.name`, `port '${port.name}' appears twice`);
     if (state.ports.some((q) => q.id === port.id)) bad(`${w}.id`, `port number ${port.id} appears twice`);
     state.ports.push(port);
