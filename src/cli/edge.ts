@@ -20,11 +20,14 @@ export interface EdgeOptions {
   nshTag?: string | boolean; // commander: --no-nsh-tag gives false
 }
 
+/** The option a field of edge.ts's checks comes from. */
+const FLAGS: Record<string, string> = { 'vlan.mode': '--vlan-mode', 'vlan.tag': '--tag', 'vlan.trunks': '--trunks', 'vlan.native': '--native-vlan' };
+
 function cli<T>(fn: () => T): T {
   try {
     return fn();
   } catch (e) {
-    if (e instanceof EdgeError) throw new CliError(e.message);
+    if (e instanceof EdgeError) throw new CliError(`${FLAGS[e.field] ?? e.field}: ${e.problem}`);
     throw e;
   }
 }
@@ -50,7 +53,7 @@ export function vlanRequest(o: EdgeOptions): PortVlan | undefined {
         ...(o.trunks !== undefined ? { trunks: parseVids(o.trunks, '--trunks') } : {}),
         ...(o.nativeVlan !== undefined ? { native: vidOpt('--native-vlan', o.nativeVlan) } : {}),
       },
-      '--vlan-mode',
+      'vlan',
     ),
   );
   if (!v) return { mode: 'VLAN_MODE_NONE' };

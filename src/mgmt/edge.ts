@@ -95,7 +95,7 @@ export function checkVlan(v: unknown, where = 'vlan'): PortVlan | undefined {
   if (mode === 'access') {
     if (set('trunks')) throw new EdgeError(`${where}.trunks`, 'an access port has no trunks (it is a trunk setting)');
     if (set('native')) throw new EdgeError(`${where}.native`, 'an access port has no native VLAN (it is a trunk setting)');
-    if (o.tag === undefined || o.tag === 0) throw new EdgeError(`${where}.tag`, 'an access port needs its VID (tag 1..4094)');
+    if (o.tag === undefined || o.tag === null) throw new EdgeError(`${where}.tag`, 'an access port needs its VID (tag 1..4094)');
     return { mode: 'access', tag: vid(o.tag, `${where}.tag`) };
   }
   if (mode === 'trunk') {
