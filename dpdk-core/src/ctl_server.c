@@ -62,10 +62,8 @@
 
 #include "ctl_server.h"
 #include "dataplane.h"
-#include "edge.h"
 #include "groups.h"
 #include "meters.h"
-#include "ports.h"
 #include "trace.h"
 #include "stats_segment.h"
 
@@ -671,18 +669,9 @@ do_port_mod(struct req *r)
 		return;
 	memset(&desc, 0, sizeof(desc));
 	/* the edge settings are checked before anything changes */
-	if (vp || np) {
-		struct pl_edge *check;
-
-		if (!ports_exists(id)) {
-			reply_error(r->c, r->xid, SY_E_NOENT, -1, "port %u does not exist", id);
-			return;
-		}
-		if (edge_build(name, vp, np, &check, &e) < 0) {
-			reply_dp_error(r->c, r->xid, &e);
-			return;
-		}
-		free(check);
+	if ((vp || np) && dp_port_check_edge(id, vp, np, &e) < 0) {
+		reply_dp_error(r->c, r->xid, &e);
+		return;
 	}
 	if (dp_port_mod(id, (uint16_t)mtu, admin, n_rxq, &desc, &e) < 0 ||
 	    ((vp || np) && dp_port_set_edge(id, vp, np, &desc, &e) < 0)) {

@@ -94,6 +94,10 @@ int dp_port_set_edge(uint32_t port_id, const struct sy_port_vlan *vlan,
 		     const struct sy_port_nsh_tag *nsh, struct sy_port_desc *out,
 		     struct sy_error *err);
 
+/* Checks what dp_port_set_edge() would set, changing nothing. */
+int dp_port_check_edge(uint32_t port_id, const struct sy_port_vlan *vlan,
+		       const struct sy_port_nsh_tag *nsh, struct sy_error *err);
+
 /* The port's edge settings, as set: a bit each of 1 (vlan filled, mode
  * not NONE) and 2 (nsh filled, enabled); 0 for none or no such port. */
 unsigned int dp_port_edge(uint32_t port_id, struct sy_port_vlan *vlan,

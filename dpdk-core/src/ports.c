@@ -1453,6 +1453,21 @@ dp_port_set_edge(uint32_t port_id, const struct sy_port_vlan *vlan,
 	return 0;
 }
 
+int
+dp_port_check_edge(uint32_t port_id, const struct sy_port_vlan *vlan,
+		   const struct sy_port_nsh_tag *nsh, struct sy_error *err)
+{
+	struct port *p = by_id(port_id);
+	struct pl_edge *edge;
+
+	if (p == NULL)
+		return sy_fail(err, SY_E_NOENT, "port %u does not exist", port_id);
+	if (edge_build(p->name, vlan ? vlan : &p->vlan, nsh ? nsh : &p->nsh, &edge, err) < 0)
+		return -1;
+	free(edge);
+	return 0;
+}
+
 unsigned int
 dp_port_edge(uint32_t port_id, struct sy_port_vlan *vlan, struct sy_port_nsh_tag *nsh)
 {
