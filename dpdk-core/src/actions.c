@@ -118,8 +118,21 @@ emit(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt *p, uint16
 			rte_pktmbuf_free(m);
 		return;
 	}
-	if (unlikely(lc->trace != NULL)) { /* recorded, as it is now, not sent */
-		trace_output(lc->trace, pm->port[slot].id, m);
+	if (unlikely(lc->trace != NULL)) { /* recorded, as it would leave, not sent */
+		if (pm->port[slot].edge != NULL) {
+			struct rte_mbuf *out = edge_tx(lc, pm->port[slot].edge, slot, m, false);
+
+			if (out == NULL) { /* counted, and recorded as a drop */
+				p->n_fail++;
+				if (last)
+					rte_pktmbuf_free(m);
+				return;
+			}
+			trace_output(lc->trace, pm->port[slot].id, out);
+			rte_pktmbuf_free(out); /* the copy, or the reference edge_tx took */
+		} else {
+			trace_output(lc->trace, pm->port[slot].id, m);
+		}
 		p->shared |= !last;
 		p->n_out++;
 		if (last)

@@ -13,6 +13,7 @@
 #include "datapath.h"
 #include "edge.h"
 #include "nsh.h"
+#include "trace.h"
 
 #define ETH_HLEN 14
 #define VID_MAX 4094 /* 4095 is reserved (802.1Q) */
@@ -138,6 +139,15 @@ edge_build(const char *port, const struct sy_port_vlan *vlan, const struct sy_po
 	return 0;
 }
 
+/* Counts a drop on port slot; a packet trace records it too. */
+static inline void
+edge_drop(struct pl_lcore *lc, uint16_t slot, unsigned int why)
+{
+	st_drop(&lc->ctr, slot, (enum sy_drop_reason)why, 1);
+	if (unlikely(lc->trace != NULL))
+		trace_drop(lc->trace, why);
+}
+
 /* --- ingress --- */
 
 /* The VLAN step of a received frame (written in place): KEEP or why it
@@ -173,6 +183,20 @@ vlan_in(const struct pl_edge *e, struct rte_mbuf *m)
 	return act_vlan_insert(m, 0x8100, pvid) ? KEEP : SY_DROP_NO_HEADROOM;
 }
 
+unsigned int
+edge_ingress(const struct pl_edge *e, struct rte_mbuf *m)
+{
+	unsigned int why = KEEP;
+
+	if (unlikely(rte_pktmbuf_data_len(m) < ETH_HLEN))
+		return KEEP; /* the parser counts it a runt */
+	if (e->vlan != SY_VLAN_NONE)
+		why = vlan_in(e, m);
+	if (why == KEEP && e->nsh_len && !nsh_encap(m, e->nsh, e->nsh_len))
+		why = SY_DROP_NO_HEADROOM;
+	return why;
+}
+
 uint16_t
 edge_rx(struct pl_lcore *lc, const struct pl_edge *e, uint16_t slot, struct rte_mbuf **pkts,
 	uint16_t n)
@@ -181,12 +205,8 @@ edge_rx(struct pl_lcore *lc, const struct pl_edge *e, uint16_t slot, struct rte_
 
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
-		unsigned int why = KEEP;
+		unsigned int why;
 
-		if (unlikely(rte_pktmbuf_data_len(m) < ETH_HLEN)) {
-			pkts[k++] = m; /* the parser counts it a runt */
-			continue;
-		}
 		/* a ring port may deliver a frame someone else holds too */
 		if (unlikely(rte_mbuf_refcnt_read(m) > 1 || !RTE_MBUF_DIRECT(m))) {
 			struct rte_mbuf *c = rte_pktmbuf_copy(m, dp.pool, 0, UINT32_MAX);
@@ -194,17 +214,14 @@ edge_rx(struct pl_lcore *lc, const struct pl_edge *e, uint16_t slot, struct rte_
 			rte_pktmbuf_free(m);
 			m = c;
 			if (m == NULL) {
-				st_drop(&lc->ctr, slot, SY_DROP_NO_MBUF, 1);
+				edge_drop(lc, slot, SY_DROP_NO_MBUF);
 				continue;
 			}
 			lc->ctr.copies++;
 		}
-		if (e->vlan != SY_VLAN_NONE)
-			why = vlan_in(e, m);
-		if (why == KEEP && e->nsh_len && !nsh_encap(m, e->nsh, e->nsh_len))
-			why = SY_DROP_NO_HEADROOM;
+		why = edge_ingress(e, m);
 		if (unlikely(why != KEEP)) {
-			st_drop(&lc->ctr, slot, (enum sy_drop_reason)why, 1);
+			edge_drop(lc, slot, why);
 			rte_pktmbuf_free(m);
 			continue;
 		}
@@ -257,7 +274,7 @@ edge_tx(struct pl_lcore *lc, const struct pl_edge *e, uint16_t slot, struct rte_
 		}
 	}
 	if (why != KEEP) {
-		st_drop(&lc->ctr, slot, (enum sy_drop_reason)why, 1);
+		edge_drop(lc, slot, why);
 		if (last)
 			rte_pktmbuf_free(m);
 		return NULL;
@@ -274,7 +291,7 @@ edge_tx(struct pl_lcore *lc, const struct pl_edge *e, uint16_t slot, struct rte_
 			rte_pktmbuf_free(m);
 		if (c == NULL || rte_pktmbuf_data_len(c) < need) {
 			rte_pktmbuf_free(c);
-			st_drop(&lc->ctr, slot, SY_DROP_NO_MBUF, 1);
+			edge_drop(lc, slot, SY_DROP_NO_MBUF);
 			return NULL;
 		}
 		lc->ctr.copies++;

@@ -32,10 +32,14 @@
  *   otherwise (output:p1,output:p2, a flood, a group) the edge port gets a
  *   copy, and the other outputs keep the bytes they were given.
  *
+ * Packet traces
+ *   A trace (SY_MSG_TRACE, trace.h) takes the frame through the ingress
+ *   step first (edge_ingress; a drop there is its TRACE_DROP and it goes
+ *   no further), and records each output as it leaves the egress step.
+ *
  * Not covered
- *   A packet trace (SY_MSG_TRACE) starts after the ingress step and shows
- *   outputs before the egress step.  The MTU check of an output comes
- *   before the egress step (an NSH header about to be popped counts).
+ *   The MTU check of an output comes before the egress step (an NSH header
+ *   about to be popped counts).
  *
  * Threads
  *   edge_rx/edge_tx: forwarding lcores.  edge_build: the main lcore.
@@ -60,6 +64,11 @@ struct sy_error;
  * or -1 with err filled (INVAL naming the field). */
 int edge_build(const char *port, const struct sy_port_vlan *vlan,
 	       const struct sy_port_nsh_tag *nsh, struct pl_edge **out, struct sy_error *err);
+
+/* The ingress step of one frame that is the caller's own (written in
+ * place): SY_DROP__MAX to keep it, else the reason to drop it (neither
+ * counted nor freed here).  For a packet trace. */
+unsigned int edge_ingress(const struct pl_edge *e, struct rte_mbuf *m);
 
 /* The ingress step over a received burst, in place: drops are counted on
  * port slot and freed; returns how many frames are left in pkts[]. */

@@ -10,7 +10,8 @@
  * each with its own bytes; every drop is counted vlan_filtered on the port
  * where it happens; the NSH port tag pushes every byte of its header on
  * ingress and pops it on egress; settings are checked, changed and
- * cleared (dp_port_set_edge) and reported (dp_port_edge).
+ * cleared (dp_port_set_edge) and reported (dp_port_edge); a packet trace
+ * shows both steps.
  *
  * net_ring ports loop back: a frame put on a port with rte_eth_tx_burst
  * is what the switch receives there, and what the switch sends on it is
@@ -28,6 +29,9 @@
 #include "sy_flowmod.h"
 #include "sy_pkt.h"
 #include "sy_test.h"
+#include "trace.h"
+
+#include <switchyard/codec.h>
 
 /* A, B: access 10; C: access 20; T: trunk 10,20; U: plain; N: NSH tag */
 enum { A = 1, B = 2, C = 3, T = 4, U = 5, N = 6, NPORTS = 7 };
@@ -355,6 +359,97 @@ settings(void)
 	CHECK(pl_portmap->port[pl_port_slot(pl_portmap, B)].edge != NULL);
 }
 
+/* A TRACE of frame arriving on port in: whether it parsed (TRACE_KEY, and
+ * its vlan_tci), each output (port and frame) and each drop. */
+static struct {
+	bool has_key;
+	uint16_t vlan_tci;
+	unsigned int n_out, n_drops;
+	uint32_t out_port[4], out_len[4], drop[4];
+	uint8_t out[4][512];
+} tres;
+
+static void
+trace_frame(uint32_t in, const uint8_t *frame, size_t len)
+{
+	struct sy_msgbuf req = { 0 }, reply = { 0 };
+	struct sy_error err = { .index = -1 };
+	char why[SY_CODEC_ERR_MAX];
+	struct sy_attr_iter it, ni;
+	const struct sy_attr *a, *x;
+	struct sy_flow_key key, mask;
+	struct sy_msg m;
+
+	memset(&tres, 0, sizeof(tres));
+	sy_msg_begin(&req, SY_MSG_TRACE, 0, 7);
+	sy_msg_put_u32(&req, SY_A_PORT_ID, in);
+	sy_msg_put(&req, SY_A_PACKET, frame, len);
+	CHECK_EQ(sy_msg_finish(&req), 0);
+	CHECK_EQ(sy_msg_parse(req.data, req.len, &m, why, sizeof(why)), 0);
+	sy_msg_begin(&reply, SY_MSG_TRACE, SY_MSGF_REPLY, 7);
+	CHECK_EQ(trace_request(&m, &reply, &err), 0);
+	CHECK_EQ(sy_msg_finish(&reply), 0);
+	CHECK_EQ(sy_msg_parse(reply.data, reply.len, &m, why, sizeof(why)), 0);
+	sy_attr_iter_msg(&it, &m);
+	while (sy_attr_next(&it, &a) > 0) {
+		if (a->type == SY_A_TRACE_KEY) {
+			CHECK_EQ(sy_get_trace_key(a, &key, &mask, why, sizeof(why)), 0);
+			tres.has_key = true;
+			tres.vlan_tci = key.vlan_tci;
+		} else if (a->type == SY_A_TRACE_DROP && tres.n_drops < 4) {
+			CHECK_EQ(sy_attr_get_u32(a, &tres.drop[tres.n_drops++], why, sizeof(why)), 0);
+		} else if (a->type == SY_A_TRACE_OUTPUT && tres.n_out < 4) {
+			unsigned int k = tres.n_out++;
+
+			sy_attr_iter_nest(&ni, a);
+			while (sy_attr_next(&ni, &x) > 0) {
+				if (x->type == SY_A_PORT_ID) {
+					CHECK_EQ(sy_attr_get_u32(x, &tres.out_port[k], why, sizeof(why)), 0);
+				} else if (x->type == SY_A_PACKET) {
+					tres.out_len[k] = sy_attr_payload_len(x);
+					if (tres.out_len[k] <= sizeof(tres.out[k]))
+						memcpy(tres.out[k], sy_attr_payload(x), tres.out_len[k]);
+				}
+			}
+		}
+	}
+	sy_msg_free(&req);
+	sy_msg_free(&reply);
+}
+
+/* A trace shows what the edge does: the key after the access port's tag,
+ * each output as it would leave (stripped toward an access port, tagged
+ * toward a plain one), the refusal of the other tenant's port and of a
+ * tagged frame on an access port, as drops, and no counter moves. */
+static void
+traces(void)
+{
+	uint8_t f[256], want[256];
+	size_t l = frame(0, 0, f), lw = frame(1, 10, want);
+	struct sy_port_stats c0 = sy_port_counters(C), a0 = sy_port_counters(A);
+
+	flow(A, (uint32_t[]){ B, U, C }, 3);
+	trace_frame(A, f, l);
+	CHECK(tres.has_key);
+	CHECK_EQ(tres.vlan_tci, 10 | SY_VLAN_PRESENT);
+	CHECK_EQ(tres.n_out, 2);
+	CHECK(tres.out_port[0] == B && tres.out_len[0] == l && memcmp(tres.out[0], f, l) == 0);
+	CHECK(tres.out_port[1] == U && tres.out_len[1] == lw &&
+	      memcmp(tres.out[1], want, lw) == 0);
+	CHECK_EQ(tres.n_drops, 1);
+	CHECK_EQ(tres.drop[0], SY_DROP_VLAN_FILTERED); /* C is VLAN 20 */
+
+	l = frame(1, 20, f); /* tagged, on an access port */
+	trace_frame(A, f, l);
+	CHECK(!tres.has_key);
+	CHECK_EQ(tres.n_out, 0);
+	CHECK(tres.n_drops == 1 && tres.drop[0] == SY_DROP_VLAN_FILTERED);
+	CHECK_EQ(sy_port_counters(C).drops[SY_DROP_VLAN_FILTERED], c0.drops[SY_DROP_VLAN_FILTERED]);
+	CHECK_EQ(sy_port_counters(A).drops[SY_DROP_VLAN_FILTERED], a0.drops[SY_DROP_VLAN_FILTERED]);
+	CHECK_EQ(sy_port_counters(A).rx_packets, a0.rx_packets);
+	no_flows();
+}
+
 int
 main(void)
 {
@@ -387,6 +482,7 @@ main(void)
 	RUN(multi_output);
 	RUN(trunk_filter_and_native);
 	RUN(nsh_tag);
+	RUN(traces);
 	RUN(settings);
 
 	dp_fini();
