@@ -129,6 +129,20 @@ describe.skipIf(!IS_ROOT)('VLAN partitions: access and trunk ports', () => {
     }
   });
 
+  it('a trace shows the tag the port gives, the frame each port would send, and the ports that refuse it', async () => {
+    await clear();
+    const r = await sw.cli(['trace', 'in_port=p1,icmp,nw_src=10.0.0.1,nw_dst=10.0.0.3']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^packet  icmp,in_port=p1,.*dl_vlan=10,/);
+    // p3 and p4 (VLAN 20) refuse it; p2 gets it untagged, the trunk tagged
+    expect(r.stdout).toMatch(/result  output to p2, p5\n\s+p2: 60 bytes, unchanged\n\s+p5: 64 bytes\n/);
+    const t = await sw.cli(['trace', 'in_port=p1,dl_vlan=20,icmp,nw_src=10.0.0.1,nw_dst=10.0.0.2']);
+    expect(t.code, t.stderr).toBe(0);
+    expect(t.stdout).toMatch(/vlan_filtered/);
+    expect(t.stdout).not.toMatch(/output to/);
+    expect(await filtered('p1')).toBe(0); // a trace counts nothing
+  });
+
   it('bad settings are refused with a clear error and change nothing', async () => {
     const cases: [string[], RegExp][] = [
       [['--vlan-mode', 'access', '--tag', '0'], /VID 0 is out of range 1\.\.4094/],
