@@ -9,8 +9,12 @@
  *   port with either setting has a struct pl_edge in the port map
  *   (pipeline.h); a port with neither has NULL there, and pays nothing but
  *   that one test per received burst (pl_input) and per emitted packet
- *   (emit() in actions.c; the shortcuts that skip emit(), the train and
- *   act_run_inline's lone output, refuse edge ports).
+ *   (emit() in actions.c, and a train's packets in pl_train_go(), which run
+ *   the egress step themselves; act_run_inline's lone output leaves edge
+ *   ports to emit()).  Measured with net_ring ports, one lcore: a plain
+ *   port's packet costs the same as before (55-57 cycles here, either
+ *   build); access -> trunk about 100-108, trunk -> access (strip) about
+ *   100.
  *
  *   Ingress (edge_rx), before the burst is parsed, each frame in turn:
  *   the VLAN step (tag an untagged or priority-tagged frame with the

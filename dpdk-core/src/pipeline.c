@@ -177,6 +177,7 @@ struct pl_train {
 	const struct ft_actions *fa; /* NULL: a miss that drops */
 	uint16_t slot;
 	uint16_t mtu;
+	const struct pl_edge *edge; /* the port's VLAN mode or NSH tag (edge.h), or NULL */
 };
 
 static inline void
@@ -201,13 +202,13 @@ pl_train_set(const struct pl_portmap *pm, const struct act_pkt *p, const struct 
 	if (fa->n != 1 || fa->a[0].type != SY_ACT_OUTPUT || fa->a[0].arg > SY_MAX_PORT_ID)
 		return;
 	slot = pl_port_slot(pm, fa->a[0].arg);
-	if (slot == PL_NO_PORT || slot == p->in_slot || !pm->port[slot].admin_up ||
-	    pm->port[slot].edge != NULL) /* edge ports go through emit() */
+	if (slot == PL_NO_PORT || slot == p->in_slot || !pm->port[slot].admin_up)
 		return;
 	tr->e = e;
 	tr->fa = fa;
 	tr->slot = slot;
 	tr->mtu = pm->port[slot].mtu;
+	tr->edge = pm->port[slot].edge;
 }
 
 static inline bool
@@ -228,6 +229,13 @@ pl_train_go(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt *p,
 	    rte_pktmbuf_pkt_len(p->m) - p->lay.l3_ofs > tr->mtu)
 		return false;
 	pl_acc_add(lc, &acc[0], f, p->m);
+	if (unlikely(tr->edge != NULL)) { /* its egress step, as emit() would */
+		struct rte_mbuf *m = edge_tx(lc, tr->edge, tr->slot, p->m, true);
+
+		if (m != NULL)
+			pl_tx_put(lc, pm, tr->slot, m);
+		return true;
+	}
 	pl_tx_put(lc, pm, tr->slot, p->m);
 	return true;
 }
