@@ -333,6 +333,21 @@ nsh_tag(void)
 	CHECK(memcmp(got[U] + 14 + hl, f, l) == 0);
 	memcpy(tagged, got[U], got_len[U]);
 
+	/* a frame without room in front for the tag: dropped, no_headroom */
+	{
+		struct rte_mbuf *m = rte_pktmbuf_alloc(dp.pool);
+		uint64_t d0 = drops(N, SY_DROP_NO_HEADROOM);
+
+		m->data_off = 16; /* less than the 38 bytes the tag needs */
+		memcpy(rte_pktmbuf_mtod(m, uint8_t *), f, l);
+		m->data_len = (uint16_t)l;
+		m->pkt_len = (uint32_t)l;
+		CHECK_EQ(rte_eth_tx_burst(dpdk[N], 0, &m, 1), 1);
+		pl_run_once(lc);
+		CHECK_EQ(rte_eth_rx_burst(dpdk[U], 0, &m, 1), 0);
+		CHECK_EQ(drops(N, SY_DROP_NO_HEADROOM), d0 + 1);
+	}
+
 	flow(U, (uint32_t[]){ N }, 1);
 	inject(U, tagged, 14 + hl + l);
 	CHECK(got_n[N] == 1 && got_len[N] == l && memcmp(got[N], f, l) == 0);

@@ -165,8 +165,11 @@ describe.skipIf(!IS_ROOT)('VLAN partitions: access and trunk ports', () => {
     const g = await sw.api.code('PortService', 'UpdatePort', { port: 'p1', vlan: { mode: 'VLAN_MODE_TRUNK', tag: 5 } });
     expect(g).toMatchObject({ code: 3 });
     expect(g.details).toMatch(/vlan\.tag: a trunk port has no access tag/);
+    const both = await sw.api.code('PortService', 'UpdatePort', { port: 'p1', nshTag: { spi: 1 }, clearNshTag: true });
+    expect(both).toMatchObject({ code: 3, details: 'nsh_tag: give a new NSH tag or clear_nsh_tag, not both' });
     const ports = await sw.cliJson<any[]>(['port', 'list']);
     expect(ports[0].vlan).toBe('access 10');
+    expect(ports[0].nshTag).toBeUndefined();
   });
 
   it('the settings survive a daemon restart and a data-plane kill, and keep the tenants apart', async () => {
