@@ -210,6 +210,29 @@ describe('the switch', () => {
     expect(dp.ports[0].vlan).toBeUndefined();
   });
 
+  it('config apply: adds, changes and clears them, says so, and an export applies as a no-op', async () => {
+    const { sw, dp } = await connected();
+    await sw.addPort({ name: 'a', devargs: 'net_ring0' });
+    const doc = parseConfig(
+      'ports:\n  - {name: a, devargs: net_ring0, vlan: {mode: access, tag: 10}}\n  - {name: t, devargs: net_ring1, vlan: {mode: trunk, trunks: "10,20-21"}, nshTag: {spi: 5}}\n',
+      'x.yaml',
+    );
+    const dry = await sw.applyConfig(doc, true, 'x.yaml');
+    expect(dry.diff).toEqual([
+      '+ port t net_ring1 id=2 vlan trunk 10,20-21 nsh-tag spi=0x5,si=255,ttl=63',
+      '~ port a vlan none -> access 10',
+    ]);
+    await sw.applyConfig(doc, false, 'x.yaml');
+    expect(dp.ports.map((p) => [p.name, p.vlan?.mode, p.vlan?.tag, p.vlan?.trunks, p.nshTag?.spi])).toEqual([
+      ['a', 'access', 10, [], undefined],
+      ['t', 'trunk', 0, [10, 20, 21], 5],
+    ]);
+    expect((await sw.applyConfig(parseConfig(exportConfig(sw.state), 'e.yaml'), false)).changes).toEqual([]);
+    const back = await sw.applyConfig(parseConfig('ports:\n  - {name: a, devargs: net_ring0}\n  - {name: t, devargs: net_ring1}\n', 'y.yaml'), false);
+    expect(back.diff).toEqual(['~ port a vlan access 10 -> none', '~ port t vlan trunk 10,20-21 -> none, nsh-tag spi=0x5,si=255,ttl=63 -> none']);
+    expect(dp.ports.map((p) => [p.vlan, p.nshTag])).toEqual([[undefined, undefined], [undefined, undefined]]);
+  });
+
   it('bad settings are INVALID_ARGUMENT naming the field, and change nothing', async () => {
     const { sw, dp } = await connected();
     const e = await sw.addPort({ name: 'a', devargs: 'net_ring0', vlan: { mode: 'access', tag: 0 } }).catch((x) => classify(x));
