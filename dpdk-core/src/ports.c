@@ -1298,9 +1298,9 @@ dp_port_add(const struct dp_port_add_req *req, struct sy_port_desc *out,
 	snprintf(p->name, sizeof(p->name), "%s", req->name);
 	snprintf(p->devargs, sizeof(p->devargs), "%s", req->devargs);
 
-	if (req->vlan)
+	if (req->vlan && req->vlan->mode != SY_VLAN_NONE)
 		p->vlan = *req->vlan;
-	if (req->nsh)
+	if (req->nsh && req->nsh->enabled)
 		p->nsh = *req->nsh;
 	pm = portmap_alloc();
 	if (pm == NULL || edge_build(req->name, req->vlan, req->nsh, &p->edge, err) < 0) {
