@@ -569,7 +569,24 @@ void CollectMeterStats(Napi::Env env, Napi::Array arr, uint32_t* n, const sy_msg
   }
 }
 
-// PORT_DESCs, each followed by a PORT_BOND if it is a bond port.
+// A PORT_VLAN or PORT_NSH_TAG set on port (the PORT_DESC before it) as
+// .vlan or .nshTag, if it names that port.
+void AttachEdge(Napi::Env env, Napi::Object port, const sy_attr* a) {
+  char err[SY_CODEC_ERR_MAX];
+  uint32_t id = port.Get("id").As<Napi::Number>().Uint32Value();
+  if (a->type == SY_A_PORT_VLAN) {
+    std::unique_ptr<sy_port_vlan> v(new sy_port_vlan);
+    if (sy_get_port_vlan(a, v.get(), err, sizeof(err)) < 0) throw ProtoError(env, err);
+    if (v->port_id == id) port.Set("vlan", PortVlanToJs(env, *v));
+  } else {
+    sy_port_nsh_tag t;
+    if (sy_get_port_nsh_tag(a, &t, err, sizeof(err)) < 0) throw ProtoError(env, err);
+    if (t.port_id == id) port.Set("nshTag", PortNshTagToJs(env, t));
+  }
+}
+
+// PORT_DESCs, each followed by a PORT_BOND if it is a bond port, and its
+// PORT_VLAN and PORT_NSH_TAG if it has them.
 void CollectPorts(Napi::Env env, Napi::Array arr, uint32_t* n, const sy_msg& m) {
   sy_attr_iter it;
   const sy_attr* a;
@@ -580,6 +597,8 @@ void CollectPorts(Napi::Env env, Napi::Array arr, uint32_t* n, const sy_msg& m) 
       sy_port_desc d;
       if (sy_get_port_desc(a, &d, err, sizeof(err)) < 0) throw ProtoError(env, err);
       arr.Set((*n)++, PortDescToJs(env, d));
+    } else if ((a->type == SY_A_PORT_VLAN || a->type == SY_A_PORT_NSH_TAG) && *n > 0) {
+      AttachEdge(env, arr.Get(*n - 1).As<Napi::Object>(), a);
     } else if (a->type == SY_A_PORT_BOND && *n > 0) {
       std::unique_ptr<sy_port_bond> b(new sy_port_bond);
       if (sy_get_port_bond(a, b.get(), err, sizeof(err)) < 0) throw ProtoError(env, err);
@@ -594,6 +613,9 @@ void CollectPorts(Napi::Env env, Napi::Array arr, uint32_t* n, const sy_msg& m) 
 void AttachBond(Napi::Env env, Napi::Object port, const sy_msg& m) {
   const sy_attr* a = sy_msg_find(&m, SY_A_PORT_BOND);
   char err[SY_CODEC_ERR_MAX];
+  // and the edge settings, which ride the same way
+  if (const sy_attr* e = sy_msg_find(&m, SY_A_PORT_VLAN)) AttachEdge(env, port, e);
+  if (const sy_attr* e = sy_msg_find(&m, SY_A_PORT_NSH_TAG)) AttachEdge(env, port, e);
   if (!a) return;
   std::unique_ptr<sy_port_bond> b(new sy_port_bond);
   if (sy_get_port_bond(a, b.get(), err, sizeof(err)) < 0) throw ProtoError(env, err);
@@ -930,6 +952,50 @@ uint32_t OneOf(Napi::Env env, const std::string& where, const std::string& s,
   throw Napi::RangeError::New(env, where + ": '" + s + "' is not one of " + all);
 }
 
+// where.vlan {mode: none|access|trunk, tag?, trunks?: VIDs, native?} as a
+// PORT_VLAN; the data plane checks how they go together (edge.h).
+void PutVlan(Napi::Env env, sy_msgbuf* b, const std::string& where, Napi::Object v) {
+  sy_port_vlan pv = {};
+  std::string mode = GetString(env, where + ".mode", v.Get("mode"));
+  pv.mode = (uint8_t)OneOf(env, where + ".mode", mode, kVlanModes, 3);
+  pv.tag = (uint16_t)GetUintOpt(env, where + ".tag", v, "tag", 4095, 0);
+  pv.native = (uint16_t)GetUintOpt(env, where + ".native", v, "native", 4095, 0);
+  Napi::Value tv = v.Get("trunks");
+  if (!tv.IsUndefined() && !tv.IsNull()) {
+    if (!tv.IsArray()) throw Napi::TypeError::New(env, where + ".trunks: expected an array of VIDs");
+    Napi::Array t = tv.As<Napi::Array>();
+    for (uint32_t i = 0; i < t.Length(); i++) {
+      uint64_t vid = GetUint(env, where + ".trunks[" + std::to_string(i) + "]", t.Get(i), 4095);
+      pv.trunks[vid >> 6] |= 1ull << (vid & 63);
+    }
+  }
+  sy_msg_put(b, SY_A_PORT_VLAN, &pv, sizeof(pv));
+}
+
+// where.nshTag {spi, si?, ttl?, mdtype?, context?[4]} as a PORT_NSH_TAG;
+// null clears it.
+void PutNshTag(Napi::Env env, sy_msgbuf* b, const std::string& where, Napi::Value v) {
+  sy_port_nsh_tag t = {};
+  if (!v.IsNull()) {
+    Napi::Object o = ArgObject(env, where.c_str(), v);
+    t.enabled = 1;
+    if (o.Get("spi").IsUndefined()) throw Napi::TypeError::New(env, where + ".spi: missing");
+    t.spi = (uint32_t)GetUint(env, where + ".spi", o.Get("spi"), SY_NSH_MAX_SPI);
+    t.si = (uint8_t)GetUintOpt(env, where + ".si", o, "si", 255, 255);
+    t.ttl = (uint8_t)GetUintOpt(env, where + ".ttl", o, "ttl", 63, 63);
+    t.mdtype = (uint8_t)GetUintOpt(env, where + ".mdtype", o, "mdtype", 2, 1);
+    Napi::Value cv = o.Get("context");
+    if (!cv.IsUndefined() && !cv.IsNull()) {
+      if (!cv.IsArray() || cv.As<Napi::Array>().Length() > 4)
+        throw Napi::TypeError::New(env, where + ".context: expected up to 4 numbers (c1..c4)");
+      Napi::Array c = cv.As<Napi::Array>();
+      for (uint32_t i = 0; i < c.Length(); i++)
+        t.ctx[i] = (uint32_t)GetUint(env, where + ".context[" + std::to_string(i) + "]", c.Get(i), 0xffffffffu);
+    }
+  }
+  sy_msg_put(b, SY_A_PORT_NSH_TAG, &t, sizeof(t));
+}
+
 // req.bond {mode, members, xmitPolicy?, primary?} as BOND_* attributes.
 void PutBond(Napi::Env env, sy_msgbuf* b, Napi::Object bond) {
   std::string mode = GetString(env, "req.bond.mode", bond.Get("mode"));
@@ -990,6 +1056,8 @@ Napi::Value Client::PortAdd(const Napi::CallbackInfo& info) {
     if (!req.Get("nRxq").IsUndefined())
       sy_msg_put_u32(&b, SY_A_PORT_RXQ, GetRxq(env, "req.nRxq", req.Get("nRxq")));
     if (!req.Get("bond").IsUndefined()) PutBond(env, &b, ArgObject(env, "req.bond", req.Get("bond")));
+    if (!req.Get("vlan").IsUndefined()) PutVlan(env, &b, "req.vlan", ArgObject(env, "req.vlan", req.Get("vlan")));
+    if (!req.Get("nshTag").IsUndefined()) PutNshTag(env, &b, "req.nshTag", req.Get("nshTag"));
   } catch (...) {
     sy_msg_free(&b);
     throw;
@@ -1032,6 +1100,14 @@ Napi::Value Client::PortMod(const Napi::CallbackInfo& info) {
   if (mtu) sy_msg_put_u32(&b, SY_A_PORT_MTU, mtu);
   if (admin >= 0) sy_msg_put_u32(&b, SY_A_PORT_ADMIN, (uint32_t)admin);
   if (rxq) sy_msg_put_u32(&b, SY_A_PORT_RXQ, rxq);
+  try {
+    if (!change.Get("vlan").IsUndefined())
+      PutVlan(env, &b, "change.vlan", ArgObject(env, "change.vlan", change.Get("vlan")));
+    if (!change.Get("nshTag").IsUndefined()) PutNshTag(env, &b, "change.nshTag", change.Get("nshTag"));
+  } catch (...) {
+    sy_msg_free(&b);
+    throw;
+  }
   return Request(env, &b, xid, SY_MSG_PORT_MOD, Op::kPortDesc);
 }
 

@@ -924,6 +924,33 @@ Napi::Object PortBondToJs(Napi::Env env, const sy_port_bond& b) {
   return o;
 }
 
+const char* const kVlanModes[3] = {"none", "access", "trunk"};
+
+Napi::Object PortVlanToJs(Napi::Env env, const sy_port_vlan& v) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("mode", v.mode < 3 ? kVlanModes[v.mode] : "unknown");
+  o.Set("tag", v.tag);
+  Napi::Array trunks = Napi::Array::New(env);
+  uint32_t n = 0;
+  for (uint32_t vid = 0; vid < 64 * SY_VLAN_BITMAP_WORDS; vid++)
+    if ((v.trunks[vid >> 6] >> (vid & 63)) & 1) trunks.Set(n++, vid);
+  o.Set("trunks", trunks);
+  o.Set("native", v.native);
+  return o;
+}
+
+Napi::Object PortNshTagToJs(Napi::Env env, const sy_port_nsh_tag& t) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("spi", t.spi);
+  o.Set("si", t.si);
+  o.Set("ttl", t.ttl);
+  o.Set("mdtype", t.mdtype);
+  Napi::Array ctx = Napi::Array::New(env, 4);
+  for (uint32_t i = 0; i < 4; i++) ctx.Set(i, t.ctx[i]);
+  o.Set("context", ctx);
+  return o;
+}
+
 static Napi::Object Drops(Napi::Env env, const uint64_t* drops) {
   Napi::Object o = Napi::Object::New(env);
   for (int i = 0; i < SY_DROP__MAX; i++) o.Set(sy_drop_names[i], Big(env, drops[i]));

@@ -177,6 +177,12 @@ Napi::Object PortDescToJs(Napi::Env env, const sy_port_desc& d);
 extern const char* const kBondModes[4];
 extern const char* const kBondXmitPolicies[3];
 Napi::Object PortBondToJs(Napi::Env env, const sy_port_bond& b);
+// A port's edge settings (PORT_VLAN, PORT_NSH_TAG), as PortDesc.vlan and
+// PortDesc.nshTag: {mode, tag, trunks (VIDs; [] = all), native} and
+// {spi, si, ttl, mdtype, context[4]}.  kVlanModes indexes enum sy_vlan_mode.
+extern const char* const kVlanModes[3];
+Napi::Object PortVlanToJs(Napi::Env env, const sy_port_vlan& v);
+Napi::Object PortNshTagToJs(Napi::Env env, const sy_port_nsh_tag& t);
 Napi::Object PortStatsToJs(Napi::Env env, const sy_port_stats& s);
 Napi::Object TableDescToJs(Napi::Env env, const sy_table_desc& d);
 Napi::Object DpStatsToJs(Napi::Env env, const sy_dp_stats& s);

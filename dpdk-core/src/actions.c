@@ -9,6 +9,7 @@
 #include <rte_mbuf.h>
 
 #include "actions.h"
+#include "edge.h"
 #include "datapath.h"
 #include "groups.h"
 #include "nsh.h"
@@ -117,12 +118,37 @@ emit(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt *p, uint16
 			rte_pktmbuf_free(m);
 		return;
 	}
-	if (unlikely(lc->trace != NULL)) { /* recorded, as it is now, not sent */
-		trace_output(lc->trace, pm->port[slot].id, m);
+	if (unlikely(lc->trace != NULL)) { /* recorded, as it would leave, not sent */
+		if (pm->port[slot].edge != NULL) {
+			struct rte_mbuf *out = edge_tx(lc, pm->port[slot].edge, slot, m, false);
+
+			if (out == NULL) { /* counted, and recorded as a drop */
+				p->n_fail++;
+				if (last)
+					rte_pktmbuf_free(m);
+				return;
+			}
+			trace_output(lc->trace, pm->port[slot].id, out);
+			rte_pktmbuf_free(out); /* the copy, or the reference edge_tx took */
+		} else {
+			trace_output(lc->trace, pm->port[slot].id, m);
+		}
 		p->shared |= !last;
 		p->n_out++;
 		if (last)
 			rte_pktmbuf_free(m);
+		return;
+	}
+	if (unlikely(pm->port[slot].edge != NULL)) { /* VLAN mode, NSH port tag */
+		struct rte_mbuf *out = edge_tx(lc, pm->port[slot].edge, slot, m, last);
+
+		if (out == NULL) {
+			p->n_fail++;
+			return;
+		}
+		p->shared |= !last && out == m;
+		p->n_out++;
+		pl_tx_put(lc, pm, slot, out, p->queue);
 		return;
 	}
 	if (!last) {
@@ -256,23 +282,40 @@ act_prepare_write(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_p
 	return prepare_write(lc, pm, p);
 }
 
+bool
+act_vlan_insert(struct rte_mbuf *m, uint16_t tpid, uint16_t tci)
+{
+	uint8_t *d = (uint8_t *)rte_pktmbuf_prepend(m, 4);
+
+	if (d == NULL)
+		return false;
+	memmove(d, d + 4, 12);
+	st16(d + 12, rte_cpu_to_be_16(tpid));
+	st16(d + 14, rte_cpu_to_be_16(tci));
+	return true;
+}
+
+uint8_t *
+act_vlan_remove(struct rte_mbuf *m)
+{
+	uint8_t *d = rte_pktmbuf_mtod(m, uint8_t *);
+
+	memmove(d + 4, d, 12);
+	return (uint8_t *)rte_pktmbuf_adj(m, 4);
+}
+
 static bool
 act_push_vlan(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt *p,
 	      uint16_t tpid)
 {
 	uint16_t tci = (p->key.vlan_tci & SY_VLAN_PRESENT) ? p->key.vlan_tci & ~SY_VLAN_PRESENT : 0;
-	uint8_t *d;
 
 	if (!prepare_write(lc, pm, p))
 		return false;
-	d = (uint8_t *)rte_pktmbuf_prepend(p->m, 4);
-	if (d == NULL) {
+	if (!act_vlan_insert(p->m, tpid, tci)) {
 		act_stop(lc, pm, p, SY_DROP_NO_HEADROOM);
 		return false;
 	}
-	memmove(d, d + 4, 12);
-	st16(d + 12, rte_cpu_to_be_16(tpid));
-	st16(d + 14, rte_cpu_to_be_16(tci));
 	p->key.vlan_tci = tci | SY_VLAN_PRESENT;
 	p->lay.n_vlan++;
 	p->lay.l3_ofs += 4;
@@ -291,9 +334,7 @@ act_pop_vlan(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt *p
 		return true;
 	if (!prepare_write(lc, pm, p))
 		return false;
-	d = rte_pktmbuf_mtod(p->m, uint8_t *);
-	memmove(d + 4, d, 12);
-	d = (uint8_t *)rte_pktmbuf_adj(p->m, 4);
+	d = act_vlan_remove(p->m);
 	p->lay.n_vlan--;
 	p->lay.l3_ofs -= 4;
 	p->lay.hdr_len -= 4;

@@ -120,6 +120,7 @@ act_run_inline(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt 
 			uint16_t slot = pl_port_slot(pm, a[0].arg);
 
 			if (slot != PL_NO_PORT && slot != p->in_slot && pm->port[slot].admin_up &&
+			    pm->port[slot].edge == NULL &&
 			    rte_pktmbuf_pkt_len(p->m) - p->lay.l3_ofs <= pm->port[slot].mtu) {
 				p->n_out++;
 				pl_tx_put(lc, pm, slot, p->m, p->queue);
@@ -129,6 +130,13 @@ act_run_inline(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt 
 	}
 	return act_run(lc, pm, p, a, n);
 }
+
+/* The bytes of an 802.1Q tag, for push_vlan/pop_vlan and the port VLAN
+ * modes (edge.h): insert one after the MACs (false: no headroom), remove
+ * the outermost (the frame must have one in its first segment; returns the
+ * new start). */
+bool act_vlan_insert(struct rte_mbuf *m, uint16_t tpid, uint16_t tci);
+uint8_t *act_vlan_remove(struct rte_mbuf *m);
 
 /* Makes p->m safe to write (its own mbuf, headers in the first segment),
  * for rewrites outside this file (nsh.c).  False when p stopped (counted). */

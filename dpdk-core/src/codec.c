@@ -78,6 +78,8 @@ static const struct sy_attr_policy policy[SY_A__MAX] = {
 	FIXED(METER_BANDS, struct sy_meter_bands),
 	FIXED(METER_BAND_STATS, struct sy_meter_band_stats),
 	FIXED(PORT_QOS, struct sy_port_qos),
+	FIXED(PORT_VLAN, struct sy_port_vlan),
+	FIXED(PORT_NSH_TAG, struct sy_port_nsh_tag),
 };
 
 #undef U32
@@ -667,6 +669,31 @@ sy_get_port_bond(const struct sy_attr *a, struct sy_port_bond *d, char *err, siz
 	for (unsigned int i = 0; i < SY_BOND_MEMBERS_MAX; i++)
 		TERMINATE(d->member[i].devargs);
 	return 0;
+}
+
+void
+sy_put_port_vlan(struct sy_msgbuf *b, const struct sy_port_vlan *v)
+{
+	sy_msg_put(b, SY_A_PORT_VLAN, v, sizeof(*v));
+}
+
+int
+sy_get_port_vlan(const struct sy_attr *a, struct sy_port_vlan *v, char *err, size_t errlen)
+{
+	return get_typed(a, SY_A_PORT_VLAN, v, sizeof(*v), err, errlen);
+}
+
+void
+sy_put_port_nsh_tag(struct sy_msgbuf *b, const struct sy_port_nsh_tag *t)
+{
+	sy_msg_put(b, SY_A_PORT_NSH_TAG, t, sizeof(*t));
+}
+
+int
+sy_get_port_nsh_tag(const struct sy_attr *a, struct sy_port_nsh_tag *t, char *err,
+		    size_t errlen)
+{
+	return get_typed(a, SY_A_PORT_NSH_TAG, t, sizeof(*t), err, errlen);
 }
 
 void

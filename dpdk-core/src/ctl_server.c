@@ -464,9 +464,46 @@ put_port_desc_cb(const struct sy_port_desc *desc, void *arg)
 {
 	struct sy_port_bond bond;
 
+	struct sy_port_vlan vlan;
+	struct sy_port_nsh_tag nsh;
+	unsigned int edge;
+
 	sy_put_port_desc(arg, desc);
 	if (dp_port_bond(desc->id, &bond))
 		sy_put_port_bond(arg, &bond);
+	edge = dp_port_edge(desc->id, &vlan, &nsh);
+	if (edge & 1)
+		sy_put_port_vlan(arg, &vlan);
+	if (edge & 2)
+		sy_put_port_nsh_tag(arg, &nsh);
+}
+
+/* The optional PORT_VLAN and PORT_NSH_TAG of a PORT_ADD or PORT_MOD: each
+ * pointer set when its attribute is there (else NULL).  0, or -1 (ERROR
+ * sent).  The data plane checks the values (edge_build). */
+static int
+opt_edge(struct req *r, struct sy_port_vlan *vlan, struct sy_port_nsh_tag *nsh,
+	 const struct sy_port_vlan **vp, const struct sy_port_nsh_tag **np)
+{
+	const struct sy_attr *a;
+
+	*vp = NULL;
+	*np = NULL;
+	if ((a = sy_msg_find(r->m, SY_A_PORT_VLAN)) != NULL) {
+		if (sy_get_port_vlan(a, vlan, r->err, sizeof(r->err)) < 0) {
+			reply_error(r->c, r->xid, SY_E_PROTO, -1, "%s", r->err);
+			return -1;
+		}
+		*vp = vlan;
+	}
+	if ((a = sy_msg_find(r->m, SY_A_PORT_NSH_TAG)) != NULL) {
+		if (sy_get_port_nsh_tag(a, nsh, r->err, sizeof(r->err)) < 0) {
+			reply_error(r->c, r->xid, SY_E_PROTO, -1, "%s", r->err);
+			return -1;
+		}
+		*np = nsh;
+	}
+	return 0;
 }
 
 /* The bond attributes of a PORT_ADD: 0 if there is no BOND_MODE, 1 if
@@ -524,6 +561,8 @@ do_port_add(struct req *r)
 {
 	struct dp_port_add_req pa = { .admin_up = 1 };
 	struct dp_bond_req bond;
+	struct sy_port_vlan vlan;
+	struct sy_port_nsh_tag nsh;
 	struct sy_error e = { .index = -1 };
 	struct sy_port_desc desc;
 	uint32_t v;
@@ -561,6 +600,8 @@ do_port_add(struct req *r)
 		return;
 	if (rc == 1)
 		pa.bond = &bond;
+	if (opt_edge(r, &vlan, &nsh, &pa.vlan, &pa.nsh) < 0)
+		return;
 	memset(&desc, 0, sizeof(desc));
 	if (dp_port_add(&pa, &desc, &e) < 0) {
 		reply_dp_error(r->c, r->xid, &e);
@@ -594,6 +635,10 @@ do_port_mod(struct req *r)
 	uint16_t n_rxq;
 	int admin = -1, rc;
 	char name[16];
+	struct sy_port_vlan vlan;
+	struct sy_port_nsh_tag nsh;
+	const struct sy_port_vlan *vp;
+	const struct sy_port_nsh_tag *np;
 
 	if (req_u32(r, SY_A_PORT_ID, &id) < 0)
 		return;
@@ -620,8 +665,16 @@ do_port_mod(struct req *r)
 	snprintf(name, sizeof(name), "%u", id);
 	if (opt_rxq(r, name, &n_rxq) < 0)
 		return;
+	if (opt_edge(r, &vlan, &nsh, &vp, &np) < 0)
+		return;
 	memset(&desc, 0, sizeof(desc));
-	if (dp_port_mod(id, (uint16_t)mtu, admin, n_rxq, &desc, &e) < 0) {
+	/* the edge settings are checked before anything changes */
+	if ((vp || np) && dp_port_check_edge(id, vp, np, &e) < 0) {
+		reply_dp_error(r->c, r->xid, &e);
+		return;
+	}
+	if (dp_port_mod(id, (uint16_t)mtu, admin, n_rxq, &desc, &e) < 0 ||
+	    ((vp || np) && dp_port_set_edge(id, vp, np, &desc, &e) < 0)) {
 		reply_dp_error(r->c, r->xid, &e);
 		return;
 	}

@@ -54,6 +54,8 @@ struct dp_port_add_req {
 	uint16_t n_rxq;      /* 0: 1; more than 1 needs a device with RSS (or
 	                      * its own spreading, as af_packet's fanout) */
 	const struct dp_bond_req *bond; /* NULL: a plain device */
+	const struct sy_port_vlan *vlan;   /* NULL: no VLAN mode (edge.h) */
+	const struct sy_port_nsh_tag *nsh; /* NULL: no NSH port tag */
 };
 
 /* A bond port (ports.h, "Bond ports"): devargs is then the bonding
@@ -89,6 +91,21 @@ int dp_port_mod(uint32_t port_id, uint16_t mtu, int admin, uint16_t n_rxq,
  * only reads it (set NULL); *out: as the port now has it.  NOENT. */
 int dp_port_qos(uint32_t port_id, const struct sy_port_qos *set, struct sy_port_qos *out,
 		struct sy_error *err);
+/* Sets the port's VLAN mode and NSH port tag (edge.h); NULL leaves one as
+ * it is, mode NONE / enabled 0 clears it.  Checked whole before anything
+ * changes (INVAL naming the field); then published with a new port map. */
+int dp_port_set_edge(uint32_t port_id, const struct sy_port_vlan *vlan,
+		     const struct sy_port_nsh_tag *nsh, struct sy_port_desc *out,
+		     struct sy_error *err);
+
+/* Checks what dp_port_set_edge() would set, changing nothing. */
+int dp_port_check_edge(uint32_t port_id, const struct sy_port_vlan *vlan,
+		       const struct sy_port_nsh_tag *nsh, struct sy_error *err);
+
+/* The port's edge settings, as set: a bit each of 1 (vlan filled, mode
+ * not NONE) and 2 (nsh filled, enabled); 0 for none or no such port. */
+unsigned int dp_port_edge(uint32_t port_id, struct sy_port_vlan *vlan,
+			  struct sy_port_nsh_tag *nsh);
 
 typedef void (*dp_port_desc_cb)(const struct sy_port_desc *desc, void *arg);
 typedef void (*dp_port_stats_cb)(const struct sy_port_stats *st, void *arg);

@@ -56,59 +56,79 @@ reparse(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt *p)
 }
 
 bool
+nsh_encap(struct rte_mbuf *m, const uint8_t *hdr, unsigned int len)
+{
+	uint8_t *d = (uint8_t *)rte_pktmbuf_prepend(m, (uint16_t)(ETH_HLEN + len));
+
+	if (d == NULL)
+		return false;
+	memcpy(d, d + ETH_HLEN + len, 12); /* the frame's own MACs */
+	d[12] = NSH_ETHERTYPE >> 8;
+	d[13] = NSH_ETHERTYPE & 0xff;
+	memcpy(d + ETH_HLEN, hdr, len);
+	return true;
+}
+
+bool
+nsh_decap(struct rte_mbuf *m, uint16_t off, uint16_t len, uint8_t np)
+{
+	uint8_t *d = rte_pktmbuf_mtod(m, uint8_t *);
+	uint16_t etype;
+
+	switch (np) {
+	case NSH_NP_ETHERNET:
+		rte_pktmbuf_adj(m, (uint16_t)(off + len));
+		return true;
+	case NSH_NP_IPV4:
+	case NSH_NP_IPV6:
+		etype = np == NSH_NP_IPV4 ? 0x0800 : 0x86dd;
+		/* the outer MACs, without any VLAN tag, in front of the IP packet */
+		memmove(d + off + len - ETH_HLEN, d, 12);
+		d = (uint8_t *)rte_pktmbuf_adj(m, (uint16_t)(off + len - ETH_HLEN));
+		d[12] = (uint8_t)(etype >> 8);
+		d[13] = (uint8_t)etype;
+		return true;
+	default:
+		return false;
+	}
+}
+
+bool
 nsh_push(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt *p,
 	 const struct sy_action *a)
 {
 	uint8_t mdtype = SY_NSH_MASK_MDTYPE(a->mask), hdr[NSH_MD1_LEN];
 	uint32_t ctx[4];
 	unsigned int len;
-	uint8_t *d;
 
 	memcpy(ctx, a->value.bytes, sizeof(ctx));
 	len = nsh_encode(hdr, SY_NSH_ARG_SPI(a->arg), SY_NSH_ARG_SI(a->arg),
 			 SY_NSH_MASK_TTL(a->mask), mdtype, ctx, NSH_NP_ETHERNET);
 	if (!act_prepare_write(lc, pm, p))
 		return false;
-	d = (uint8_t *)rte_pktmbuf_prepend(p->m, (uint16_t)(ETH_HLEN + len));
-	if (d == NULL) {
+	if (!nsh_encap(p->m, hdr, len)) {
 		act_stop(lc, pm, p, SY_DROP_NO_HEADROOM);
 		return false;
 	}
-	memcpy(d, d + ETH_HLEN + len, 12); /* the frame's own MACs */
-	d[12] = NSH_ETHERTYPE >> 8;
-	d[13] = NSH_ETHERTYPE & 0xff;
-	memcpy(d + ETH_HLEN, hdr, len);
 	return reparse(lc, pm, p);
 }
 
 bool
 nsh_pop(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt *p)
 {
-	uint16_t off = p->lay.l3_ofs, len, etype;
-	uint8_t *d;
+	uint16_t off = p->lay.l3_ofs, len;
+	const uint8_t *d;
 
 	if (p->key.dl_type != NSH_ETHERTYPE)
 		return true;
+	if (p->key.nsh_np != NSH_NP_ETHERNET && p->key.nsh_np != NSH_NP_IPV4 &&
+	    p->key.nsh_np != NSH_NP_IPV6)
+		return true;
 	if (!act_prepare_write(lc, pm, p))
 		return false;
-	d = rte_pktmbuf_mtod(p->m, uint8_t *);
+	d = rte_pktmbuf_mtod(p->m, const uint8_t *);
 	len = (uint16_t)((d[off + 1] & 0x3f) * 4); /* checked by the parser */
-	switch (p->key.nsh_np) {
-	case NSH_NP_ETHERNET:
-		rte_pktmbuf_adj(p->m, (uint16_t)(off + len));
-		break;
-	case NSH_NP_IPV4:
-	case NSH_NP_IPV6:
-		etype = p->key.nsh_np == NSH_NP_IPV4 ? 0x0800 : 0x86dd;
-		/* the outer MACs, without any VLAN tag, in front of the IP packet */
-		memmove(d + off + len - ETH_HLEN, d, 12);
-		d = (uint8_t *)rte_pktmbuf_adj(p->m, (uint16_t)(off + len - ETH_HLEN));
-		d[12] = (uint8_t)(etype >> 8);
-		d[13] = (uint8_t)etype;
-		break;
-	default:
-		return true;
-	}
+	nsh_decap(p->m, off, len, p->key.nsh_np);
 	return reparse(lc, pm, p);
 }
 

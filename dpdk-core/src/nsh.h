@@ -41,6 +41,8 @@
 
 #include <stdbool.h>
 
+#include <rte_mbuf.h>
+
 #include "actions.h"
 
 #define NSH_ETHERTYPE 0x894f
@@ -54,6 +56,16 @@
  * room for NSH_MD1_LEN bytes; returns its length.  Exposed for the tests. */
 unsigned int nsh_encode(uint8_t *h, uint32_t spi, uint8_t si, uint8_t ttl, uint8_t mdtype,
 			const uint32_t ctx[4], uint8_t next_proto);
+
+/* The bytes of a push and a pop, shared by the actions and the NSH port
+ * tag (edge.h).  nsh_encap: an Ethernet header (the frame's own MACs,
+ * EtherType NSH) and hdr[0..len) in front of m; false without headroom.
+ * nsh_decap: takes off the NSH header of length len at offset off (after
+ * the outer Ethernet header and any tags), by next protocol np as pop_nsh
+ * does; false (m untouched) for a next protocol it cannot pop.  Both need
+ * the headers in m's first segment and m writable. */
+bool nsh_encap(struct rte_mbuf *m, const uint8_t *hdr, unsigned int len);
+bool nsh_decap(struct rte_mbuf *m, uint16_t off, uint16_t len, uint8_t np);
 
 /* The actions: false when the packet stopped (counted). */
 bool nsh_push(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt *p,

@@ -16,6 +16,7 @@
 #include "flow_table.h"
 #include "parse.h"
 #include "pipeline.h"
+#include "edge.h"
 #include "trace.h"
 
 /* Packets ahead whose data the parse stage prefetches. */
@@ -176,6 +177,7 @@ struct pl_train {
 	const struct ft_actions *fa; /* NULL: a miss that drops */
 	uint16_t slot;
 	uint16_t mtu;
+	const struct pl_edge *edge; /* the port's VLAN mode or NSH tag (edge.h), or NULL */
 };
 
 static inline void
@@ -206,6 +208,7 @@ pl_train_set(const struct pl_portmap *pm, const struct act_pkt *p, const struct 
 	tr->fa = fa;
 	tr->slot = slot;
 	tr->mtu = pm->port[slot].mtu;
+	tr->edge = pm->port[slot].edge;
 }
 
 static inline bool
@@ -226,6 +229,13 @@ pl_train_go(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt *p,
 	    rte_pktmbuf_pkt_len(p->m) - p->lay.l3_ofs > tr->mtu)
 		return false;
 	pl_acc_add(lc, &acc[0], f, p->m);
+	if (unlikely(tr->edge != NULL)) { /* its egress step, as emit() would */
+		struct rte_mbuf *m = edge_tx(lc, tr->edge, tr->slot, p->m, true);
+
+		if (m != NULL)
+			pl_tx_put(lc, pm, tr->slot, m, 0);
+		return true;
+	}
 	pl_tx_put(lc, pm, tr->slot, p->m, 0); /* a lone output: no set_queue */
 	return true;
 }
@@ -250,6 +260,9 @@ pl_input(struct pl_lcore *lc, const struct pl_portmap *pm, uint16_t in_slot,
 	lc->now = rte_rdtsc();
 	pc->rx_packets += n;
 	lc->free_later = 1;
+	/* a port with a VLAN mode or an NSH tag: tag, filter, push (edge.h) */
+	if (unlikely(pm->port[in_slot].edge != NULL))
+		n = edge_rx(lc, pm->port[in_slot].edge, in_slot, pkts, n);
 
 	/* 1. parse every packet of the burst into its flow key (the mbufs'
 	 * first lines all at once: the driver may have filled them long

@@ -96,6 +96,20 @@
  * forward, so today only a safety net for recirculation to come). */
 #define PL_RECIRC_LIMIT SY_MAX_TABLES
 
+/* A port's edge settings (edge.h): VLAN mode and NSH port tag, as the
+ * lcores apply them.  Immutable once published: a change publishes a new
+ * one with a new port map, and the old one is freed after the grace
+ * period. */
+struct pl_edge {
+	uint8_t vlan;    /* enum sy_vlan_mode */
+	uint8_t nsh_len; /* length of nsh[], 0: no NSH port tag */
+	uint16_t tag;    /* access VID */
+	uint16_t native; /* trunk native VID, 0: none */
+	uint8_t nsh[24]; /* the NSH header pushed on ingress (nsh_encode) */
+	uint64_t allowed[SY_VLAN_BITMAP_WORDS]; /* trunk: bit v for VID v (all
+	                                         * set when the list was empty) */
+};
+
 /* What a forwarding lcore knows of one port. */
 struct pl_port {
 	uint32_t id; /* 0: slot unused */
@@ -105,6 +119,9 @@ struct pl_port {
 	uint8_t link_up; /* as the link poll last saw it (groups.h: liveness) */
 	uint16_t nb_txq;
 	rte_spinlock_t *txq_lock; /* nb_txq locks when queues are shared */
+	/* NULL for a plain port: then the only cost of edge settings is this
+	 * test, once per received burst and once per emitted packet */
+	const struct pl_edge *edge;
 };
 
 /* One rx queue of one port. */

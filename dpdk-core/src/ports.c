@@ -25,6 +25,7 @@
 #include "datapath.h"
 #include "pipeline.h"
 #include "ports.h"
+#include "edge.h"
 #include "rcu.h"
 #include "stats.h"
 
@@ -73,6 +74,11 @@ struct port {
 	uint8_t xmit_policy;
 	uint8_t primary; /* index, or UINT8_MAX */
 	uint32_t bond_sig; /* member link/active/attached bits last reported */
+	/* edge settings (edge.h): as set, and as the lcores read them (NULL:
+	 * none; replaced whole, freed after the port map that had it) */
+	struct sy_port_vlan vlan;
+	struct sy_port_nsh_tag nsh;
+	struct pl_edge *edge;
 	/* counter baselines (a reused slot, a clear) */
 	struct st_port_ctr base;
 	uint64_t base_rx_errors, base_tx_errors, base_rx_missed;
@@ -202,6 +208,7 @@ portmap_publish(struct pl_portmap *pm)
 			.link_up = p->link_up,
 			.nb_txq = p->nb_txq,
 			.txq_lock = p->txq_lock,
+			.edge = p->edge,
 		};
 		if (p->id < PL_PORT_DIRECT) {
 			pm->id_direct[p->id] = (uint16_t)(s + 1);
@@ -382,6 +389,7 @@ teardown(struct port *p)
 	bond_members_detach(p);
 	free(p->members);
 	free(p->txq_lock);
+	free(p->edge); /* no port map has it any more */
 	memset(p, 0, sizeof(*p));
 }
 
@@ -1220,6 +1228,7 @@ dp_port_add(const struct dp_port_add_req *req, struct sy_port_desc *out,
 {
 	struct rte_devargs da;
 	struct pl_portmap *pm;
+	struct pl_edge *edge;
 	struct port *p, *other;
 	char reason[SY_ERRMSG_MAX / 2];
 	unsigned int slot;
@@ -1252,6 +1261,9 @@ dp_port_add(const struct dp_port_add_req *req, struct sy_port_desc *out,
 	if (n_ports == SY_MAX_PORTS)
 		return sy_fail(err, SY_E_NOSPC, "port '%s': the switch has its maximum of %d ports",
 			       req->name, SY_MAX_PORTS);
+	if (edge_build(req->name, req->vlan, req->nsh, &edge, err) < 0)
+		return -1;
+	free(edge); /* built again below, once the port exists */
 	memset(&da, 0, sizeof(da));
 	if (rte_devargs_parse(&da, req->devargs) != 0)
 		return sy_fail(err, SY_E_INVAL, "port '%s': cannot parse devargs '%s'", req->name,
@@ -1328,9 +1340,15 @@ dp_port_add(const struct dp_port_add_req *req, struct sy_port_desc *out,
 	snprintf(p->name, sizeof(p->name), "%s", req->name);
 	snprintf(p->devargs, sizeof(p->devargs), "%s", req->devargs);
 
+	if (req->vlan && req->vlan->mode != SY_VLAN_NONE)
+		p->vlan = *req->vlan;
+	if (req->nsh && req->nsh->enabled)
+		p->nsh = *req->nsh;
 	pm = portmap_alloc();
-	if (pm == NULL) {
-		sy_fail(err, SY_E_NOSPC, "port '%s': out of memory", req->name);
+	if (pm == NULL || edge_build(req->name, req->vlan, req->nsh, &p->edge, err) < 0) {
+		if (pm == NULL)
+			sy_fail(err, SY_E_NOSPC, "port '%s': out of memory", req->name);
+		free(pm);
 		teardown(p);
 		return -1;
 	}
@@ -1460,6 +1478,78 @@ dp_port_mod(uint32_t port_id, uint16_t mtu, int admin, uint16_t n_rxq, struct sy
 	if (changed)
 		ctl_event_port_status(out, SY_PR_MODIFY);
 	return 0;
+}
+
+int
+dp_port_set_edge(uint32_t port_id, const struct sy_port_vlan *vlan,
+		 const struct sy_port_nsh_tag *nsh, struct sy_port_desc *out, struct sy_error *err)
+{
+	struct port *p = by_id(port_id);
+	struct pl_edge *edge, *old;
+	struct pl_portmap *pm;
+
+	if (p == NULL)
+		return sy_fail(err, SY_E_NOENT, "port %u does not exist", port_id);
+	if (edge_build(p->name, vlan ? vlan : &p->vlan, nsh ? nsh : &p->nsh, &edge, err) < 0)
+		return -1;
+	pm = portmap_alloc();
+	if (pm == NULL) {
+		free(edge);
+		return sy_fail(err, SY_E_NOSPC, "port '%s': out of memory", p->name);
+	}
+	if (vlan) {
+		p->vlan = *vlan;
+		if (vlan->mode == SY_VLAN_NONE)
+			memset(&p->vlan, 0, sizeof(p->vlan));
+	}
+	if (nsh) {
+		p->nsh = *nsh;
+		if (!nsh->enabled)
+			memset(&p->nsh, 0, sizeof(p->nsh));
+	}
+	old = p->edge;
+	p->edge = edge;
+	portmap_publish(pm); /* returns once no lcore reads the old one */
+	free(old);
+	describe(p, out);
+	ctl_event_port_status(out, SY_PR_MODIFY);
+	return 0;
+}
+
+int
+dp_port_check_edge(uint32_t port_id, const struct sy_port_vlan *vlan,
+		   const struct sy_port_nsh_tag *nsh, struct sy_error *err)
+{
+	struct port *p = by_id(port_id);
+	struct pl_edge *edge;
+
+	if (p == NULL)
+		return sy_fail(err, SY_E_NOENT, "port %u does not exist", port_id);
+	if (edge_build(p->name, vlan ? vlan : &p->vlan, nsh ? nsh : &p->nsh, &edge, err) < 0)
+		return -1;
+	free(edge);
+	return 0;
+}
+
+unsigned int
+dp_port_edge(uint32_t port_id, struct sy_port_vlan *vlan, struct sy_port_nsh_tag *nsh)
+{
+	const struct port *p = by_id(port_id);
+	unsigned int has = 0;
+
+	if (p == NULL)
+		return 0;
+	if (p->vlan.mode != SY_VLAN_NONE) {
+		*vlan = p->vlan;
+		vlan->port_id = p->id;
+		has |= 1;
+	}
+	if (p->nsh.enabled) {
+		*nsh = p->nsh;
+		nsh->port_id = p->id;
+		has |= 2;
+	}
+	return has;
 }
 
 void

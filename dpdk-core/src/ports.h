@@ -105,6 +105,14 @@
  *   restart the bond, which reconfigures every member under it: not
  *   offered yet).
  *
+ * Edge settings (edge.h)
+ *   A port's VLAN mode and NSH tag come with PORT_ADD or later with
+ *   dp_port_set_edge(); they are checked whole before anything changes
+ *   (edge_build), kept as set (struct sy_port_vlan, sy_port_nsh_tag: what
+ *   dp_port_edge() reports) and as the lcores read them (struct pl_edge,
+ *   pointed to from the port map).  A change publishes a new port map with
+ *   a new pl_edge and frees the old one after the grace period.
+ *
  * Counters
  *   rx/tx packets and bytes and drops by reason are the per-lcore counters
  *   (stats.h) of the port's slot; rx_errors (ierrors + rx_nombuf), tx_errors

@@ -10,6 +10,7 @@
 
 #include "actions.h"
 #include "datapath.h"
+#include "edge.h"
 #include "flow_table.h"
 #include "parse.h"
 #include "pipeline.h"
@@ -232,7 +233,12 @@ trace_request(const struct sy_msg *req, struct sy_msgbuf *reply, struct sy_error
 	tr->reply = reply;
 	sy_msg_begin(&tr->tail, SY_MSG_TRACE, 0, 0);
 
-	if (parse_packet(m, port_id, &p.key, &p.lay, &why)) {
+	/* a port's VLAN mode or NSH tag comes first, as in pl_input() */
+	if (pm->port[slot].edge != NULL &&
+	    (why = (enum sy_drop_reason)edge_ingress(pm->port[slot].edge, m)) != SY_DROP__MAX) {
+		trace_drop(tr, why);
+		rte_pktmbuf_free(m);
+	} else if (parse_packet(m, port_id, &p.key, &p.lay, &why)) {
 		struct sy_flow_key mask;
 		uint8_t *km = sy_msg_put(reply, SY_A_TRACE_KEY, NULL, 2 * sizeof(p.key));
 

@@ -56,6 +56,8 @@ sy_codec_consume(const struct sy_msg *m)
 		union {
 			struct sy_port_desc pd;
 			struct sy_port_bond pb;
+			struct sy_port_vlan pv;
+			struct sy_port_nsh_tag pn;
 			struct sy_port_stats ps;
 			struct sy_table_desc td;
 			struct sy_dp_stats ds;
@@ -92,6 +94,12 @@ sy_codec_consume(const struct sy_msg *m)
 			break;
 		case SY_A_PORT_BOND:
 			sy_get_port_bond(a, &u.pb, why, sizeof(why));
+			break;
+		case SY_A_PORT_VLAN:
+			sy_get_port_vlan(a, &u.pv, why, sizeof(why));
+			break;
+		case SY_A_PORT_NSH_TAG:
+			sy_get_port_nsh_tag(a, &u.pn, why, sizeof(why));
 			break;
 		case SY_A_PORT_STATS:
 			sy_get_port_stats(a, &u.ps, why, sizeof(why));

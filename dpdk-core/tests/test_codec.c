@@ -234,6 +234,37 @@ round_trips_port_bond(void)
 	sy_msg_free(&b);
 }
 
+/* PORT_VLAN and PORT_NSH_TAG: fixed size, every byte back. */
+static void
+round_trips_port_edge(void)
+{
+	struct sy_port_vlan v, v2;
+	struct sy_port_nsh_tag t = { .port_id = 3, .enabled = 1, .mdtype = 1, .si = 200, .ttl = 20,
+				     .spi = 0x123456, .ctx = { 1, 2, 3, 0xffffffff } },
+			       t2;
+	struct sy_msgbuf b = { 0 };
+	struct sy_msg m;
+
+	memset(&v, 0, sizeof(v));
+	v.port_id = 3;
+	v.mode = SY_VLAN_TRUNK;
+	v.native = 10;
+	v.trunks[0] = 1ull << 10;
+	v.trunks[SY_VLAN_BITMAP_WORDS - 1] = 1ull << 62; /* VID 4094 */
+	sy_msg_begin(&b, SY_MSG_PORT_LIST, SY_MSGF_REPLY, 9);
+	sy_put_port_vlan(&b, &v);
+	sy_put_port_nsh_tag(&b, &t);
+	CHECK_EQ(build_parse(&b, &m), 0);
+	CHECK_EQ(sy_get_port_vlan(sy_msg_find(&m, SY_A_PORT_VLAN), &v2, err, sizeof(err)), 0);
+	CHECK(memcmp(&v, &v2, sizeof(v)) == 0);
+	CHECK_EQ(sy_get_port_nsh_tag(sy_msg_find(&m, SY_A_PORT_NSH_TAG), &t2, err, sizeof(err)), 0);
+	CHECK(memcmp(&t, &t2, sizeof(t)) == 0);
+	CHECK_EQ(sy_get_port_vlan(sy_msg_find(&m, SY_A_PORT_NSH_TAG), &v2, err, sizeof(err)), -1);
+	CHECK(strcmp(sy_attr_name(SY_A_PORT_VLAN), "PORT_VLAN") == 0);
+	CHECK(strcmp(sy_attr_name(SY_A_PORT_NSH_TAG), "PORT_NSH_TAG") == 0);
+	sy_msg_free(&b);
+}
+
 static void
 round_trips_table_dp_stats_and_info(void)
 {
@@ -890,6 +921,7 @@ main(void)
 	RUN(refuses_attribute_overrun);
 	RUN(refuses_attribute_shorter_than_header);
 	RUN(round_trips_port_bond);
+	RUN(round_trips_port_edge);
 	RUN(refuses_fixed_attribute_of_wrong_size);
 	RUN(refuses_nest_overrun);
 	RUN(refuses_deep_nesting);

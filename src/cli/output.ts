@@ -9,6 +9,7 @@ import type { PmdStats__Output } from '../gen/switchyard/v1/PmdStats';
 import type { BondStatus__Output } from '../gen/switchyard/v1/BondStatus';
 import type { Port__Output } from '../gen/switchyard/v1/Port';
 import { qosJson, qosLine, type QosJson } from './qos';
+import { nshTagShown, vlanShown } from './edge';
 import type { PortStats__Output } from '../gen/switchyard/v1/PortStats';
 import type { Status__Output } from '../gen/switchyard/v1/Status';
 import type { Table__Output } from '../gen/switchyard/v1/Table';
@@ -28,6 +29,10 @@ export interface PortJson {
   bond?: BondJson;
   /** Egress QoS (rates in kbit/s, bursts in kbit). */
   qos?: QosJson;
+  /** VLAN mode: "access 10", "trunk 10,20-30 native 10". */
+  vlan?: string;
+  /** NSH port tag: "spi=0x123,si=255,ttl=63". */
+  nshTag?: string;
 }
 
 export interface BondJson {
@@ -77,6 +82,8 @@ export function portJson(p: Port__Output): PortJson {
     nTxq: p.nTxq,
     ...(p.bond ? { bond: bondJson(p.bond) } : {}),
     ...(p.qos ? { qos: qosJson(p.qos) } : {}),
+    ...(vlanShown(p.vlan) ? { vlan: vlanShown(p.vlan) } : {}),
+    ...(nshTagShown(p.nshTag) ? { nshTag: nshTagShown(p.nshTag) } : {}),
   };
 }
 
@@ -182,8 +189,12 @@ export function table(headers: string[], rows: (string | number)[][]): string {
 export function portsTable(ports: Port__Output[]): string {
   if (ports.length === 0) return 'no ports\n';
   const t = table(
-    ['ID', 'NAME', 'DRIVER', 'MTU', 'ADMIN', 'LINK', 'MAC', 'RXQ', 'TXQ', 'DEVARGS'],
-    ports.map((p) => [p.id, p.name, p.driver, p.mtu, p.adminUp ? 'up' : 'down', p.linkUp ? 'up' : 'down', p.mac, p.nRxq, p.nTxq, p.bond ? bondText(bondJson(p.bond)) : p.devargs]),
+    ['ID', 'NAME', 'DRIVER', 'MTU', 'ADMIN', 'LINK', 'MAC', 'RXQ', 'TXQ', 'EDGE', 'DEVARGS'],
+    ports.map((p) => [
+      p.id, p.name, p.driver, p.mtu, p.adminUp ? 'up' : 'down', p.linkUp ? 'up' : 'down', p.mac, p.nRxq, p.nTxq,
+      [vlanShown(p.vlan), nshTagShown(p.nshTag) && `nsh ${nshTagShown(p.nshTag)}`].filter((s) => s).join(' ') || '-',
+      p.bond ? bondText(bondJson(p.bond)) : p.devargs,
+    ]),
   );
   // egress QoS under the table: a column would be mostly empty and wide
   const qos = ports.filter((p) => p.qos).map((p) => `egress ${p.name}: ${qosLine(qosJson(p.qos!))}\n`);

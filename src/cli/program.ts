@@ -39,6 +39,7 @@ import {
   tablesTable,
 } from './output';
 import { BondOptions, bondRequest } from './bond';
+import { EdgeOptions, nshTagRequest, vlanRequest } from './edge';
 import { hasQosOptions, QosOptions, qosRequest } from './qos';
 import { addConfigCommands } from './config';
 import { addGroupCommands } from './group';
@@ -181,14 +182,21 @@ export function buildProgram(io: Io, state: { code: number; api: Api | null }): 
     .option('--member <devargs>', 'a member device of the bond (repeat for each)', collect, [])
     .option('--xmit-policy <policy>', 'balance-xor: hash l2 (MACs, default), l23 (+ IP) or l34 (IP + ports)')
     .option('--primary <device>', 'active-backup: the preferred member, by device name (e.g. net_af_packet0)')
+    .option('--vlan-mode <mode>', 'VLAN partitions: access (one VID: --tag) or trunk (--trunks, --native-vlan)')
+    .option('--tag <vid>', 'access: the VID untagged frames received get and frames sent lose (1..4094)')
+    .option('--trunks <vids>', 'trunk: allowed VIDs, e.g. 10,20-30 (default: all)')
+    .option('--native-vlan <vid>', 'trunk: the VID of untagged frames (sent untagged)')
+    .option('--nsh-tag <spec>', 'push NSH on everything received, pop it toward the port: spi=N[,si=255][,ttl=63][,c1=N..c4=N]')
     .option('--egress-rate <rate>', 'egress rate limit: 100mbit, 1gbit, or kbit/s (0: none)')
     .option('--egress-burst <size>', 'its burst: 512kbit, 64kb (kilobytes), or kbit (default 100 ms of the rate)')
     .option('--queue <n=rate[/size]>', 'rate of queue N (0..7) for set_queue:N (repeat; 0: packets without set_queue)', collect, [])
-    .action(async (name: string, devargs: string | undefined, o: { id?: number; mtu?: number; down?: boolean; rxq?: number } & BondOptions & QosOptions, cmd: Command) => {
+    .action(async (name: string, devargs: string | undefined, o: { id?: number; mtu?: number; down?: boolean; rxq?: number } & BondOptions & EdgeOptions & QosOptions, cmd: Command) => {
       const bond = bondRequest(o);
       if (devargs === undefined && !bond) throw new CliError("port add: missing argument 'devargs' (or --bond MODE with --member DEVARGS)");
+      const vlan = vlanRequest(o);
+      const nshTag = nshTagRequest(o) ?? undefined;
       const qos = qosRequest(o);
-      const p = await api(cmd).addPort({ name, devargs: devargs ?? '', id: o.id, mtu: o.mtu, adminUp: o.down ? false : undefined, nRxq: o.rxq, bond, ...(qos ? { qos } : {}) });
+      const p = await api(cmd).addPort({ name, devargs: devargs ?? '', id: o.id, mtu: o.mtu, adminUp: o.down ? false : undefined, nRxq: o.rxq, bond, vlan, nshTag, ...(qos ? { qos } : {}) });
       print(cmd, portJson(p), () => portsTable([p]));
     });
   port
@@ -199,16 +207,32 @@ export function buildProgram(io: Io, state: { code: number; api: Api | null }): 
     .option('--up', 'administratively up')
     .option('--down', 'administratively down')
     .option('--rxq <n>', 'rx queues, spread over the PMD lcores (the port restarts)', intArg('a queue count', 1, 16))
+    .option('--vlan-mode <mode>', 'access (--tag), trunk (--trunks, --native-vlan) or none (removes the VLAN mode)')
+    .option('--tag <vid>', 'access: the port\'s VID (1..4094)')
+    .option('--trunks <vids>', 'trunk: allowed VIDs, e.g. 10,20-30 (default: all)')
+    .option('--native-vlan <vid>', 'trunk: the VID of untagged frames')
+    .option('--nsh-tag <spec>', 'NSH port tag: spi=N[,si=255][,ttl=63][,c1=N..c4=N]')
+    .option('--no-nsh-tag', 'remove the NSH port tag')
     .option('--egress-rate <rate>', 'egress rate limit (replaces the port\'s QoS): 100mbit, 1gbit, or kbit/s (0: none)')
     .option('--egress-burst <size>', 'its burst: 512kbit, 64kb (kilobytes), or kbit (default 100 ms of the rate)')
     .option('--queue <n=rate[/size]>', 'rate of queue N (0..7) for set_queue:N (repeat; 0: packets without set_queue)', collect, [])
-    .action(async (ref: string, o: { mtu?: number; up?: boolean; down?: boolean; rxq?: number } & QosOptions, cmd: Command) => {
+    .action(async (ref: string, o: { mtu?: number; up?: boolean; down?: boolean; rxq?: number } & EdgeOptions & QosOptions, cmd: Command) => {
       if (o.up && o.down) throw new CliError('--up and --down exclude each other');
-      if (o.mtu === undefined && !o.up && !o.down && o.rxq === undefined && !hasQosOptions(o)) {
-        throw new CliError('port set: nothing to change (--mtu, --up, --down, --rxq, --egress-rate or --queue)');
+      const vlan = vlanRequest(o);
+      const nshTag = nshTagRequest(o);
+      if (o.mtu === undefined && !o.up && !o.down && o.rxq === undefined && vlan === undefined && nshTag === undefined && !hasQosOptions(o)) {
+        throw new CliError('port set: nothing to change (--mtu, --up, --down, --rxq, --vlan-mode, --nsh-tag, --no-nsh-tag, --egress-rate or --queue)');
       }
       const qos = qosRequest(o);
-      const p = await api(cmd).updatePort({ port: ref, mtu: o.mtu, adminUp: o.up ? true : o.down ? false : undefined, nRxq: o.rxq, ...(qos ? { qos } : {}) });
+      const p = await api(cmd).updatePort({
+        port: ref,
+        mtu: o.mtu,
+        adminUp: o.up ? true : o.down ? false : undefined,
+        nRxq: o.rxq,
+        vlan,
+        ...(nshTag === null ? { clearNshTag: true } : nshTag ? { nshTag } : {}),
+        ...(qos ? { qos } : {}),
+      });
       print(cmd, portJson(p), () => portsTable([p]));
     });
   port

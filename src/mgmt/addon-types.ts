@@ -122,6 +122,35 @@ export interface PortDesc {
   nTxq: number;
   /** Set for a bond port. */
   bond?: BondDesc;
+  /** Set when the port has a VLAN mode (edge.ts). */
+  vlan?: PortVlanDesc;
+  /** Set when the port has an NSH tag. */
+  nshTag?: PortNshTagDesc;
+}
+
+/** A port's VLAN mode as the data plane reports it (PORT_VLAN). */
+export interface PortVlanDesc {
+  mode: 'none' | 'access' | 'trunk';
+  tag: number;
+  /** Allowed VIDs of a trunk; [] = all. */
+  trunks: number[];
+  /** 0: none. */
+  native: number;
+}
+
+/** A port's NSH tag as the data plane reports it (PORT_NSH_TAG). */
+export interface PortNshTagDesc {
+  spi: number;
+  si: number;
+  ttl: number;
+  mdtype: number;
+  context: number[];
+}
+
+/** Edge settings in a port add or change: vlan mode 'none' and nshTag null clear. */
+export interface PortEdgeRequest {
+  vlan?: { mode: 'none' | 'access' | 'trunk'; tag?: number; trunks?: number[]; native?: number };
+  nshTag?: { spi: number; si?: number; ttl?: number; mdtype?: number; context?: number[] } | null;
 }
 
 /** Link aggregation: DPDK's bonding PMD modes the switch offers. */
@@ -359,7 +388,10 @@ export interface DpError extends Error {
   index: number;
 }
 
-export interface PortAddRequest {
+/** A change of a port (PORT_MOD): what is absent stays. */
+export type PortChange = { mtu?: number; adminUp?: boolean; nRxq?: number } & PortEdgeRequest;
+
+export interface PortAddRequest extends PortEdgeRequest {
   name: string;
   devargs: string;
   id?: number;
@@ -380,7 +412,7 @@ export interface DataplaneClient {
 
   portAdd(req: PortAddRequest): Promise<PortDesc>;
   portDel(id: number): Promise<void>;
-  portMod(id: number, change: { mtu?: number; adminUp?: boolean; nRxq?: number }): Promise<PortDesc>;
+  portMod(id: number, change: PortChange): Promise<PortDesc>;
   portList(): Promise<PortDesc[]>;
   portStats(id?: number): Promise<PortStats[]>;
   portStatsClear(id?: number): Promise<void>;

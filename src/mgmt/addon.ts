@@ -57,6 +57,7 @@ import type {
   GroupStats,
   FlowStats,
   PortAddRequest,
+  PortChange,
   PortDesc,
   PortStats,
   TableDesc,
@@ -255,7 +256,7 @@ export class AddonDataplaneClient implements DataplaneClient {
     return this.native.portDel(id);
   }
 
-  async portMod(id: number, change: { mtu?: number; adminUp?: boolean; nRxq?: number }): Promise<PortDesc> {
+  async portMod(id: number, change: PortChange): Promise<PortDesc> {
     return this.native.portMod(id, change);
   }
 

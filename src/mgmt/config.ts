@@ -5,7 +5,8 @@
  * YAML or JSON (JSON is also YAML):
  *
  *   ports:  [{ name: p1, devargs: "net_tap0,iface=sy0", id: 1, mtu: 1500, adminUp: true, nRxq: 1,
- *             qos: { rate: 100000, burst: 512, queues: [{ queue: 1, rate: 10000 }] } }]   (qos.ts)
+ *             vlan: { mode: access, tag: 10 }, nshTag: { spi: 0x123, si: 255, ttl: 63 },
+ *             qos: { rate: 100000, burst: 512, queues: [{ queue: 1, rate: 10000 }] } }]   (edge.ts, qos.ts)
  *   tables: [{ id: 0, name: classify, miss: drop, maxFlows: 1000 }]
  *   meters: [{ id: 1, unit: kbps, rate: 100000, burst: 10000, band: drop }]
  *   groups: ["group_id=1,type=select,bucket=weight:1,actions=output:p2,bucket=weight:3,actions=output:p3"]
@@ -39,7 +40,8 @@
 import { readFileSync } from 'node:fs';
 import { parseDocument, stringify } from 'yaml';
 import { FLOW_FLAGS, formatActions, formatFlowMod, formatGroup, formatMatch, type PortNames } from '../flowspec';
-import type { FlowMod, GroupConfig, PortQosConfig, TableMiss } from './addon-types';
+import type { FlowMod, GroupConfig, PortChange, PortQosConfig, TableMiss } from './addon-types';
+import { checkNshTag, checkVlan, EdgeError, nshTagDoc, vlanDoc } from './edge';
 import { checkQos, qosDoc, QosError } from './qos';
 import { checkMeter, meterDoc, MeterError } from './meters';
 import { bondDevargs, bondDoc, BondError, checkBond } from './bond';
@@ -58,7 +60,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
 }
 
 const TOP_KEYS = ['ports', 'tables', 'meters', 'groups', 'flows'];
-const PORT_KEYS = ['name', 'devargs', 'id', 'mtu', 'adminUp', 'nRxq', 'bond', 'qos'];
+const PORT_KEYS = ['name', 'devargs', 'id', 'mtu', 'adminUp', 'nRxq', 'bond', 'vlan', 'nshTag', 'qos'];
 const TABLE_KEYS = ['id', 'name', 'miss', 'maxFlows'];
 
 /** "FORMAT" or "" from a request's format field; throws ConfigError for anything else. */
@@ -169,6 +171,18 @@ export function parseConfig(text: string, source: string, format: ConfigFormat |
     if (mtu !== undefined) req.mtu = mtu;
     if (nRxq !== undefined) req.nRxq = nRxq;
     if (o.adminUp !== undefined) req.adminUp = o.adminUp as boolean;
+    try {
+      // vlan: { mode: access, tag: 10 } | { mode: trunk, trunks: "10,20-30", native: 10 }
+      if (o.vlan !== undefined) {
+        const v = checkVlan(o.vlan, `${w}.vlan`);
+        if (v) req.vlan = v;
+      }
+      // nshTag: { spi: 0x123, si: 255, ttl: 63, context: [c1, c2, c3, c4] }
+      if (o.nshTag !== undefined) req.nshTag = checkNshTag(o.nshTag, `${w}.nshTag`);
+    } catch (e) {
+      if (e instanceof EdgeError) bad(e.field, e.problem);
+      throw e;
+    }
     if (o.qos !== undefined) {
       try {
         const q = checkQos(o.qos, `${w}.qos`);
@@ -233,6 +247,8 @@ export function portItem(p: PortConfig): Record<string, unknown> {
   if (!p.adminUp) o.adminUp = false;
   if (p.nRxq !== undefined) o.nRxq = p.nRxq;
   if (p.bond) o.bond = bondDoc(p.bond);
+  if (p.vlan) o.vlan = vlanDoc(p.vlan);
+  if (p.nshTag) o.nshTag = nshTagDoc(p.nshTag);
   if (p.qos) o.qos = qosDoc(p.qos);
   return o;
 }
@@ -357,7 +373,7 @@ export interface ConfigPlan {
   /** Attached administratively down; brought up after the flows (portUps). */
   portAdds: { path: string; port: PortConfig }[];
   /** MTU, rx queues, going down. */
-  portMods: { path: string; old: PortConfig; change: { mtu?: number; nRxq?: number; adminUp?: boolean } }[];
+  portMods: { path: string; old: PortConfig; change: PortChange }[];
   /** Strict deletes, strict modifies and adds, with each one's identity, undoing mod and document path. */
   flowMods: FlowMod[];
   flowKeys: string[];

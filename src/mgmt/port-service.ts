@@ -2,7 +2,9 @@
 import type { PortServiceHandlers } from '../gen/switchyard/v1/PortService';
 import { unary } from './rpc';
 import type { Switch } from './switch';
-import { fromWireBond, fromWireQos, has, toWirePort, toWirePortStats } from './wire';
+import { fromWireBond, fromWireNshTag, fromWireQos, fromWireVlan, has, toWirePort, toWirePortStats } from './wire';
+import { status as Status } from '@grpc/grpc-js';
+import { ApiError } from './errors';
 import type { BondConfig, PortQosConfig } from './addon-types';
 
 export function portService(sw: Switch): PortServiceHandlers {
@@ -19,6 +21,9 @@ export function portService(sw: Switch): PortServiceHandlers {
         bond: fromWireBond(req.bond) as BondConfig | undefined,
         // checked by Switch (checkQos), which names a bad field
         qos: fromWireQos(req.qos) as PortQosConfig | undefined,
+        // checked by Switch.addPort (edge.ts), which names a bad field
+        vlan: fromWireVlan(req.vlan),
+        nshTag: fromWireNshTag(req.nshTag),
       });
       return toWirePort(desc, (await sw.portQos()).get(desc.id));
     }),
@@ -29,11 +34,14 @@ export function portService(sw: Switch): PortServiceHandlers {
     }),
 
     UpdatePort: unary(async (req) => {
+      if (req.clearNshTag && req.nshTag) throw new ApiError(Status.INVALID_ARGUMENT, 'nsh_tag: give a new NSH tag or clear_nsh_tag, not both');
       const desc = await sw.updatePort(req.port, {
         mtu: has(req, 'mtu') ? req.mtu : undefined,
         adminUp: has(req, 'adminUp') ? req.adminUp : undefined,
         nRxq: has(req, 'nRxq') ? req.nRxq : undefined,
         qos: fromWireQos(req.qos) as PortQosConfig | undefined,
+        vlan: fromWireVlan(req.vlan),
+        nshTag: req.clearNshTag ? null : fromWireNshTag(req.nshTag),
       });
       return toWirePort(desc, (await sw.portQos()).get(desc.id));
     }),

@@ -13,11 +13,12 @@
  * then the new ports brought up. Flows are in place before any new port
  * carries traffic, groups and meters before the flows that use them.
  */
-import type { FlowMod, GroupMod, MeterDesc, PortAddRequest, PortDesc, TableDesc, TableMiss } from './addon-types';
+import type { FlowMod, GroupMod, MeterDesc, PortAddRequest, PortChange, PortDesc, TableDesc, TableMiss } from './addon-types';
 import { planMeters, type MeterPlan } from './meters';
 import { flowKey, sameActions, sameFlow, type FlowBody } from '../flowspec';
 import type { DesiredState, PortConfig, TableConfig } from './state';
 import { sameBond } from './bond';
+import { edgeAddRequest, edgeChange } from './edge';
 
 /** What reconciliation reads of an entry in the data plane. */
 export type ActualFlow = Pick<FlowMod, 'table' | 'priority' | 'match'> & FlowBody;
@@ -46,7 +47,7 @@ export interface ReconcilePlan {
   meters?: MeterPlan;
   portDeletes: number[];
   portAdds: PortAddRequest[];
-  portMods: { id: number; change: { mtu?: number; adminUp?: boolean; nRxq?: number } }[];
+  portMods: { id: number; change: PortChange }[];
   flowMods: FlowMod[];
   /** Before the flows: every desired group, added or modified. */
   groupMods: GroupMod[];
@@ -101,7 +102,8 @@ export function planPorts(desired: readonly PortConfig[], actual: readonly PortD
       continue;
     }
     keep.add(a.name);
-    const change: { mtu?: number; adminUp?: boolean; nRxq?: number } = {};
+    // the VLAN mode and NSH tag as configured (absent: none)
+    const change: PortChange = edgeChange(a, d);
     if (d.mtu !== undefined && d.mtu !== a.mtu) change.mtu = d.mtu;
     // Unset: the device's default (1; every qpair of net_af_packet).
     if (d.nRxq !== undefined && d.nRxq !== a.nRxq) change.nRxq = d.nRxq;
@@ -114,6 +116,7 @@ export function planPorts(desired: readonly PortConfig[], actual: readonly PortD
     if (d.mtu !== undefined) req.mtu = d.mtu;
     if (d.nRxq !== undefined) req.nRxq = d.nRxq;
     if (d.bond) req.bond = d.bond;
+    Object.assign(req, edgeAddRequest(d));
     plan.portAdds.push(req);
     if (d.adminUp) plan.portUps.push(d.id);
   }

@@ -51,6 +51,7 @@ import type { BondConfig, FlowMod, GroupConfig, MeterBand, MeterUnit, PortQosCon
 import { checkQos, qosDoc, QosError } from './qos';
 import { checkMeter, meterDoc, MeterError } from './meters';
 import { BondError, bondDoc, checkBond } from './bond';
+import { checkNshTag, checkVlan, EdgeError, nshTagDoc, vlanDoc, type NshTag, type PortVlan } from './edge';
 import { formatFlowMod, formatGroup, FlowSpecError, parseFlow, parseFlowKeyed, parseFlowLineKeyed, parseGroup } from '../flowspec';
 import { FlowChange, FlowSet } from './flowtable';
 import { checkPrivateDir } from './auth';
@@ -68,6 +69,10 @@ export interface PortConfig {
   bond?: BondConfig;
   /** Egress QoS (qos.ts), checked; absent: none. */
   qos?: PortQosConfig;
+  /** VLAN mode (access, trunk); absent: none. */
+  vlan?: PortVlan;
+  /** NSH port tag; absent: none. */
+  nshTag?: NshTag;
 }
 
 export interface TableConfig {
@@ -160,6 +165,8 @@ function portsDoc(ports: readonly PortConfig[]): Record<string, unknown>[] {
     if (p.nRxq !== undefined) o.nRxq = p.nRxq;
     if (p.bond) o.bond = bondDoc(p.bond);
     if (p.qos) o.qos = qosDoc(p.qos);
+    if (p.vlan) o.vlan = vlanDoc(p.vlan);
+    if (p.nshTag) o.nshTag = nshTagDoc(p.nshTag);
     return o;
   });
 }
@@ -372,6 +379,14 @@ function readState(text: string, path: string): { state: DesiredState; seq: numb
         throw e;
       }
     }
+    try {
+      if (o.vlan !== undefined) port.vlan = checkVlan(o.vlan, `${w}.vlan`);
+      if (o.nshTag !== undefined) port.nshTag = checkNshTag(o.nshTag, `${w}.nshTag`);
+    } catch (e) {
+      if (e instanceof EdgeError) bad(e.field, e.problem);
+      throw e;
+    }
+    if (!port.vlan) delete port.vlan;
     if (state.ports.some((q) => q.name === port.name)) bad(`${w}.name`, `port '${port.name}' appears twice`);
     if (state.ports.some((q) => q.id === port.id)) bad(`${w}.id`, `port number ${port.id} appears twice`);
     state.ports.push(port);

@@ -67,7 +67,8 @@ import type { Logger } from './log';
 import { diffFlows, isEmptyPlan, planReconcile, ReconcilePlan } from './reconcile';
 import { DesiredState, MeterConfig, PortConfig, StateChange, StateSaver, TableConfig } from './state';
 import { BondError, bondDevargs, bondText, checkBond, checkBondDevargs, sameBondConfig } from './bond';
-import type { BondConfig, GroupConfig, GroupStats, MeterDesc, MeterStats, PortQos, PortQosConfig } from './addon-types';
+import type { BondConfig, GroupConfig, GroupStats, MeterDesc, MeterStats, PortChange, PortQos, PortQosConfig } from './addon-types';
+import { checkNshTag, checkVlan, EdgeError, edgeAddRequest, edgeChange, nshTagOfDesc, nshTagText, vlanOfDesc, vlanText, vlanWire, type NshTag, type PortVlan } from './edge';
 import { checkQos, QosError, qosRuns, qosText, sameQos } from './qos';
 import { formatGroup, parseGroup } from '../flowspec';
 import { checkMeter, meterDoc, METER_ID_MAX, MeterError, usesMeter } from './meters';
@@ -86,6 +87,40 @@ export interface PortRequest {
   bond?: BondConfig;
   /** Egress QoS (qos.ts), checked by addPort. */
   qos?: PortQosConfig;
+  /** VLAN mode (edge.ts checkVlan: any value, mode 'none' is none). */
+  vlan?: unknown;
+  /** NSH port tag (edge.ts checkNshTag). */
+  nshTag?: unknown;
+}
+
+/** A port change: what is absent stays; vlan mode 'none' and nshTag null clear. */
+export interface PortUpdate {
+  mtu?: number;
+  adminUp?: boolean;
+  nRxq?: number;
+  vlan?: unknown;
+  nshTag?: unknown;
+  /** Egress QoS as a whole (qos.ts; rate 0 and no queues removes it), set after the other changes. */
+  qos?: PortQosConfig;
+}
+
+/** Runs an edge.ts check; its EdgeError is INVALID_ARGUMENT naming the field. */
+function edgeCheck<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof EdgeError) throw new ApiError(Status.INVALID_ARGUMENT, e.message);
+    throw e;
+  }
+}
+
+/** The edge settings of a port request, checked and canonical. */
+function checkEdgeSettings(req: PortRequest): { vlan?: PortVlan; nshTag?: NshTag } {
+  const out: { vlan?: PortVlan; nshTag?: NshTag } = {};
+  const vlan = req.vlan === undefined ? undefined : edgeCheck(() => checkVlan(req.vlan, 'vlan'));
+  if (vlan) out.vlan = vlan;
+  if (req.nshTag !== undefined && req.nshTag !== null) out.nshTag = edgeCheck(() => checkNshTag(req.nshTag, 'nsh_tag'));
+  return out;
 }
 
 /** Ports, tables and flows to add once, when the data plane first connects (--port, --flow, --config). */
@@ -581,6 +616,8 @@ export class Switch extends EventEmitter {
     if (req.bond !== undefined) req = checkBondPort(req);
     checkDevargs(req.devargs);
     checkPortNumbers(req);
+    const edge = checkEdgeSettings(req);
+    req = { ...req, vlan: edge.vlan, nshTag: edge.nshTag };
     return this.serialize(() => this.doAddPort(req));
   }
 
@@ -598,6 +635,7 @@ export class Switch extends EventEmitter {
       ...(req.mtu ? { mtu: req.mtu } : {}),
       ...(req.nRxq ? { nRxq: req.nRxq } : {}),
       ...(req.bond ? { bond: req.bond } : {}),
+      ...edgeAddRequest(req as { vlan?: PortVlan; nshTag?: NshTag }),
       adminUp: req.adminUp ?? true,
     });
     const qos = req.qos === undefined ? undefined : checkQosArg(req.qos);
@@ -614,6 +652,8 @@ export class Switch extends EventEmitter {
     if (req.mtu) cfg.mtu = req.mtu;
     if (req.nRxq) cfg.nRxq = req.nRxq;
     if (req.bond) cfg.bond = req.bond;
+    if (req.vlan) cfg.vlan = req.vlan as PortVlan;
+    if (req.nshTag) cfg.nshTag = req.nshTag as NshTag;
     if (qos) cfg.qos = qos;
     next.ports.push(cfg);
     await this.commit(next, { ports: true }, () => dp.portDel(desc.id));
@@ -632,29 +672,38 @@ export class Switch extends EventEmitter {
       await dp.portDel(p.id);
       const next = this.draft();
       next.ports = next.ports.filter((q) => q.name !== p.name);
-      await this.commit(next, { ports: true }, () => dp.portAdd({ name: p.name, devargs: p.devargs, id: p.id, mtu: p.mtu, adminUp: p.adminUp, nRxq: p.nRxq, ...(p.bond ? { bond: p.bond } : {}) }));
+      await this.commit(next, { ports: true }, () => dp.portAdd({ name: p.name, devargs: p.devargs, id: p.id, mtu: p.mtu, adminUp: p.adminUp, nRxq: p.nRxq, ...(p.bond ? { bond: p.bond } : {}), ...edgeAddRequest(p) }));
     });
   }
 
   /**
-   * Changes a port. qos: its egress QoS as a whole (qos.ts; rate 0 and no
-   * queues removes it), set after the other changes.
+   * Changes a port: what is absent stays. qos: its egress QoS as a whole
+   * (qos.ts; rate 0 and no queues removes it), set after the other changes.
    */
-  updatePort(ref: string, change: { mtu?: number; adminUp?: boolean; nRxq?: number; qos?: PortQosConfig }): Promise<PortDesc> {
-    checkPortNumbers({ mtu: change.mtu, nRxq: change.nRxq });
-    const qosSet = change.qos !== undefined;
-    const qos = qosSet ? checkQosArg(change.qos) : undefined;
+  updatePort(ref: string, update: PortUpdate): Promise<PortDesc> {
+    checkPortNumbers({ mtu: update.mtu, nRxq: update.nRxq });
+    const change: PortChange = {};
+    if (update.mtu !== undefined) change.mtu = update.mtu;
+    if (update.adminUp !== undefined) change.adminUp = update.adminUp;
+    if (update.nRxq !== undefined) change.nRxq = update.nRxq;
+    const vlan = update.vlan === undefined ? undefined : edgeCheck(() => checkVlan(update.vlan, 'vlan'));
+    const nshTag = update.nshTag === undefined || update.nshTag === null ? undefined : edgeCheck(() => checkNshTag(update.nshTag, 'nsh_tag'));
+    if (update.vlan !== undefined) change.vlan = vlanWire(vlan);
+    if (update.nshTag !== undefined) change.nshTag = nshTag ?? null;
+    const qosSet = update.qos !== undefined;
+    const qos = qosSet ? checkQosArg(update.qos) : undefined;
     return this.serialize(async () => {
       const p = this.findPort(ref);
       const dp = this.requireDp();
       const before = (await dp.portList()).find((d) => d.id === p.id);
-      const dpChange = { ...(change.mtu !== undefined ? { mtu: change.mtu } : {}), ...(change.adminUp !== undefined ? { adminUp: change.adminUp } : {}), ...(change.nRxq !== undefined ? { nRxq: change.nRxq } : {}) };
-      if (!Object.keys(dpChange).length && !qosSet && before) return before;
-      const undo: { mtu?: number; adminUp?: boolean; nRxq?: number } = {};
+      if (Object.keys(change).length === 0 && !qosSet && before) return before;
+      const undo: PortChange = {};
+      if (change.vlan !== undefined) undo.vlan = vlanWire(before ? vlanOfDesc(before.vlan) : p.vlan);
+      if (change.nshTag !== undefined) undo.nshTag = (before ? nshTagOfDesc(before.nshTag) : p.nshTag) ?? null;
       if (change.mtu !== undefined && before) undo.mtu = before.mtu;
       if (change.nRxq !== undefined && before) undo.nRxq = before.nRxq;
       if (change.adminUp !== undefined) undo.adminUp = before ? before.adminUp : p.adminUp;
-      let desc = Object.keys(dpChange).length ? await dp.portMod(p.id, dpChange) : before!;
+      let desc = Object.keys(change).length ? await dp.portMod(p.id, change) : before!;
       if (qosSet) {
         try {
           await dp.portQos(p.id, qos ?? { rate: 0 });
@@ -669,6 +718,14 @@ export class Switch extends EventEmitter {
       if (change.mtu !== undefined) q.mtu = change.mtu;
       if (change.adminUp !== undefined) q.adminUp = change.adminUp;
       if (change.nRxq !== undefined) q.nRxq = change.nRxq;
+      if (change.vlan !== undefined) {
+        if (vlan) q.vlan = vlan;
+        else delete q.vlan;
+      }
+      if (change.nshTag !== undefined) {
+        if (nshTag) q.nshTag = nshTag;
+        else delete q.nshTag;
+      }
       if (qosSet) {
         if (qos) q.qos = qos;
         else delete q.qos;
@@ -1074,6 +1131,7 @@ export class Switch extends EventEmitter {
       if (q.bond !== undefined) check(w, () => (p = checkBondPort(q)));
       check(`${w}.devargs`, () => checkDevargs(p.devargs));
       check(w, () => checkPortNumbers(p));
+      check(w, () => checkEdgeSettings(p));
       const j = byName.get(p.name);
       if (j !== undefined) throw invalid(`${w}.name`, `port '${p.name}' is also ports[${j}]`);
       byName.set(p.name, i);
@@ -1112,6 +1170,7 @@ export class Switch extends EventEmitter {
       if (p.mtu !== undefined) c.mtu = p.mtu;
       if (p.nRxq !== undefined) c.nRxq = p.nRxq;
       if (p.bond !== undefined) c.bond = checkBond(p.bond);
+      Object.assign(c, checkEdgeSettings(p));
       if (p.qos !== undefined) {
         const q = p.qos;
         check(`ports[${i}].qos`, () => {
@@ -1237,7 +1296,8 @@ export class Switch extends EventEmitter {
       change({ kind: 'meter', op: old ? 'modify' : 'add', name: String(want.id), before: a, after: b }, old ? `~ meter ${want.id}: ${a} -> ${b}` : `+ meter ${b}`);
     }
     const extras = (p: PortConfig) =>
-      ` id=${p.id}` + (p.mtu !== undefined ? ` mtu=${p.mtu}` : '') + (p.nRxq !== undefined ? ` nRxq=${p.nRxq}` : '') + (p.adminUp ? '' : ' down') + (p.bond ? ` bond ${bondText(p.bond)}` : '');
+      ` id=${p.id}` + (p.mtu !== undefined ? ` mtu=${p.mtu}` : '') + (p.nRxq !== undefined ? ` nRxq=${p.nRxq}` : '') + (p.adminUp ? '' : ' down') + (p.bond ? ` bond ${bondText(p.bond)}` : '') +
+      (p.vlan ? ` vlan ${vlanText(p.vlan)}` : '') + (p.nshTag ? ` nsh-tag ${nshTagText(p.nshTag)}` : '');
     const wantPorts = new Map(plan.ports.map((p) => [p.name, p]));
     const gone = new Set<string>();
     for (const c of this.desired.ports) {
@@ -1261,7 +1321,9 @@ export class Switch extends EventEmitter {
         return;
       }
       const parts: string[] = [];
-      const dpChange: { mtu?: number; nRxq?: number; adminUp?: boolean } = {};
+      const dpChange: PortChange = edgeChange(c, d);
+      if (dpChange.vlan) parts.push(`vlan ${vlanText(c.vlan) || 'none'} -> ${vlanText(d.vlan) || 'none'}`);
+      if (dpChange.nshTag !== undefined) parts.push(`nsh-tag ${nshTagText(c.nshTag) || 'none'} -> ${nshTagText(d.nshTag) || 'none'}`);
       if (c.mtu !== d.mtu) {
         parts.push(`mtu ${c.mtu ?? 'default'} -> ${d.mtu ?? 'default'}`);
         const to = d.mtu ?? DEVICE_DEFAULT_MTU;
@@ -1374,7 +1436,7 @@ export class Switch extends EventEmitter {
         undo: () => dp.tableMod({ id: t.old.id, name: t.old.name, miss: t.old.miss, maxFlows: t.old.maxFlows ?? 0 }),
       });
       const attach = (p: PortConfig, adminUp: boolean) =>
-        dp.portAdd({ name: p.name, devargs: p.devargs, id: p.id, adminUp, ...(p.mtu ? { mtu: p.mtu } : {}), ...(p.nRxq ? { nRxq: p.nRxq } : {}), ...(p.bond ? { bond: p.bond } : {}) });
+        dp.portAdd({ name: p.name, devargs: p.devargs, id: p.id, adminUp, ...(p.mtu ? { mtu: p.mtu } : {}), ...(p.nRxq ? { nRxq: p.nRxq } : {}), ...(p.bond ? { bond: p.bond } : {}), ...edgeAddRequest(p) });
       const running = plan.portMods.length ? new Map((await dp.portList()).map((d) => [d.id, d])) : new Map<number, PortDesc>();
       for (const t of plan.tablesBefore) steps.push(tableStep(t));
       for (const m of plan.metersBefore) {
@@ -1385,7 +1447,9 @@ export class Switch extends EventEmitter {
       for (const a of plan.portAdds) steps.push({ what: a.path, run: () => attach(a.port, false), undo: () => dp.portDel(a.port.id) });
       for (const m of plan.portMods) {
         const r = running.get(m.old.id);
-        const back: { mtu?: number; nRxq?: number; adminUp?: boolean } = {};
+        const back: PortChange = {};
+        if (m.change.vlan !== undefined) back.vlan = vlanWire(r ? vlanOfDesc(r.vlan) : m.old.vlan);
+        if (m.change.nshTag !== undefined) back.nshTag = (r ? nshTagOfDesc(r.nshTag) : m.old.nshTag) ?? null;
         if (m.change.mtu !== undefined) back.mtu = r?.mtu ?? m.old.mtu ?? DEVICE_DEFAULT_MTU;
         if (m.change.nRxq !== undefined) back.nRxq = r?.nRxq ?? m.old.nRxq ?? 1;
         if (m.change.adminUp !== undefined) back.adminUp = m.old.adminUp;

@@ -16,6 +16,9 @@ import type { PmdStats as WirePmdStats } from '../gen/switchyard/v1/PmdStats';
 import type { Port } from '../gen/switchyard/v1/Port';
 import type { PortQos as WirePortQos, PortQos__Output } from '../gen/switchyard/v1/PortQos';
 import type { PortQos } from './addon-types';
+import type { PortVlan, PortVlan__Output } from '../gen/switchyard/v1/PortVlan';
+import type { NshTag, NshTag__Output } from '../gen/switchyard/v1/NshTag';
+import type { PortNshTagDesc, PortVlanDesc } from './addon-types';
 import type { PortStats as WirePortStats } from '../gen/switchyard/v1/PortStats';
 import type { Table } from '../gen/switchyard/v1/Table';
 import type { TableMiss__Output } from '../gen/switchyard/v1/TableMiss';
@@ -64,7 +67,36 @@ export function toWirePort(d: PortDesc, qos?: PortQos): Port {
     dpdkPort: d.dpdkPort,
     bond: d.bond ? toWireBond(d.bond) : null,
     qos: toWireQos(qos),
+    vlan: d.vlan ? toWireVlan(d.vlan) : null,
+    nshTag: d.nshTag ? toWireNshTag(d.nshTag) : null,
   };
+}
+
+const WIRE_VLAN_MODES = { none: 'VLAN_MODE_NONE', access: 'VLAN_MODE_ACCESS', trunk: 'VLAN_MODE_TRUNK' } as const;
+
+function toWireVlan(v: PortVlanDesc): PortVlan {
+  return { mode: WIRE_VLAN_MODES[v.mode], tag: v.tag, trunks: v.trunks, native: v.native };
+}
+
+function toWireNshTag(t: PortNshTagDesc): NshTag {
+  return { spi: t.spi, si: t.si, ttl: t.ttl, mdtype: t.mdtype, context: t.context };
+}
+
+/** A PortVlan from the wire as edge.ts checkVlan takes it (UNSPECIFIED: none); undefined when absent. */
+export function fromWireVlan(v: PortVlan__Output | null | undefined): Record<string, unknown> | undefined {
+  if (!v) return undefined;
+  const mode = (Object.keys(WIRE_VLAN_MODES) as (keyof typeof WIRE_VLAN_MODES)[]).find((k) => WIRE_VLAN_MODES[k] === v.mode) ?? (v.mode === 'VLAN_MODE_UNSPECIFIED' ? 'none' : String(v.mode));
+  return { mode, tag: v.tag, trunks: v.trunks, native: v.native };
+}
+
+/** An NshTag from the wire as edge.ts checkNshTag takes it; undefined when absent. */
+export function fromWireNshTag(t: NshTag__Output | null | undefined): Record<string, unknown> | undefined {
+  if (!t) return undefined;
+  const o: Record<string, unknown> = { spi: t.spi, context: t.context };
+  if (t.si !== undefined) o.si = t.si;
+  if (t.ttl !== undefined) o.ttl = t.ttl;
+  if (t.mdtype !== undefined) o.mdtype = t.mdtype;
+  return o;
 }
 
 const WIRE_BOND_MODES: Record<BondMode, BondMode__Output> = {

@@ -261,6 +261,10 @@ describe('conversions through the C codec', () => {
     await expect(c.tableMod({ id: 1, miss: 'explode' as never })).rejects.toThrow(/desc\.miss: 'explode' is not one of drop, continue, controller/);
     await expect(c.meterMod('explode' as never, { id: 1 })).rejects.toThrow(/command: 'explode' is not one of add, modify, delete/);
     await expect(c.meterMod('add', { id: 1 })).rejects.toThrow(/meter\.rate: missing/);
+    await expect(c.portAdd({ name: 'p', devargs: 'net_null0', vlan: { mode: 'hybrid' as never } })).rejects.toThrow(/req\.vlan\.mode: 'hybrid' is not one of none, access, trunk/);
+    await expect(c.portAdd({ name: 'p', devargs: 'net_null0', vlan: { mode: 'trunk', trunks: [4096] } })).rejects.toThrow(/req\.vlan\.trunks\[0\]/);
+    await expect(c.portMod(1, { nshTag: { spi: 1 << 24 } })).rejects.toThrow(/change\.nshTag\.spi/);
+    await expect(c.portMod(1, { nshTag: { spi: 1, context: [1, 2, 3, 4, 5] } })).rejects.toThrow(/change\.nshTag\.context: expected up to 4 numbers/);
     await expect(c.meterMod('add', { id: 70000, rate: 1 })).rejects.toThrow(RangeError);
     await expect(c.meterMod('add', { id: 1, rate: 1, band: 'paint' as never })).rejects.toThrow(/meter\.band: 'paint' is not one of drop, dscp_remark/);
     // well-formed requests on a client that is not connected
@@ -517,6 +521,34 @@ describe.skipIf(!HAVE_DP)(`the client against a real switchyard-dp${HAVE_DP ? ''
     const mod = await c.portMod(40, { adminUp: false });
     expect(mod.adminUp).toBe(false);
     await nextEvent((e) => e.type === 'port_status' && e.reason === 'modify' && e.port.id === 40);
+  });
+
+  it('port VLAN modes and NSH tags: set, reported after the port, changed, cleared, and checked by the data plane', async () => {
+    const p = await c.portAdd({ name: 'ring9', devargs: 'net_ring9', vlan: { mode: 'trunk', trunks: [10, 20, 4094], native: 10 }, nshTag: { spi: 0x123, context: [1, 2] } });
+    expect(p.vlan).toEqual({ mode: 'trunk', tag: 0, trunks: [10, 20, 4094], native: 10 });
+    expect(p.nshTag).toEqual({ spi: 0x123, si: 255, ttl: 63, mdtype: 1, context: [1, 2, 0, 0] });
+    const listed = (await c.portList()).find((x) => x.name === 'ring9')!;
+    expect(listed.vlan).toEqual(p.vlan);
+    expect(listed.nshTag).toEqual(p.nshTag);
+    const ev = nextEvent((e) => e.type === 'port_status' && e.reason === 'modify' && e.port.name === 'ring9');
+    const m = await c.portMod(p.id, { vlan: { mode: 'access', tag: 7 }, nshTag: null });
+    expect(m.vlan).toEqual({ mode: 'access', tag: 7, trunks: [], native: 0 });
+    expect(m.nshTag).toBeUndefined();
+    expect((await ev).port.vlan).toMatchObject({ mode: 'access', tag: 7 });
+    // the data plane's own checks, naming the port; nothing changes
+    const e1 = await c.portMod(p.id, { vlan: { mode: 'access', tag: 0 } }).catch((x: unknown) => x);
+    expectDpError(e1, 'INVAL');
+    expect((e1 as Error).message).toMatch(/port 'ring9': access VLAN tag 0 is out of range 1\.\.4094/);
+    const e2 = await c.portMod(p.id, { mtu: 9000, vlan: { mode: 'trunk', tag: 3 } }).catch((x: unknown) => x);
+    expect((e2 as Error).message).toMatch(/a trunk port has no access tag/);
+    const e3 = await c.portAdd({ name: 'ring8', devargs: 'net_ring8', vlan: { mode: 'trunk', trunks: [0] } }).catch((x: unknown) => x);
+    expect((e3 as Error).message).toMatch(/trunk VIDs are 1\.\.4094/);
+    const now = (await c.portList()).find((x) => x.name === 'ring9')!;
+    expect(now).toMatchObject({ mtu: p.mtu, vlan: { mode: 'access', tag: 7 } });
+    expect((await c.portList()).some((x) => x.name === 'ring8')).toBe(false);
+    const cleared = await c.portMod(p.id, { vlan: { mode: 'none' } });
+    expect(cleared.vlan).toBeUndefined();
+    await c.portDel(p.id);
   });
 
   it('round trips flows of every field kind through the data plane', async () => {

@@ -191,7 +191,7 @@ describe('switchyard CLI', () => {
     await refused(['port', 'del', 'nosuch'], "port 'nosuch' does not exist");
     await refused(['port', 'set', 'nosuch', '--mtu', '1400'], "port 'nosuch' does not exist");
     await refused(['port', 'stats', 'nosuch'], "port 'nosuch' does not exist");
-    await refused(['port', 'set', 'p1'], 'port set: nothing to change (--mtu, --up, --down, --rxq, --egress-rate or --queue)');
+    await refused(['port', 'set', 'p1'], 'port set: nothing to change (--mtu, --up, --down, --rxq, --vlan-mode, --nsh-tag, --no-nsh-tag, --egress-rate or --queue)');
     await refused(['port', 'add', 'p3', 'net_null3', '--mtu', 'big'], /^switchyard: option '--mtu <n>' argument 'big' is invalid\. expected an MTU 64\.\.65535$/);
     await refused(['table', 'set', '300', '--name', 'x'], /value '300' is invalid for argument 'id'\. expected a table 0\.\.254/);
     await refused(['table', 'set', '1', '--miss', 'explode'], /argument 'explode' is invalid/);

@@ -79,7 +79,7 @@ describe('parsing a document', () => {
     const ports = 'ports:\n  - {name: a, devargs: net_ring0}\n  - {name: b, devargs: net_ring1}\n';
     expect(parseError(ports + '  - {name: c, devargs: net_ring2, mtu: 70000}\n')).toBe('c.yaml: ports[2].mtu: expected an integer 64..65535');
     expect(parseError(ports + '  - {name: c, devargs: net_ring2, mut: 9000}\n')).toBe(
-      'c.yaml: ports[2].mut: unknown key (expected name, devargs, id, mtu, adminUp, nRxq, bond, qos)',
+      'c.yaml: ports[2].mut: unknown key (expected name, devargs, id, mtu, adminUp, nRxq, bond, vlan, nshTag, qos)',
     );
     expect(parseError('ports: [{name: c, devargs: net_ring2, adminUp: yes}]')).toBe('c.yaml: ports[0].adminUp: expected true or false');
     expect(parseError('tables: [{id: 300}]')).toBe('c.yaml: tables[0].id: expected an integer 0..254');

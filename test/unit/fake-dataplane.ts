@@ -23,6 +23,8 @@ import type {
   MeterUnit,
   PmdStats,
   PortAddRequest,
+  PortChange,
+  PortEdgeRequest,
   PortDesc,
   PortStats,
   TableDesc,
@@ -125,6 +127,7 @@ export class FakeDataplane implements DataplaneClient {
       nRxq: req.nRxq ?? 1,
       nTxq: 1,
     };
+    fakeEdge(d, req);
     this.ports.push(d);
     this.ports.sort((a, b) => a.id - b.id);
     return { ...d };
@@ -136,7 +139,7 @@ export class FakeDataplane implements DataplaneClient {
     this.ports = this.ports.filter((p) => p.id !== id);
   }
 
-  async portMod(id: number, change: { mtu?: number; adminUp?: boolean; nRxq?: number }): Promise<PortDesc> {
+  async portMod(id: number, change: PortChange): Promise<PortDesc> {
     this.enter('portMod');
     const p = this.ports.find((q) => q.id === id);
     if (!p) throw dpError('NOENT', `port ${id} does not exist`);
@@ -145,6 +148,7 @@ export class FakeDataplane implements DataplaneClient {
       p.mtu = change.mtu;
     }
     if (change.adminUp !== undefined) p.adminUp = p.linkUp = change.adminUp;
+    fakeEdge(p, change);
     if (change.nRxq !== undefined) {
       if (change.nRxq < 1 || change.nRxq > 16) throw dpError('INVAL', `${change.nRxq} rx queues is out of range 1..16`);
       p.nRxq = change.nRxq;
@@ -339,5 +343,18 @@ export class FakeDataplane implements DataplaneClient {
   async trace(_inPort: number, _frame: Buffer): Promise<TraceResult> {
     this.enter('trace');
     throw dpError('UNSUPP', 'the fake data plane does not trace');
+  }
+}
+
+/** The data plane's edge settings (PORT_VLAN, PORT_NSH_TAG) as it would report them. */
+function fakeEdge(d: PortDesc, req: PortEdgeRequest): void {
+  if (req.vlan) {
+    if (req.vlan.mode === 'none') delete d.vlan;
+    else d.vlan = { mode: req.vlan.mode, tag: req.vlan.tag ?? 0, trunks: req.vlan.trunks ?? [], native: req.vlan.native ?? 0 };
+  }
+  if (req.nshTag === null) delete d.nshTag;
+  else if (req.nshTag) {
+    const c = req.nshTag.context ?? [];
+    d.nshTag = { spi: req.nshTag.spi, si: req.nshTag.si ?? 255, ttl: req.nshTag.ttl ?? 63, mdtype: req.nshTag.mdtype ?? 1, context: [0, 1, 2, 3].map((i) => c[i] ?? 0) };
   }
 }

@@ -266,6 +266,13 @@ void sy_put_group_stats(struct sy_msgbuf *b, const struct sy_group_stats *s);
 int sy_get_group_stats(const struct sy_attr *a, struct sy_group_stats *s, char *err, size_t errlen);
 void sy_put_port_bond(struct sy_msgbuf *b, const struct sy_port_bond *d);
 int sy_get_port_bond(const struct sy_attr *a, struct sy_port_bond *d, char *err, size_t errlen);
+/* Port edge settings (PORT_VLAN, PORT_NSH_TAG): fixed size; the values are
+ * checked by the data plane (requests) and the addon (replies). */
+void sy_put_port_vlan(struct sy_msgbuf *b, const struct sy_port_vlan *v);
+int sy_get_port_vlan(const struct sy_attr *a, struct sy_port_vlan *v, char *err, size_t errlen);
+void sy_put_port_nsh_tag(struct sy_msgbuf *b, const struct sy_port_nsh_tag *t);
+int sy_get_port_nsh_tag(const struct sy_attr *a, struct sy_port_nsh_tag *t, char *err,
+			size_t errlen);
 int sy_get_port_stats(const struct sy_attr *a, struct sy_port_stats *s, char *err,
 		      size_t errlen);
 int sy_get_table_desc(const struct sy_attr *a, struct sy_table_desc *d, char *err,

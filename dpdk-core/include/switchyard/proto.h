@@ -91,11 +91,13 @@ enum sy_msg_type {
 	SY_MSG_ECHO = 3,       /* anything -> the same attributes */
 	SY_MSG_BARRIER = 4,    /* -> (none) */
 	SY_MSG_PORT_ADD = 10,  /* PORT_NAME, PORT_DEVARGS, [PORT_ID], [PORT_MTU], [PORT_ADMIN], [PORT_RXQ],
-	                        * [BOND_MODE, BOND_MEMBER+, [BOND_XMIT_POLICY], [BOND_PRIMARY]]
-	                        * -> PORT_DESC, [PORT_BOND] */
+	                        * [BOND_MODE, BOND_MEMBER+, [BOND_XMIT_POLICY], [BOND_PRIMARY]],
+	                        * [PORT_VLAN], [PORT_NSH_TAG]
+	                        * -> PORT_DESC, [PORT_BOND], [PORT_VLAN], [PORT_NSH_TAG] */
 	SY_MSG_PORT_DEL = 11,  /* PORT_ID -> (none) */
-	SY_MSG_PORT_MOD = 12,  /* PORT_ID, [PORT_MTU], [PORT_ADMIN], [PORT_RXQ] -> PORT_DESC */
-	SY_MSG_PORT_LIST = 13, /* -> PORT_DESC* */
+	SY_MSG_PORT_MOD = 12,  /* PORT_ID, [PORT_MTU], [PORT_ADMIN], [PORT_RXQ], [PORT_VLAN],
+	                        * [PORT_NSH_TAG] -> PORT_DESC, [PORT_BOND], [PORT_VLAN], [PORT_NSH_TAG] */
+	SY_MSG_PORT_LIST = 13, /* -> (PORT_DESC, [PORT_BOND], [PORT_VLAN], [PORT_NSH_TAG])* */
 	SY_MSG_PORT_STATS = 14, /* [PORT_ID] -> PORT_STATS* */
 	SY_MSG_PORT_STATS_CLEAR = 15, /* [PORT_ID] -> (none) */
 	SY_MSG_FLOW_MOD = 20,  /* FLOW+ (each a flow-mod; all or nothing) -> FLOW_COUNT */
@@ -184,6 +186,12 @@ enum sy_attr_type {
 	SY_A_METER_BANDS = 124, /* struct sy_meter_bands: all the bands (absent in a request: the one
 	                         * band of METER_DESC) */
 	SY_A_METER_BAND_STATS = 125, /* struct sy_meter_band_stats, after its METER_STATS, METER_BANDS */
+	/* Port edge settings (see "Port VLAN modes and NSH port tag" below).
+	 * In PORT_ADD and PORT_MOD: set (mode NONE / enabled 0 clears), absent:
+	 * left as is.  Replies, lists and PORT_STATUS events carry each one a
+	 * port has right after its PORT_DESC (and PORT_BOND). */
+	SY_A_PORT_VLAN = 130,    /* struct sy_port_vlan */
+	SY_A_PORT_NSH_TAG = 131, /* struct sy_port_nsh_tag */
 	/* Port egress QoS (see "Port egress QoS" below) */
 	SY_A_PORT_QOS = 150, /* struct sy_port_qos */
 	SY_A__MAX
@@ -232,7 +240,8 @@ enum sy_error_code {
 	X(METER, "meter", "dropped by a meter band")                                 \
 	X(CONTROLLER, "controller", "packet-in queue full")                          \
 	X(GROUP_NO_BUCKET, "group_no_bucket", "the group has no live bucket (or no such group)") \
-	X(POLICED, "policed", "over the output port's egress rate limit (or its queue's)")
+	X(POLICED, "policed", "over the output port's egress rate limit (or its queue's)")      \
+	X(VLAN_FILTERED, "vlan_filtered", "VLAN not allowed on the port (access/trunk mode)")
 
 enum sy_drop_reason {
 #define SY_X_ENUM(ID, name, help) SY_DROP_##ID,
@@ -369,6 +378,51 @@ struct sy_port_bond {
 	uint8_t n_members;
 	uint8_t primary;     /* index of the preferred member, or UINT8_MAX if none was given */
 	struct sy_bond_member member[SY_BOND_MEMBERS_MAX];
+};
+
+/* Port VLAN modes and NSH port tag ("edge" settings, edge.h).
+ *   access: an untagged (or priority-tagged, VID 0) frame received gets an
+ *     802.1Q tag with VID tag before it is parsed; any other tagged frame
+ *     received is dropped.  Sent to the port: VID tag leaves untagged, any
+ *     other VID and untagged frames are dropped.
+ *   trunk: tagged frames pass both ways if their VID is allowed (trunks:
+ *     bit v of the bitmap for VID v; all zero = every VID), else dropped.
+ *     With a native VLAN, untagged (or VID 0) frames received get its tag,
+ *     and its frames leave untagged; without one untagged frames are
+ *     dropped both ways.  The native VID is always allowed.
+ *   A frame inside the switch without a tag belongs to no tenant: it never
+ *   leaves by an access or trunk port.  Every such drop is VLAN_FILTERED,
+ *   counted on the port where it happens.
+ *   nsh tag: every frame received gets an Ethernet + NSH header pushed (as
+ *   push_nsh: next protocol Ethernet, the frame's own MACs outside) before
+ *   it is parsed; a frame sent to the port whose outer EtherType is NSH
+ *   leaves with that header and its outer Ethernet popped (as pop_nsh).
+ *   On ingress the VLAN step comes first (the tag is inside the NSH
+ *   payload), on egress the NSH pop.  VIDs are 1..4094. */
+#define SY_VLAN_BITMAP_WORDS 64 /* 4096 bits */
+enum sy_vlan_mode {
+	SY_VLAN_NONE = 0,
+	SY_VLAN_ACCESS = 1,
+	SY_VLAN_TRUNK = 2,
+};
+struct sy_port_vlan {
+	uint32_t port_id; /* in replies; ignored in requests */
+	uint8_t mode;     /* enum sy_vlan_mode; NONE clears */
+	uint8_t pad;
+	uint16_t tag;     /* access: the port's VID */
+	uint16_t native;  /* trunk: the native VID, 0 none */
+	uint16_t pad2;
+	uint32_t pad3;
+	uint64_t trunks[SY_VLAN_BITMAP_WORDS]; /* trunk: allowed VIDs, all zero = all */
+};
+struct sy_port_nsh_tag {
+	uint32_t port_id; /* in replies; ignored in requests */
+	uint8_t enabled;  /* 0 clears */
+	uint8_t mdtype;   /* 1 (four context headers) or 2 (none) */
+	uint8_t si;       /* service index */
+	uint8_t ttl;      /* 1..63 */
+	uint32_t spi;     /* 0..SY_NSH_MAX_SPI */
+	uint32_t ctx[4];  /* MD type 1: c1..c4 */
 };
 
 /* The flows of one cookie, summed (FLOW_COOKIE_STATS).  Counters as in
