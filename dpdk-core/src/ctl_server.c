@@ -64,6 +64,7 @@
 #include "dataplane.h"
 #include "groups.h"
 #include "meters.h"
+#include "packet_in.h"
 #include "trace.h"
 #include "stats_segment.h"
 
@@ -1358,15 +1359,9 @@ ctl_event_flow_removed(const struct sy_flow_mod *entry, const struct sy_flow_sta
 	broadcast(&b);
 }
 
-/* Not declared in dataplane.h yet (the data plane has no packet-in path):
- * ready for when it does.  hdr (may be NULL) names the entry that sent the
- * packet (its cookie); len is cut to what one message can carry. */
-void ctl_event_packet_in(uint32_t port_id, uint32_t table_id, const struct sy_flow_hdr *hdr,
-			 const void *pkt, uint32_t len);
-
 void
 ctl_event_packet_in(uint32_t port_id, uint32_t table_id, const struct sy_flow_hdr *hdr,
-		    const void *pkt, uint32_t len)
+		    const void *pkt, uint32_t len, uint32_t reason, uint32_t total_len)
 {
 	struct sy_msgbuf b = { 0 };
 
@@ -1380,6 +1375,8 @@ ctl_event_packet_in(uint32_t port_id, uint32_t table_id, const struct sy_flow_hd
 	if (hdr != NULL)
 		sy_msg_put(&b, SY_A_FLOW_HDR, hdr, sizeof(*hdr));
 	sy_msg_put(&b, SY_A_PACKET, pkt, len);
+	sy_msg_put_u32(&b, SY_A_PIN_REASON, reason);
+	sy_msg_put_u32(&b, SY_A_PIN_TOTAL_LEN, total_len);
 	broadcast(&b);
 }
 
@@ -1533,9 +1530,13 @@ ctl_server_run(volatile bool *quit)
 			ctl.next_periodic = now_ns() + CTL_PERIOD_NS;
 			t = now_ns();
 		}
+		/* Packet-ins wait in a ring the lcores cannot wake us for
+		 * (that would be a syscall per packet): look every PIN_POLL_MS. */
+		if (pin_drain())
+			backlog = true;
 		timeout = backlog ? 0 : (int)((ctl.next_periodic - t + 999999) / 1000000);
-		if (timeout > 100)
-			timeout = 100;
+		if (timeout > PIN_POLL_MS)
+			timeout = PIN_POLL_MS;
 
 		n = epoll_wait(ctl.epfd, evs, 64, timeout);
 		if (n < 0) {

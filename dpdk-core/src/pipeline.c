@@ -189,8 +189,8 @@ pl_train_set(const struct pl_portmap *pm, const struct act_pkt *p, const struct 
 	if (e->n_hops != 1 || e->open)
 		return;
 	if (e->f[0] == NULL) {
-		if (__atomic_load_n(&ft_tables[e->tbl[0]].miss, __ATOMIC_RELAXED) ==
-		    SY_MISS_CONTINUE)
+		if (__atomic_load_n(&ft_tables[e->tbl[0]].miss, __ATOMIC_RELAXED) !=
+		    SY_MISS_DROP)
 			return;
 		tr->e = e;
 		tr->fa = NULL;
@@ -216,7 +216,7 @@ pl_train_go(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt *p,
 	unsigned int t = tr->e->tbl[0];
 
 	if (tr->fa == NULL) {
-		if (__atomic_load_n(&ft_tables[t].miss, __ATOMIC_RELAXED) == SY_MISS_CONTINUE)
+		if (__atomic_load_n(&ft_tables[t].miss, __ATOMIC_RELAXED) != SY_MISS_DROP)
 			return false;
 		lc->ctr.tbl_lookups[t]++;
 		act_stop(lc, pm, p, SY_DROP_TABLE_MISS);
@@ -387,7 +387,7 @@ pl_follow(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt *p,
 			lc->ctr.tbl_lookups[t]++;
 			if (__atomic_load_n(&ft_tables[t].miss, __ATOMIC_RELAXED) !=
 				    SY_MISS_CONTINUE || t + 1 >= SY_MAX_TABLES) {
-				act_stop(lc, pm, p, SY_DROP_TABLE_MISS);
+				act_table_miss(lc, pm, p, t);
 				return;
 			}
 			next = (int)t + 1;
@@ -396,6 +396,8 @@ pl_follow(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt *p,
 
 			pl_acc_add(lc, &acc[i], f, p->m);
 			fa = rcu_load(&f->acts);
+			p->flow = f;
+			p->table = (uint8_t)t;
 			next = act_run_inline(lc, pm, p, fa->a, fa->n);
 			if (next < 0)
 				return;
@@ -479,7 +481,7 @@ pl_walk(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt *p, uns
 				t++;
 				continue;
 			}
-			act_stop(lc, pm, p, SY_DROP_TABLE_MISS);
+			act_table_miss(lc, pm, p, t);
 			if (tr != NULL)
 				trace_table_end(tr, p);
 			return;
@@ -487,6 +489,8 @@ pl_walk(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt *p, uns
 		if (tr == NULL)
 			pl_credit(lc, f, p->m);
 		fa = rcu_load(&f->acts);
+		p->flow = f;
+		p->table = (uint8_t)t;
 		if (tr != NULL) {
 			next = act_run(lc, pm, p, fa->a, fa->n);
 			trace_table_end(tr, p);

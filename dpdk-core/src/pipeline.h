@@ -156,6 +156,7 @@ struct pl_lcore {
 	uint64_t sleep_ns;
 	struct flow_cache *fc; /* its flow cache (flow_cache.h), or NULL: none */
 	struct trace *trace;   /* NULL, except on the lcore of a packet trace (trace.h) */
+	uint64_t pin_tat;      /* packet-in rate limit (packet_in.h) */
 	/* Packets dropped during a burst, freed in one go at its end (while
 	 * pl_input() runs; act_*() free at once otherwise). */
 	uint16_t n_dead;

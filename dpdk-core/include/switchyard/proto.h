@@ -115,7 +115,8 @@ enum sy_msg_type {
 	SY_MSG_METER_STATS = 57, /* [METER_ID] -> METER_STATS* (every meter, by id, when absent) */
 	SY_MSG_PORT_STATUS = 100, /* event: PORT_DESC, PORT_REASON */
 	SY_MSG_FLOW_REMOVED = 101, /* event: FLOW (with FLOW_STATS), FLOW_REASON; every expiry, deletions only with send_flow_rem */
-	SY_MSG_PACKET_IN = 102,    /* event: PORT_ID, TABLE_ID, FLOW_HDR, PACKET */
+	SY_MSG_PACKET_IN = 102,    /* event: PORT_ID, TABLE_ID, [FLOW_HDR], PACKET, PIN_REASON,
+	                            * PIN_TOTAL_LEN (see "Packet-in" below) */
 };
 
 enum sy_attr_type {
@@ -177,6 +178,9 @@ enum sy_attr_type {
 	SY_A_METER_DESC = 121,  /* struct sy_meter_desc */
 	SY_A_METER_ID = 122,    /* u32 */
 	SY_A_METER_STATS = 123, /* struct sy_meter_stats */
+	/* Packet-in and packet-out (see "Packet-in" below) */
+	SY_A_PIN_REASON = 160,    /* u32: enum sy_packet_in_reason */
+	SY_A_PIN_TOTAL_LEN = 161, /* u32: the frame's length (PACKET may hold fewer bytes) */
 	SY_A__MAX
 };
 
@@ -221,7 +225,7 @@ enum sy_error_code {
 	X(RECIRC_LIMIT, "recirc_limit", "too many table hops")                       \
 	X(TAG_TTL_EXPIRED, "tag_ttl_expired", "dec_nsh_ttl on TTL 0 or 1")           \
 	X(METER, "meter", "dropped by a meter band")                                 \
-	X(CONTROLLER, "controller", "packet-in queue full")                          \
+	X(CONTROLLER, "controller", "packet-in over the rate limit or queue full")   \
 	X(GROUP_NO_BUCKET, "group_no_bucket", "the group has no live bucket (or no such group)")
 
 enum sy_drop_reason {
@@ -238,6 +242,22 @@ enum sy_table_miss {
 	SY_MISS_CONTINUE = 1, /* go on to the next table */
 	SY_MISS_CONTROLLER = 2, /* send to the controller */
 };
+
+/* Packet-in
+ *   A packet sent to the controller (a `controller` action, output:controller,
+ *   or a table whose miss is `controller`) becomes one PACKET_IN event:
+ *   PORT_ID the ingress port, TABLE_ID the table it was in, FLOW_HDR (only
+ *   for PIN_ACTION: cookie and table of the entry that sent it), PACKET its
+ *   first max_len bytes, PIN_TOTAL_LEN the whole frame's length.  The
+ *   forwarding lcores hand them to the main lcore through a ring; over the
+ *   rate limit (switchyard-dp --controller-rate) or with the ring full a
+ *   packet-in is counted under the drop reason `controller` instead. */
+enum sy_packet_in_reason {
+	SY_PIN_NO_MATCH = 0, /* a table miss with miss=controller */
+	SY_PIN_ACTION = 1,   /* an entry's controller action */
+};
+#define SY_PIN_MISS_LEN 128      /* bytes a table miss sends (OpenFlow's miss_send_len) */
+#define SY_PIN_MAX_LEN 65535     /* controller's default max_len, as ovs-ofctl's */
 
 enum sy_port_reason { SY_PR_ADD = 0, SY_PR_DELETE = 1, SY_PR_MODIFY = 2, SY_PR_LINK = 3 /* link went up or down, or its speed changed */ };
 
