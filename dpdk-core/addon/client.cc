@@ -832,16 +832,25 @@ void Client::HandleEvent(const sy_msg& m) {
       const sy_attr* table = sy_msg_find(&m, SY_A_TABLE_ID);
       const sy_attr* hdr = sy_msg_find(&m, SY_A_FLOW_HDR);
       const sy_attr* pkt = sy_msg_find(&m, SY_A_PACKET);
-      uint32_t port_id = 0, table_id = 0;
+      const sy_attr* why = sy_msg_find(&m, SY_A_PIN_REASON);
+      const sy_attr* total = sy_msg_find(&m, SY_A_PIN_TOTAL_LEN);
+      uint32_t port_id = 0, table_id = 0, pin_reason = SY_PIN_ACTION, total_len = 0;
       sy_flow_hdr fh;
       memset(&fh, 0, sizeof(fh));
       if (!port || !pkt || sy_attr_get_u32(port, &port_id, err, sizeof(err)) < 0) return;
       if (table && sy_attr_get_u32(table, &table_id, err, sizeof(err)) < 0) return;
       if (hdr && sy_attr_get_fixed(hdr, &fh, sizeof(fh), err, sizeof(err)) < 0) return;
+      if (why && (sy_attr_get_u32(why, &pin_reason, err, sizeof(err)) < 0 ||
+                  pin_reason > SY_PIN_ACTION))
+        return;
+      if (total && sy_attr_get_u32(total, &total_len, err, sizeof(err)) < 0) return;
+      if (!total) total_len = sy_attr_payload_len(pkt);  // a data plane that did not say
       ev.Set("type", "packet_in");
       ev.Set("port", port_id);
       ev.Set("table", table_id);
       ev.Set("cookie", Napi::BigInt::New(env, fh.cookie));
+      ev.Set("reason", pin_reason == SY_PIN_NO_MATCH ? "no_match" : "action");
+      ev.Set("totalLen", total_len);
       ev.Set("packet", Napi::Buffer<uint8_t>::Copy(env, (const uint8_t*)sy_attr_payload(pkt),
                                                    sy_attr_payload_len(pkt)));
       break;

@@ -133,6 +133,7 @@ export function buildProgram(io: Io, state: { code: number; api: Api | null }): 
     .option('--file-prefix <name>', 'EAL --file-prefix of switchyard-dp')
     .option('--pmd-sleep-max <us>', 'longest idle sleep of a forwarding lcore (0: pure polling)')
     .option('--max-flows <n>', 'flow entries in the whole switch (switchyardd --max-flows)')
+    .option('--controller-rate <n>', 'packet-ins per second (switchyardd --controller-rate; default 1000)')
     .option('--dp-binary <path>', 'switchyard-dp to launch')
     .option('--dp-socket <path>', 'data-plane control socket')
     .option('--eal-args <args>', 'more EAL arguments')

@@ -34,7 +34,6 @@ const MAX_TABLE = 254;
 /** Recognised but not (yet) supported by the data plane: a clear error, not "unknown". */
 const NOT_SUPPORTED = new Set([
   'normal',
-  'controller',
   'set_queue',
   'enqueue',
   'resubmit',
@@ -238,6 +237,32 @@ function parseSetField(arg: string, target: string | undefined, what: string, si
   return setField(f, v, mask);
 }
 
+/** OpenFlow's (and ovs-ofctl's) largest max_len, the default: the whole frame. */
+export const CONTROLLER_MAX_LEN = 65535;
+
+/**
+ * controller, controller:N or controller(max_len=N): the bytes of the packet
+ * sent (1..65535; the whole frame by default, as ovs-ofctl). OVS's other
+ * keys (reason, id, userdata, pause) are refused by name.
+ */
+function parseControllerArg(arg: string | undefined, paren: boolean, site: Site): number {
+  if (arg === undefined || (paren && arg.trim() === '')) return CONTROLLER_MAX_LEN;
+  let text = arg.trim();
+  if (paren) {
+    const kv = text.split(',').map((s) => s.trim());
+    for (const p of kv) {
+      const eq = p.indexOf('=');
+      const key = eq < 0 ? p : p.slice(0, eq).trim();
+      if (key !== 'max_len') fail(`controller(${arg}): '${key}' is not supported (only max_len=N)`, site);
+    }
+    if (kv.length > 1) fail(`controller(${arg}): max_len given twice`, site);
+    text = kv[0].slice(kv[0].indexOf('=') + 1).trim();
+  }
+  const n = /^[0-9]+$/.test(text) ? Number(text) : NaN;
+  if (!(n >= 1 && n <= CONTROLLER_MAX_LEN)) fail(`controller: max_len '${text}' must be 1..${CONTROLLER_MAX_LEN} bytes`, site);
+  return n;
+}
+
 /**
  * Parses an action list (the text after "actions="). `base` is the offset
  * of the list in `site.text`, for positions.
@@ -281,6 +306,11 @@ export function parseActions(text: string, ctx: ActionContext, siteText = text, 
     if (lname in RESERVED_PORTS && lname !== 'controller') {
       noArg();
       push({ type: 'output', port: RESERVED_PORTS[lname] }, 0);
+      continue;
+    }
+    if (lname === 'controller') {
+      // also as OVS dumps it: CONTROLLER:65535
+      push({ type: 'controller', maxLen: parseControllerArg(arg, m?.[4] !== undefined, site) }, 0);
       continue;
     }
     switch (name) {

@@ -302,7 +302,10 @@ export interface DpInfo {
 export type DpEvent =
   | { type: 'port_status'; reason: 'add' | 'delete' | 'modify' | 'link'; port: PortDesc }
   | { type: 'flow_removed'; reason: 'idle_timeout' | 'hard_timeout' | 'delete'; flow: FlowEntry }
-  | { type: 'packet_in'; port: number; table: number; cookie: bigint; packet: Buffer };
+  /** A packet sent to the controller: `packet` holds its first max_len bytes of `totalLen`;
+   * reason `action` (an entry's controller action; cookie is that entry's) or `no_match`
+   * (a table whose miss is controller; cookie 0). */
+  | { type: 'packet_in'; port: number; table: number; cookie: bigint; packet: Buffer; reason: 'action' | 'no_match'; totalLen: number };
 
 /**
  * Error thrown (as a rejected promise) for an ERROR reply. `code` is the
