@@ -97,7 +97,10 @@ l4_addr_changed(struct act_pkt *p, uint8_t *frame, const void *old, const void *
 static inline void
 count_drop(struct pl_lcore *lc, uint16_t slot, enum sy_drop_reason why)
 {
-	st_drop(&lc->ctr, slot, why, 1);
+	/* A packet-out without in_port (packet_out.h) has no port to count
+	 * its refusals on: they are not counted. */
+	if (likely(slot != PL_NO_PORT))
+		st_drop(&lc->ctr, slot, why, 1);
 	if (unlikely(lc->trace != NULL))
 		trace_drop(lc->trace, why);
 }
@@ -176,6 +179,23 @@ act_controller(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt 
 	p->n_out++;
 }
 
+/* output:table of a packet-out: the packet as it is now, on a reference
+ * of its own, through the tables from table 0 (as a group bucket runs). */
+static void
+act_to_table(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt *p)
+{
+	struct act_pkt q = *p;
+
+	q.pending = PL_NO_PORT;
+	q.shared = 1;
+	q.n_out = 0;
+	q.n_fail = 0;
+	rte_pktmbuf_refcnt_update(p->m, 1); /* every segment */
+	p->shared = 1;
+	p->n_out++;
+	pl_resubmit(lc, pm, &q);
+}
+
 static void
 act_output(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt *p, uint32_t port)
 {
@@ -190,6 +210,9 @@ act_output(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt *p, 
 		for (unsigned int i = 0; i < pm->n_flood; i++)
 			if (pm->flood[i] != p->in_slot)
 				queue_output(lc, pm, p, pm->flood[i]);
+		return;
+	case SY_PORT_TABLE: /* packet-out only (packet_out.h): through the tables from table 0 */
+		act_to_table(lc, pm, p);
 		return;
 	case SY_PORT_CONTROLLER: /* OpenFlow: output:controller sends the whole frame */
 		act_controller(lc, pm, p, SY_PIN_ACTION, SY_PIN_MAX_LEN);

@@ -65,6 +65,7 @@
 #include "groups.h"
 #include "meters.h"
 #include "packet_in.h"
+#include "packet_out.h"
 #include "trace.h"
 #include "stats_segment.h"
 
@@ -994,6 +995,44 @@ do_trace(struct req *r)
 }
 
 static void
+do_packet_out(struct req *r)
+{
+	struct sy_error e = { .index = -1 };
+	const struct sy_attr *pkt = sy_msg_find(r->m, SY_A_PACKET);
+	struct sy_action acts[SY_MAX_ACTIONS];
+	struct sy_attr_iter it;
+	const struct sy_attr *a;
+	uint32_t in_port = SY_PORT_ANY;
+	unsigned int n = 0;
+
+	if (opt_u32(r, SY_A_PORT_ID, &in_port) < 0)
+		return;
+	if (pkt == NULL) {
+		reply_error(r->c, r->xid, SY_E_INVAL, -1, "PACKET_OUT: missing attribute PACKET (the frame)");
+		return;
+	}
+	sy_attr_iter_msg(&it, r->m);
+	while (sy_attr_next(&it, &a) > 0) {
+		if (a->type != SY_A_FLOW_ACTION)
+			continue;
+		if (n == SY_MAX_ACTIONS) {
+			reply_error(r->c, r->xid, SY_E_INVAL, -1,
+				    "actions: more than %d actions", SY_MAX_ACTIONS);
+			return;
+		}
+		if (sy_attr_get_fixed(a, &acts[n++], sizeof(acts[0]), r->err, sizeof(r->err)) < 0) {
+			reply_error(r->c, r->xid, SY_E_PROTO, -1, "%s", r->err);
+			return;
+		}
+	}
+	if (dp_packet_out(in_port, sy_attr_payload(pkt), sy_attr_payload_len(pkt), acts, n, &e) < 0) {
+		reply_dp_error(r->c, r->xid, &e);
+		return;
+	}
+	reply_send(r->c, &r->b, r->xid, r->type);
+}
+
+static void
 do_barrier(struct req *r)
 {
 	dp_barrier();
@@ -1058,6 +1097,7 @@ conn_dispatch(struct ctl_conn *c, const uint8_t *buf, size_t len)
 	case SY_MSG_FLOW_MOD: do_flow_mod(&r); break;
 	case SY_MSG_FLOW_DUMP: do_flow_dump(&r); break;
 	case SY_MSG_TRACE: do_trace(&r); break;
+	case SY_MSG_PACKET_OUT: do_packet_out(&r); break;
 	case SY_MSG_FLOW_COOKIE_STATS: do_flow_cookie_stats(&r); break;
 	case SY_MSG_TABLE_LIST: do_table_list(&r); break;
 	case SY_MSG_TABLE_MOD: do_table_mod(&r); break;

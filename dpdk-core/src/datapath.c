@@ -24,6 +24,7 @@
 #include "groups.h"
 #include "meters.h"
 #include "packet_in.h"
+#include "packet_out.h"
 #include "ports.h"
 #include "rcu.h"
 #include "stats.h"
@@ -104,7 +105,7 @@ dp_init(const struct dp_config *cfg, struct sy_error *err)
 		dp_fini();
 		return sy_fail(err, SY_E_NOSPC, "out of memory for counter baselines");
 	}
-	if (pin_init(err) < 0) {
+	if (pin_init(err) < 0 || pout_init(err) < 0) {
 		dp_fini();
 		return -1;
 	}
@@ -171,6 +172,7 @@ dp_fini(void)
 	rcu_sync();
 	meter_fini();
 	pin_fini();
+	pout_fini();
 	if (dp.lcore[0])
 		st_fini();
 	for (unsigned int s = 0; s < dp.n_slots; s++) {

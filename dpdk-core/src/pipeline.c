@@ -9,11 +9,13 @@
 #include <rte_ethdev.h>
 #include <rte_prefetch.h>
 #include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
 
 #include "actions.h"
 #include "datapath.h"
 #include "flow_cache.h"
 #include "flow_table.h"
+#include "packet_out.h"
 #include "parse.h"
 #include "pipeline.h"
 #include "trace.h"
@@ -123,6 +125,8 @@ pl_run_once(struct pl_lcore *lc)
 		total += n;
 	}
 	lc->ctr.pmd.packets += total;
+	if (unlikely(!rte_ring_empty(lc->pout))) /* from the main lcore: packet_out.h */
+		pout_run(lc, pm);
 	pl_tx_flush_all(lc, pm);
 	return total;
 }
@@ -516,6 +520,12 @@ pl_cascade(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt *p, 
 	   struct fc_path *rec)
 {
 	pl_walk(lc, pm, p, t, rec, NULL);
+}
+
+void
+pl_resubmit(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt *p)
+{
+	pl_cascade(lc, pm, p, 0, NULL);
 }
 
 void

@@ -146,6 +146,7 @@ struct pl_txbuf {
 };
 
 struct flow_cache;
+struct rte_ring;
 struct trace;
 
 /* One forwarding lcore. */
@@ -157,6 +158,7 @@ struct pl_lcore {
 	struct flow_cache *fc; /* its flow cache (flow_cache.h), or NULL: none */
 	struct trace *trace;   /* NULL, except on the lcore of a packet trace (trace.h) */
 	uint64_t pin_tat;      /* packet-in rate limit (packet_in.h) */
+	struct rte_ring *pout; /* packet-outs to run (packet_out.h) */
 	/* Packets dropped during a burst, freed in one go at its end (while
 	 * pl_input() runs; act_*() free at once otherwise). */
 	uint16_t n_dead;
@@ -221,6 +223,10 @@ struct act_pkt;
  * 0 as pl_cascade() takes a packet, recorded by lc->trace (which must be
  * set) instead of counted, and without the flow cache.  Main lcore. */
 void pl_trace(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt *p);
+
+/* p (a packet-out's output:table, packet_out.h) through the tables from
+ * table 0, without the flow cache.  Forwarding lcore. */
+void pl_resubmit(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt *p);
 
 /* The loop of a forwarding lcore (rte_eal_remote_launch); arg is its
  * struct pl_lcore.  Returns when pl_stop() is called. */

@@ -4,7 +4,9 @@
  * (pl_input) and the packet-in ring: what a record says (port, table,
  * cookie, reason, lengths, bytes), references instead of copies, the table
  * miss, the rate limit and a full ring, each refusal counted `controller`,
- * and no mbuf lost.
+ * and no mbuf lost.  Packet-out: queued to the lcore and sent from its
+ * loop with the exact bytes, counted in tx; output:table through the
+ * tables; each refusal names what is wrong; a full queue is BUSY.
  */
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
@@ -12,14 +14,15 @@
 #include "datapath.h"
 #include "dataplane.h"
 #include "packet_in.h"
+#include "packet_out.h"
 #include "pipeline.h"
 #include "sy_act.h"
 #include "sy_flowmod.h"
 #include "sy_pkt.h"
 #include "sy_test.h"
 
-enum { A = 1, B = 2 };
-static uint16_t dpdk[3];
+enum { A = 1, B = 2, C = 3 }; /* C has MTU 100 */
+static uint16_t dpdk[4];
 static struct pl_lcore *lc;
 
 /* What the drained records said. */
@@ -310,6 +313,116 @@ bad_max_len_refused(void)
 	CHECK_STR_CONTAINS(err.msg, "controller(max_len=0)");
 }
 
+/* output:B from in_port A: sent by the lcore's loop, exact bytes, in B's
+ * tx counter; nothing before the loop runs. */
+static void
+packet_out_sends_from_the_loop(void)
+{
+	struct sy_action a = output(B);
+	uint8_t buf[256], out[256];
+	size_t len = frame(buf, 40), olen = 0;
+	struct sy_error err;
+
+	flows_clear();
+	sy_port_counters_clear();
+	CHECK_EQ(dp_packet_out(A, buf, (uint32_t)len, &a, 1, &err), 0);
+	CHECK_EQ(received(dpdk[B], NULL, NULL), 0);
+	pl_run_once(lc);
+	CHECK_EQ(received(dpdk[B], out, &olen), 1);
+	CHECK_EQ(olen, len);
+	CHECK(memcmp(out, buf, len) == 0);
+	CHECK_EQ(sy_port_counters(B).tx_packets, 1);
+	CHECK_EQ(sy_port_counters(B).tx_bytes, len);
+	/* without in_port, with a rewrite first */
+	struct sy_action b[2] = { { .type = SY_ACT_SET_FIELD, .field = SY_F_NW_TTL }, output(B) };
+
+	b[0].value.bytes[0] = 7;
+	CHECK_EQ(dp_packet_out(SY_PORT_ANY, buf, (uint32_t)len, b, 2, &err), 0);
+	pl_run_once(lc);
+	CHECK_EQ(received(dpdk[B], out, &olen), 1);
+	CHECK_EQ(out[14 + 8], 7);
+}
+
+/* output:table runs the frame through the tables as if received on A. */
+static void
+packet_out_table_runs_the_flows(void)
+{
+	struct sy_action a = output(SY_PORT_TABLE), fwd = output(B);
+	struct sy_flow_mod *fm = fm_new(SY_FC_ADD, 0, 5);
+	uint8_t buf[256], out[256];
+	size_t len = frame(buf, 40), olen = 0;
+	struct sy_error err;
+
+	flows_clear();
+	MATCH(fm, in_port, A, 0xffffffffu);
+	act(fm, fwd);
+	sy_test_flow_mod(fm);
+	CHECK_EQ(dp_packet_out(A, buf, (uint32_t)len, &a, 1, &err), 0);
+	pl_run_once(lc);
+	CHECK_EQ(received(dpdk[B], out, &olen), 1);
+	CHECK(memcmp(out, buf, len) == 0);
+	/* from another port, the flow does not match: a miss */
+	sy_port_counters_clear();
+	CHECK_EQ(dp_packet_out(C, buf, (uint32_t)len, &a, 1, &err), 0);
+	pl_run_once(lc);
+	CHECK_EQ(received(dpdk[B], NULL, NULL), 0);
+	CHECK_EQ(sy_port_counters(C).drops[SY_DROP_TABLE_MISS], 1);
+}
+
+static void
+refused(uint32_t in_port, const uint8_t *buf, uint32_t len, const struct sy_action *a,
+	unsigned int n, int code, const char *msg)
+{
+	struct sy_error err;
+
+	CHECK_EQ(dp_packet_out(in_port, buf, len, a, n, &err), -1);
+	CHECK_EQ(err.code, code);
+	CHECK_STR_CONTAINS(err.msg, msg);
+}
+
+/* Each refusal names what is wrong, and nothing is sent. */
+static void
+packet_out_refusals(void)
+{
+	struct sy_action out_b = output(B), out_c = output(C), in = output(SY_PORT_IN_PORT);
+	struct sy_action gt = goto_table(1), tbl_first[2] = { output(SY_PORT_TABLE), output(B) };
+	uint8_t buf[256];
+	size_t len = frame(buf, 100);
+
+	refused(A, buf, 0, &out_b, 1, SY_E_INVAL, "frame: empty");
+	refused(A, buf, 10, &out_b, 1, SY_E_INVAL, "shorter than an Ethernet header");
+	refused(9, buf, (uint32_t)len, &out_b, 1, SY_E_NOENT, "in_port: no port 9");
+	refused(A, buf, (uint32_t)len, &out_c, 1, SY_E_INVAL, "over port 3's MTU 100");
+	refused(A, buf, (uint32_t)len, NULL, 0, SY_E_INVAL, "actions: none");
+	refused(A, buf, (uint32_t)len, &gt, 1, SY_E_INVAL, "goto_table is not for a packet-out");
+	refused(SY_PORT_ANY, buf, (uint32_t)len, &in, 1, SY_E_INVAL, "output:in_port needs an in_port");
+	refused(A, buf, (uint32_t)len, tbl_first, 2, SY_E_INVAL, "output:table must be the last");
+	struct sy_action nop = output(77);
+
+	refused(A, buf, (uint32_t)len, &nop, 1, SY_E_NOENT, "output:77: no such port");
+	pl_run_once(lc);
+	CHECK_EQ(received(dpdk[B], NULL, NULL), 0);
+}
+
+/* POUT_RING_SIZE wait; the next is BUSY; the loop then sends them all. */
+static void
+packet_out_queue_full_is_busy(void)
+{
+	struct sy_action a = output(B);
+	uint8_t buf[256];
+	size_t len = frame(buf, 20);
+	struct sy_error err;
+	unsigned int avail = rte_mempool_avail_count(dp.pool);
+
+	for (int i = 0; i < POUT_RING_SIZE; i++)
+		CHECK_EQ(dp_packet_out(A, buf, (uint32_t)len, &a, 1, &err), 0);
+	CHECK_EQ(dp_packet_out(A, buf, (uint32_t)len, &a, 1, &err), -1);
+	CHECK_EQ(err.code, SY_E_BUSY);
+	pl_run_once(lc);
+	CHECK_EQ(received(dpdk[B], NULL, NULL), POUT_RING_SIZE);
+	CHECK_EQ(rte_mempool_avail_count(dp.pool), avail);
+}
+
 int
 main(void)
 {
@@ -320,6 +433,7 @@ main(void)
 		return 1;
 	dpdk[A] = sy_test_port_add("a", "net_ring0", A, 0, 1);
 	dpdk[B] = sy_test_port_add("b", "net_ring1", B, 0, 1);
+	dpdk[C] = sy_test_port_add("c", "net_ring2", C, 100, 1);
 
 	RUN(controller_action_sends_the_frame);
 	RUN(max_len_cuts_the_bytes);
@@ -329,6 +443,10 @@ main(void)
 	RUN(rate_limit_counts_controller);
 	RUN(full_ring_counts_controller);
 	RUN(bad_max_len_refused);
+	RUN(packet_out_sends_from_the_loop);
+	RUN(packet_out_table_runs_the_flows);
+	RUN(packet_out_refusals);
+	RUN(packet_out_queue_full_is_busy);
 
 	dp_fini();
 	sy_test_eal_fini();

@@ -57,6 +57,7 @@ extern "C" {
 #define SY_MAX_PORTS 256 /* ports attached at once */
 #define SY_MAX_PORT_ID 0xffffff00u
 #define SY_PORT_IN_PORT 0xfffffff8u
+#define SY_PORT_TABLE 0xfffffff9u /* output:table: packet-out only (OFPP_TABLE) */
 #define SY_PORT_FLOOD 0xfffffffbu
 #define SY_PORT_ALL 0xfffffffcu
 #define SY_PORT_CONTROLLER 0xfffffffdu

@@ -113,6 +113,9 @@ enum sy_msg_type {
 	SY_MSG_GROUP_STATS = 51, /* [GROUP_ID] -> GROUP_STATS* (by id) */
 	SY_MSG_METER_MOD = 56,   /* METER_CMD, METER_DESC -> METER_DESC (ADD, MODIFY; see "Meters") */
 	SY_MSG_METER_STATS = 57, /* [METER_ID] -> METER_STATS* (every meter, by id, when absent) */
+	SY_MSG_PACKET_OUT = 70,  /* [PORT_ID (in_port)], PACKET, FLOW_ACTION+ -> (none): the frame
+	                          * is queued to a forwarding lcore, which runs the actions on it
+	                          * (see "Packet-out" below) */
 	SY_MSG_PORT_STATUS = 100, /* event: PORT_DESC, PORT_REASON */
 	SY_MSG_FLOW_REMOVED = 101, /* event: FLOW (with FLOW_STATS), FLOW_REASON; every expiry, deletions only with send_flow_rem */
 	SY_MSG_PACKET_IN = 102,    /* event: PORT_ID, TABLE_ID, [FLOW_HDR], PACKET, PIN_REASON,
@@ -256,6 +259,16 @@ enum sy_packet_in_reason {
 	SY_PIN_NO_MATCH = 0, /* a table miss with miss=controller */
 	SY_PIN_ACTION = 1,   /* an entry's controller action */
 };
+/* Packet-out
+ *   PACKET_OUT runs FLOW_ACTIONs (output, set_field, push/pop_vlan, dec_ttl,
+ *   group, controller, meter) on a frame as if it had been received on
+ *   PORT_ID (absent: from the controller, in_port CONTROLLER).  output:
+ *   SY_PORT_TABLE, last, is OpenFlow's OFPP_TABLE: the frame then goes
+ *   through the tables from table 0.  Refused (nothing sent): no or an
+ *   empty frame, one shorter than an Ethernet header, one over an output
+ *   port's MTU, an unknown port, goto_table or write_metadata, output:in_port
+ *   without PORT_ID; BUSY when the lcore's queue is full.  The frames count
+ *   in the output ports' tx counters. */
 #define SY_PIN_MISS_LEN 128      /* bytes a table miss sends (OpenFlow's miss_send_len) */
 #define SY_PIN_MAX_LEN 65535     /* controller's default max_len, as ovs-ofctl's */
 
