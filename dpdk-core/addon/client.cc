@@ -68,6 +68,7 @@ Napi::Function Client::Init(Napi::Env env) {
                          InstanceMethod<&Client::Barrier>("barrier"),
                          InstanceMethod<&Client::Echo>("echo"),
                          InstanceMethod<&Client::Trace>("trace"),
+                         InstanceMethod<&Client::PacketOut>("packetOut"),
                          InstanceMethod<&Client::ReadStats>("readStats"),
                          InstanceAccessor<&Client::GetStatsError>("statsError"),
                          InstanceMethod<&Client::FlowCookieStats>("flowCookieStats"),
@@ -1172,6 +1173,36 @@ Napi::Value Client::Trace(const Napi::CallbackInfo& info) {
   sy_msg_put_u32(&b, SY_A_PORT_ID, (uint32_t)port);
   sy_msg_put(&b, SY_A_PACKET, frame.Data(), frame.Length());
   return Request(env, &b, xid, SY_MSG_TRACE, Op::kTrace);
+}
+
+// packetOut(inPort | null, frame, actions): PACKET_OUT (proto.h, "Packet-out").
+// The data plane checks the rest (ports, MTUs, which actions).
+Napi::Value Client::PacketOut(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  bool has_port = !info[0].IsNull() && !info[0].IsUndefined();
+  uint64_t port = has_port ? GetUint(env, "inPort", info[0], SY_MAX_PORT_ID) : 0;
+  if (has_port && port == 0)
+    throw Napi::RangeError::New(env, "inPort: 0 is not a port number (1.." + std::to_string(SY_MAX_PORT_ID) + ")");
+  if (!info[1].IsBuffer()) throw Napi::TypeError::New(env, "frame: expected a Buffer");
+  Napi::Buffer<uint8_t> frame = info[1].As<Napi::Buffer<uint8_t>>();
+  if (frame.Length() == 0 || frame.Length() > SY_TRACE_FRAME_MAX)
+    throw Napi::RangeError::New(env, "frame: " + std::to_string(frame.Length()) + " bytes, expected 1.." +
+                                         std::to_string(SY_TRACE_FRAME_MAX));
+  if (!info[2].IsArray()) throw Napi::TypeError::New(env, "actions: expected an array");
+  Napi::Array acts = info[2].As<Napi::Array>();
+  if (acts.Length() == 0 || acts.Length() > SY_MAX_ACTIONS)
+    throw Napi::RangeError::New(env, "actions: " + std::to_string(acts.Length()) + " actions, expected 1.." +
+                                         std::to_string(SY_MAX_ACTIONS));
+  std::vector<sy_action> a(acts.Length());
+  Ctx c(env);
+  for (uint32_t i = 0; i < acts.Length(); i++) ActionFromJs(c, Path(Path("actions"), i), acts.Get(i), &a[i]);
+  sy_msgbuf b = {};
+  uint32_t xid = NextXid();
+  sy_msg_begin(&b, SY_MSG_PACKET_OUT, 0, xid);
+  if (has_port) sy_msg_put_u32(&b, SY_A_PORT_ID, (uint32_t)port);
+  sy_msg_put(&b, SY_A_PACKET, frame.Data(), frame.Length());
+  for (const sy_action& x : a) sy_msg_put(&b, SY_A_FLOW_ACTION, &x, sizeof(x));
+  return Request(env, &b, xid, SY_MSG_PACKET_OUT, Op::kVoid);
 }
 
 Napi::Value Client::Echo(const Napi::CallbackInfo& info) {

@@ -127,6 +127,7 @@ class Client : public Napi::ObjectWrap<Client> {
   Napi::Value Barrier(const Napi::CallbackInfo& info);
   Napi::Value Echo(const Napi::CallbackInfo& info);
   Napi::Value Trace(const Napi::CallbackInfo& info);
+  Napi::Value PacketOut(const Napi::CallbackInfo& info);
   Napi::Value ReadStats(const Napi::CallbackInfo& info);
   Napi::Value GetStatsError(const Napi::CallbackInfo& info);
   Napi::Value FlowCookieStats(const Napi::CallbackInfo& info);

@@ -20,7 +20,7 @@
  * mask 0x1fff, which pushes a tag on an untagged packet as in OVS).
  */
 import type { Action } from '../mgmt/addon-types';
-import { PORT_ALL, PORT_CONTROLLER, PORT_FLOOD, PORT_IN_PORT, PORT_LOCAL, TABLE_ALL } from '../mgmt/addon-types';
+import { PORT_ALL, PORT_CONTROLLER, PORT_FLOOD, PORT_IN_PORT, PORT_LOCAL, PORT_TABLE, TABLE_ALL } from '../mgmt/addon-types';
 import { fail, Site, UnknownPortError } from './errors';
 import { formatPushNsh, parseEncap, parsePushNsh } from './nsh';
 import { field, FIELD_BY_NAME, FieldDef } from './fields';
@@ -451,6 +451,8 @@ function portText(port: number, ports: PortNames): string {
       return 'local';
     case PORT_CONTROLLER:
       return 'output:controller';
+    case PORT_TABLE: // a packet-out's (never a flow's)
+      return 'table';
   }
   return `output:${ports.portName?.(port) ?? port}`;
 }

@@ -369,6 +369,8 @@ export interface DataplaneClient {
   groupStats(id?: number): Promise<GroupStats[]>;
   /** Runs a frame through the tables as if it arrived on inPort, without forwarding it. */
   trace(inPort: number, frame: Buffer): Promise<TraceResult>;
+  /** PACKET_OUT: runs actions on frame as if received on inPort (null: none) and sends what they output. */
+  packetOut(inPort: number | null, frame: Buffer, actions: Action[]): Promise<void>;
   /** METER_MOD; a delete needs only { id } and resolves with undefined. */
   meterMod(command: MeterCommand, desc: { id: number; unit?: MeterUnit; rate?: number; burst?: number; band?: MeterBand; dscp?: number }): Promise<MeterDesc | undefined>;
   /** METER_STATS: one meter, or every meter by id. */
@@ -377,6 +379,8 @@ export interface DataplaneClient {
 
 /** Reserved port numbers (OpenFlow's). */
 export const PORT_IN_PORT = 0xfffffff8;
+/** output:table of a packet-out (OpenFlow's OFPP_TABLE): through the tables from table 0. */
+export const PORT_TABLE = 0xfffffff9;
 export const PORT_FLOOD = 0xfffffffb;
 export const PORT_ALL = 0xfffffffc;
 export const PORT_CONTROLLER = 0xfffffffd;

@@ -33,8 +33,8 @@ import type {
   TableMiss,
   StatsSnapshot,
 } from './addon-types';
-import { TABLE_ALL } from './addon-types';
-import type { TraceResult } from './addon-types';
+import { PORT_TABLE, TABLE_ALL } from './addon-types';
+import type { Action, TraceResult } from './addon-types';
 import { packetFromFlow, TRACE_FRAME_MAX } from '../flowspec/packet';
 import {
   entryToFlowMod,
@@ -43,6 +43,7 @@ import {
   formatFlowMod,
   parseFlowKeyed,
   parseFlowLineKeyed,
+  parseActions,
   parseFlowParts,
   PortNames,
   RESERVED_PORTS,
@@ -1372,5 +1373,43 @@ export class Switch extends EventEmitter {
     }
     const result = await this.requireDp().trace(inPort, frame);
     return { inPort, frame, result };
+  }
+
+  // ---------------------------------------------------------------- packet-out
+
+  /**
+   * PacketService.PacketOut: actions in flow text run on one frame (given,
+   * or built from match-syntax fields as trace builds one) as if it had
+   * been received on inPort (empty: none), sent by the data plane's own
+   * lcore. `table` (output:table) runs the tables. Nothing is kept.
+   */
+  async packetOut(req: { inPort?: string; actions: string; frame?: Buffer; flow?: string }): Promise<{ inPort: number; frame: Buffer; actions: Action[] }> {
+    const bad = (msg: string) => new ApiError(Status.INVALID_ARGUMENT, msg);
+    const inPort = req.inPort && req.inPort.trim() !== '' ? this.findPort(req.inPort).id : 0;
+    let frame: Buffer;
+    if (req.flow !== undefined && req.frame !== undefined) throw bad('packet: give a frame or a flow, not both');
+    if (req.flow !== undefined) {
+      if (req.flow.trim() === '') throw bad('flow: empty; fields in match syntax, e.g. udp,nw_src=10.0.0.1,nw_dst=10.0.0.2,tp_dst=53');
+      if (/(^|[,\s])in_port=/.test(req.flow)) throw bad('flow: in_port belongs in the in_port field of the request, not in the frame');
+      // in_port only places the packet; any port number builds the same bytes
+      ({ frame } = packetFromFlow(`in_port=1,${req.flow}`, this.portNames()));
+    } else if (req.frame !== undefined) {
+      frame = req.frame;
+    } else {
+      throw bad('packet: give a frame (bytes) or a flow (match syntax) to build one from');
+    }
+    if (frame.length === 0) throw bad('frame: empty');
+    if (frame.length < 14) throw bad(`frame: ${frame.length} bytes, shorter than an Ethernet header (14)`);
+    if (frame.length > TRACE_FRAME_MAX) throw bad(`frame: ${frame.length} bytes, at most ${TRACE_FRAME_MAX}`);
+    if (req.actions.trim() === '') throw bad('actions: none; e.g. output:p2, or table to run the flows');
+    const names = this.portNames();
+    const actions = parseActions(req.actions, {
+      table: TABLE_ALL,
+      resolvePort: (n) => (n.toLowerCase() === 'table' ? PORT_TABLE : names.resolvePort(n)),
+      portName: names.portName,
+    });
+    if (actions.length === 0) throw bad('actions: drop sends nothing; e.g. output:p2');
+    await this.requireDp().packetOut(inPort || null, frame, actions);
+    return { inPort, frame, actions };
   }
 }
