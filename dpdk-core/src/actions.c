@@ -171,7 +171,8 @@ act_controller(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt 
 		p->n_out++;
 		return;
 	}
-	if (!pin_send(lc, p->m, pm->port[p->in_slot].id, p->table, cookie, reason, max_len)) {
+	/* key.in_port, not the slot's: a packet-out may come from no port */
+	if (!pin_send(lc, p->m, p->key.in_port, p->table, cookie, reason, max_len)) {
 		refuse_output(lc, p, SY_DROP_CONTROLLER);
 		return;
 	}

@@ -341,6 +341,20 @@ packet_out_sends_from_the_loop(void)
 	pl_run_once(lc);
 	CHECK_EQ(received(dpdk[B], out, &olen), 1);
 	CHECK_EQ(out[14 + 8], 7);
+	/* to the controller from no port: in_port CONTROLLER */
+	CHECK_EQ(dp_packet_out(SY_PORT_ANY, buf, (uint32_t)len, &CTL_ALL, 1, &err), 0);
+	pl_run_once(lc);
+	CHECK_EQ(drain(), 1);
+	CHECK_EQ(got[0].r.in_port, SY_PORT_CONTROLLER);
+	CHECK_EQ(got[0].r.total_len, len);
+	/* and from A through a group that has no bucket: counted on A; from no port: not counted */
+	struct sy_action g = { .type = SY_ACT_GROUP, .arg = 999 };
+
+	sy_port_counters_clear();
+	CHECK_EQ(dp_packet_out(SY_PORT_ANY, buf, (uint32_t)len, &g, 1, &err), 0);
+	CHECK_EQ(dp_packet_out(A, buf, (uint32_t)len, &g, 1, &err), 0);
+	pl_run_once(lc);
+	CHECK_EQ(sy_port_counters(A).drops[SY_DROP_GROUP_NO_BUCKET], 1);
 }
 
 /* output:table runs the frame through the tables as if received on A. */

@@ -218,7 +218,7 @@ export function addTraceCommand(c: TraceCliContext): void {
       const r = await c.api(cmd).packetOut(packetOutRequest(o));
       const frame = Buffer.from(r.frame);
       c.print(cmd, { inPortId: r.inPortId, actions: r.actions, length: frame.length, frame: frame.toString('hex') }, () =>
-        `sent ${frame.length} bytes${r.inPortId ? ` from in_port ${o.inPort}` : ''}, actions=${r.actions}: ${frameSummary(frame)}`,
+        `sent ${frame.length} bytes${r.inPortId ? ` from in_port ${o.inPort}` : ''}, actions=${r.actions}: ${frameSummary(frame)}\n`,
       );
     });
   c.program

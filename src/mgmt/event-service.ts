@@ -16,7 +16,7 @@
  * that shutdown does not wait for watchers that never hang up.
  */
 import { status as Status, type ServerWritableStream } from '@grpc/grpc-js';
-import type { DpEvent } from './addon-types';
+import { PORT_CONTROLLER, type DpEvent } from './addon-types';
 import type { DataplaneEvent } from '../gen/switchyard/v1/DataplaneEvent';
 import type { Event } from '../gen/switchyard/v1/Event';
 import type { EventServiceHandlers } from '../gen/switchyard/v1/EventService';
@@ -98,7 +98,7 @@ export function toWireDpEvent(ev: DpEvent, names: Required<PortNames>): { event:
           timeUnixNs: time,
           packetIn: {
             inPortId: ev.port,
-            inPort: names.portName(ev.port) ?? '',
+            inPort: ev.port === PORT_CONTROLLER ? 'controller' : (names.portName(ev.port) ?? ''), // a packet-out from no port
             tableId: ev.table,
             cookie: u64(ev.cookie),
             frame: ev.packet,
