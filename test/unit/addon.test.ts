@@ -279,6 +279,17 @@ describe('conversions through the C codec', () => {
     expectDpError(await c.groupStats().catch((x: unknown) => x), 'DISCONNECTED');
   });
 
+  it('checks packetOut arguments before sending', async () => {
+    const c = createDataplaneClient();
+    const out = [{ type: 'output' as const, port: 2 }];
+    await expect(c.packetOut(0, Buffer.alloc(60), out)).rejects.toThrow(/inPort: 0 is not a port number/);
+    await expect(c.packetOut(1, Buffer.alloc(0), out)).rejects.toThrow(/frame: 0 bytes, expected 1\.\./);
+    await expect(c.packetOut(1, 'x' as never, out)).rejects.toThrow(/frame: expected a Buffer/);
+    await expect(c.packetOut(1, Buffer.alloc(60), [])).rejects.toThrow(/actions: 0 actions, expected 1\.\.32/);
+    await expect(c.packetOut(1, Buffer.alloc(60), [{ type: 'outptu' } as never])).rejects.toThrow(/actions\[0\]\.type: unknown action 'outptu'/);
+    expectDpError(await c.packetOut(null, Buffer.alloc(60), out).catch((x: unknown) => x), 'DISCONNECTED');
+  });
+
   it('connecting to an absent socket rejects with DISCONNECTED', async () => {
     const c = createDataplaneClient();
     const e = expectDpError(await c.connect('/nonexistent/dp.sock').catch((x: unknown) => x), 'DISCONNECTED');
