@@ -50,11 +50,12 @@ pout_fini(void)
 	}
 }
 
-/* The frame in mbufs of pool, chained when it is larger than one. */
+/* The frame in mbufs of the default pool, chained when it is larger than
+ * one (a jumbo frame: the ports' tx takes chains). */
 static struct rte_mbuf *
 frame_mbuf(const uint8_t *frame, uint32_t len)
 {
-	struct rte_mbuf *head = NULL, *last = NULL;
+	struct rte_mbuf *head = NULL;
 
 	while (len > 0 || head == NULL) {
 		struct rte_mbuf *m = rte_pktmbuf_alloc(dp.pool);
@@ -78,9 +79,7 @@ frame_mbuf(const uint8_t *frame, uint32_t len)
 			rte_pktmbuf_free(head);
 			return NULL;
 		}
-		last = m;
 	}
-	(void)last;
 	return head;
 }
 
@@ -97,14 +96,6 @@ l3_len(const uint8_t *f, uint32_t len)
 	return len > o ? len - o : 0;
 }
 
-/* Port id's name, for errors. */
-static const char *
-port_name(const struct pl_portmap *pm, uint16_t slot, char *buf, size_t size)
-{
-	snprintf(buf, size, "%u", pm->port[slot].id);
-	return buf;
-}
-
 int
 dp_packet_out(uint32_t in_port, const uint8_t *frame, uint32_t len, const struct sy_action *a,
 	      unsigned int n, struct sy_error *err)
@@ -114,7 +105,7 @@ dp_packet_out(uint32_t in_port, const uint8_t *frame, uint32_t len, const struct
 	struct pout_rec *r;
 	unsigned int slot = 0;
 	uint16_t in_slot = PL_NO_PORT;
-	char msg[SY_ERRMSG_MAX], nb[16];
+	char msg[SY_ERRMSG_MAX];
 
 	if (len == 0)
 		return sy_fail(err, SY_E_INVAL, "frame: empty");
@@ -164,9 +155,8 @@ dp_packet_out(uint32_t in_port, const uint8_t *frame, uint32_t len, const struct
 					return sy_fail(err, SY_E_NOENT, "actions: output:%u: no such port", p);
 				if (l3_len(frame, len) > pm->port[s].mtu)
 					return sy_fail(err, SY_E_INVAL,
-						       "frame: %u bytes after the Ethernet header, over port %s's MTU %u",
-						       l3_len(frame, len), port_name(pm, s, nb, sizeof(nb)),
-						       pm->port[s].mtu);
+						       "frame: %u bytes after the Ethernet header, over port %u's MTU %u",
+						       l3_len(frame, len), p, pm->port[s].mtu);
 			}
 			break;
 		default:
