@@ -13,6 +13,7 @@
 #include "groups.h"
 #include "nsh.h"
 #include "meters.h"
+#include "mirrors.h"
 #include "packet_in.h"
 #include "flow_table.h"
 #include "trace.h"
@@ -627,6 +628,10 @@ act_run(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt *p,
 			return (int)a[i].arg;
 		case SY_ACT_CONTROLLER:
 			act_controller(lc, pm, p, SY_PIN_ACTION, a[i].arg);
+			break;
+		case SY_ACT_MIRROR: /* a copy as the packet is now (mirrors.h) */
+			if (likely(tr == NULL))
+				mir_copy(lc, pm, a[i].arg, p->m);
 			break;
 		case SY_ACT_GROUP: /* groups.h */
 			if (!grp_run(lc, pm, p, a[i].arg, i + 1 == n))

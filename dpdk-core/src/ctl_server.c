@@ -64,6 +64,7 @@
 #include "dataplane.h"
 #include "groups.h"
 #include "meters.h"
+#include "mirrors.h"
 #include "packet_in.h"
 #include "packet_out.h"
 #include "trace.h"
@@ -995,6 +996,44 @@ do_trace(struct req *r)
 }
 
 static void
+do_mirror_mod(struct req *r)
+{
+	struct sy_error e = { .index = -1 };
+	const struct sy_attr *a = sy_msg_find(r->m, SY_A_MIRROR_DESC);
+	struct sy_mirror_desc d;
+	uint32_t cmd;
+
+	if (req_u32(r, SY_A_MIRROR_CMD, &cmd) < 0)
+		return;
+	if (a == NULL) {
+		reply_error(r->c, r->xid, SY_E_INVAL, -1, "MIRROR_MOD: missing attribute MIRROR_DESC");
+		return;
+	}
+	if (sy_attr_get_fixed(a, &d, sizeof(d), r->err, sizeof(r->err)) < 0) {
+		reply_error(r->c, r->xid, SY_E_PROTO, -1, "%s", r->err);
+		return;
+	}
+	if (dp_mirror_mod(cmd, &d, &e) < 0) {
+		reply_dp_error(r->c, r->xid, &e);
+		return;
+	}
+	reply_send(r->c, &r->b, r->xid, r->type);
+}
+
+static void
+put_mirror_stats_cb(const struct sy_mirror_stats *st, void *arg)
+{
+	sy_msg_put(arg, SY_A_MIRROR_STATS, st, sizeof(*st));
+}
+
+static void
+do_mirror_stats(struct req *r)
+{
+	dp_mirror_stats(put_mirror_stats_cb, &r->b);
+	reply_send(r->c, &r->b, r->xid, r->type);
+}
+
+static void
 do_packet_out(struct req *r)
 {
 	struct sy_error e = { .index = -1 };
@@ -1098,6 +1137,8 @@ conn_dispatch(struct ctl_conn *c, const uint8_t *buf, size_t len)
 	case SY_MSG_FLOW_DUMP: do_flow_dump(&r); break;
 	case SY_MSG_TRACE: do_trace(&r); break;
 	case SY_MSG_PACKET_OUT: do_packet_out(&r); break;
+	case SY_MSG_MIRROR_MOD: do_mirror_mod(&r); break;
+	case SY_MSG_MIRROR_STATS: do_mirror_stats(&r); break;
 	case SY_MSG_FLOW_COOKIE_STATS: do_flow_cookie_stats(&r); break;
 	case SY_MSG_TABLE_LIST: do_table_list(&r); break;
 	case SY_MSG_TABLE_MOD: do_table_mod(&r); break;

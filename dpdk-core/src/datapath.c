@@ -24,6 +24,7 @@
 #include "groups.h"
 #include "meters.h"
 #include "packet_in.h"
+#include "mirrors.h"
 #include "packet_out.h"
 #include "ports.h"
 #include "rcu.h"
@@ -173,6 +174,7 @@ dp_fini(void)
 	meter_fini();
 	pin_fini();
 	pout_fini();
+	mir_fini();
 	if (dp.lcore[0])
 		st_fini();
 	for (unsigned int s = 0; s < dp.n_slots; s++) {

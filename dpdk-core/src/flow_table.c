@@ -53,6 +53,7 @@ acts_flags(const struct sy_action *a, uint16_t n)
 		switch (a[i].type) {
 		case SY_ACT_OUTPUT:
 		case SY_ACT_CONTROLLER:
+		case SY_ACT_MIRROR:
 		case SY_ACT_GROUP:
 		case SY_ACT_SET_QUEUE:
 			break;

@@ -15,6 +15,7 @@
 #include "datapath.h"
 #include "flow_cache.h"
 #include "flow_table.h"
+#include "mirrors.h"
 #include "packet_out.h"
 #include "parse.h"
 #include "pipeline.h"
@@ -240,6 +241,9 @@ pl_input(struct pl_lcore *lc, const struct pl_portmap *pm, uint16_t in_slot,
 {
 	struct st_port_ctr *pc = &lc->ctr.port[in_slot];
 	uint32_t in_port = pm->port[in_slot].id;
+
+	if (unlikely(pm->port[in_slot].mir_src)) /* src mirrors: as received */
+		mir_ports(lc, pm, pm->port[in_slot].mir_src, pkts, n);
 	struct flow_cache *fc = lc->fc;
 	struct act_pkt pp[PL_BURST];
 	struct sy_flow_key *keys[PL_BURST];
@@ -561,6 +565,8 @@ pl_tx_flush(struct pl_lcore *lc, const struct pl_portmap *pm, uint16_t slot)
 
 	if (b->n == 0)
 		return;
+	if (unlikely(port->mir_dst)) /* dst mirrors: as it leaves (trains too) */
+		mir_ports(lc, pm, port->mir_dst, b->pkts, b->n);
 	for (uint16_t i = 0; i < b->n; i++)
 		bytes += rte_pktmbuf_pkt_len(b->pkts[i]);
 	if (port->txq_lock)

@@ -104,6 +104,8 @@ struct pl_port {
 	uint8_t link_up; /* as the link poll last saw it (groups.h: liveness) */
 	uint16_t nb_txq;
 	rte_spinlock_t *txq_lock; /* nb_txq locks when queues are shared */
+	uint32_t mir_src; /* mirrors copying what it receives, a bit each (mirrors.h) */
+	uint32_t mir_dst; /* mirrors copying what it sends */
 };
 
 /* One rx queue of one port. */
@@ -134,6 +136,7 @@ struct pl_portmap {
 		uint32_t id;
 		uint16_t slot;
 	} sparse[SY_MAX_PORTS]; /* ids >= PL_PORT_DIRECT, sorted */
+	uint16_t mir_out[SY_MIRROR_MAX]; /* each mirror's output slot, or PL_NO_PORT */
 	struct pl_pollq poll[]; /* one per lcore slot */
 };
 
@@ -167,6 +170,9 @@ struct pl_lcore {
 	uint16_t n_txpend;
 	uint16_t txpend[SY_MAX_PORTS]; /* slots whose tx buffer holds packets */
 	struct pl_txbuf tx[SY_MAX_PORTS] __rte_cache_aligned;
+	struct pl_mir_ctr {
+		uint64_t packets, bytes, no_mbuf;
+	} mir[SY_MIRROR_MAX]; /* copies made for each mirror (mirrors.h) */
 	struct st_lcore ctr;
 } __rte_cache_aligned;
 

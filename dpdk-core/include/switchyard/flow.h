@@ -215,7 +215,8 @@ enum sy_field_id sy_field_by_name(const char *name);
 	X(SET_QUEUE, "set_queue")    /* arg: queue id */                        \
 	X(PUSH_NSH, "push_nsh")      /* see SY_NSH_ARG below */                 \
 	X(POP_NSH, "pop_nsh")                                                   \
-	X(DEC_NSH_TTL, "dec_nsh_ttl")
+	X(DEC_NSH_TTL, "dec_nsh_ttl")                                            \
+	X(MIRROR, "mirror")          /* arg: mirror id (proto.h "Mirrors") */
 
 enum sy_action_type {
 	SY_ACT_NONE = 0,

@@ -113,6 +113,8 @@ enum sy_msg_type {
 	SY_MSG_GROUP_STATS = 51, /* [GROUP_ID] -> GROUP_STATS* (by id) */
 	SY_MSG_METER_MOD = 56,   /* METER_CMD, METER_DESC -> METER_DESC (ADD, MODIFY; see "Meters") */
 	SY_MSG_METER_STATS = 57, /* [METER_ID] -> METER_STATS* (every meter, by id, when absent) */
+	SY_MSG_MIRROR_MOD = 60,   /* MIRROR_CMD, MIRROR_DESC -> (none) (see "Mirrors" below) */
+	SY_MSG_MIRROR_STATS = 61, /* -> MIRROR_STATS* (every mirror, by id) */
 	SY_MSG_PACKET_OUT = 70,  /* [PORT_ID (in_port)], PACKET, FLOW_ACTION+ -> (none): the frame
 	                          * is queued to a forwarding lcore, which runs the actions on it
 	                          * (see "Packet-out" below) */
@@ -181,6 +183,10 @@ enum sy_attr_type {
 	SY_A_METER_DESC = 121,  /* struct sy_meter_desc */
 	SY_A_METER_ID = 122,    /* u32 */
 	SY_A_METER_STATS = 123, /* struct sy_meter_stats */
+	/* Mirrors (see "Mirrors" below) */
+	SY_A_MIRROR_CMD = 140,   /* u32: enum sy_mirror_cmd */
+	SY_A_MIRROR_DESC = 141,  /* struct sy_mirror_desc */
+	SY_A_MIRROR_STATS = 142, /* struct sy_mirror_stats */
 	/* Packet-in and packet-out (see "Packet-in" below) */
 	SY_A_PIN_REASON = 160,    /* u32: enum sy_packet_in_reason */
 	SY_A_PIN_TOTAL_LEN = 161, /* u32: the frame's length (PACKET may hold fewer bytes) */
@@ -259,6 +265,35 @@ enum sy_packet_in_reason {
 	SY_PIN_NO_MATCH = 0, /* a table miss with miss=controller */
 	SY_PIN_ACTION = 1,   /* an entry's controller action */
 };
+/* Mirrors
+ *   A mirror copies what its src ports receive and what its dst ports send
+ *   (after the actions, as the frame leaves), and what `mirror:ID` actions
+ *   name, to its out_port.  MIRROR_MOD SET adds or replaces mirror `id`
+ *   (0..SY_MIRROR_MAX-1); DELETE removes it (only id is read).  Refused:
+ *   an unknown port (NOENT), more than SY_MIRROR_PORTS src or dst ports, an
+ *   output port that is also a mirrored port of any mirror (INVAL).  Copies
+ *   are mbuf copies from the pool; one that finds no mbuf is counted in
+ *   no_mbuf and the original goes on untouched. */
+#define SY_MIRROR_MAX 32
+#define SY_MIRROR_PORTS 16
+enum sy_mirror_cmd { SY_MIR_SET = 0, SY_MIR_DELETE = 1 };
+struct sy_mirror_desc {
+	uint32_t id;
+	uint32_t out_port;
+	uint16_t n_src;
+	uint16_t n_dst;
+	uint32_t pad;
+	char name[SY_NAME_MAX];
+	uint32_t src[SY_MIRROR_PORTS];
+	uint32_t dst[SY_MIRROR_PORTS];
+};
+struct sy_mirror_stats {
+	struct sy_mirror_desc desc;
+	uint64_t packets; /* copies sent */
+	uint64_t bytes;
+	uint64_t no_mbuf; /* copies that found no mbuf */
+};
+
 /* Packet-out
  *   PACKET_OUT runs FLOW_ACTIONs (output, set_field, push/pop_vlan, dec_ttl,
  *   group, controller, meter) on a frame as if it had been received on
