@@ -76,6 +76,8 @@ Napi::Function Client::Init(Napi::Env env) {
                          InstanceMethod<&Client::GroupStats>("groupStats"),
                          InstanceMethod<&Client::MeterMod>("meterMod"),
                          InstanceMethod<&Client::MeterStats>("meterStats"),
+                         InstanceMethod<&Client::MirrorMod>("mirrorMod"),
+                         InstanceMethod<&Client::MirrorStats>("mirrorStats"),
                      });
 }
 
@@ -625,6 +627,10 @@ void Client::AppendItems(Pending& p, const sy_msg& m) {
       Collect<sy_meter_stats>(env, arr, &p.n_items, m, SY_A_METER_STATS, sy_get_meter_stats,
                               MeterStatsToJs);
       break;
+    case Op::kMirrorStats:
+      Collect<sy_mirror_stats>(env, arr, &p.n_items, m, SY_A_MIRROR_STATS, GetMirrorStats,
+                               MirrorStatsToJs);
+      break;
     default:
       break;
   }
@@ -645,6 +651,7 @@ void Client::HandlePart(Pending& p, const sy_msg& m) {
       case Op::kCookieStats:
       case Op::kGroupStats:
       case Op::kMeterStats:
+      case Op::kMirrorStats:
         AppendItems(p, m);
         break;
       case Op::kHello:
@@ -715,6 +722,7 @@ void Client::HandleReply(Pending& p, const sy_msg& m) {
       case Op::kCookieStats:
       case Op::kGroupStats:
       case Op::kMeterStats:
+      case Op::kMirrorStats:
         AppendItems(p, m);
         v = p.items.Value();
         p.items.Reset();

@@ -85,6 +85,7 @@ class Client : public Napi::ObjectWrap<Client> {
     kGroupStats,
     kMeterDesc,
     kMeterStats,
+    kMirrorStats,
   };
   struct Pending {
     Napi::Promise::Deferred deferred;
@@ -135,6 +136,8 @@ class Client : public Napi::ObjectWrap<Client> {
   Napi::Value GroupStats(const Napi::CallbackInfo& info);
   Napi::Value MeterMod(const Napi::CallbackInfo& info);  // meters.cc
   Napi::Value MeterStats(const Napi::CallbackInfo& info);
+  Napi::Value MirrorMod(const Napi::CallbackInfo& info);  // mirrors.cc
+  Napi::Value MirrorStats(const Napi::CallbackInfo& info);
 
   // Sends the message built in b (begun with xid) and returns its promise.
   Napi::Value Request(Napi::Env env, sy_msgbuf* b, uint32_t xid, uint16_t type, Op op);

@@ -37,6 +37,8 @@ import type { Event__Output } from '../gen/switchyard/v1/Event';
 import type { StatsSample__Output } from '../gen/switchyard/v1/StatsSample';
 import type { WatchEventsRequest } from '../gen/switchyard/v1/WatchEventsRequest';
 import type { PacketOutRequest } from '../gen/switchyard/v1/PacketOutRequest';
+import type { Mirror, Mirror__Output } from '../gen/switchyard/v1/Mirror';
+import type { ListMirrorsResponse__Output } from '../gen/switchyard/v1/ListMirrorsResponse';
 import type { PacketOutResponse__Output } from '../gen/switchyard/v1/PacketOutResponse';
 import type { WatchStatsRequest } from '../gen/switchyard/v1/WatchStatsRequest';
 
@@ -80,6 +82,7 @@ export class Api {
   private readonly group;
   private readonly meter;
   private readonly packet;
+  private readonly mirror;
   private readonly stats;
   private readonly system;
   private readonly events;
@@ -104,6 +107,7 @@ export class Api {
     this.group = track(new v1.GroupService(address, creds, opts));
     this.meter = track(new v1.MeterService(address, creds, opts));
     this.packet = track(new v1.PacketService(address, creds, opts));
+    this.mirror = track(new v1.MirrorService(address, creds, opts));
     this.stats = track(new v1.StatsService(address, creds, opts));
     this.system = track(new v1.SystemService(address, creds, opts));
     this.events = track(new v1.EventService(address, creds, opts));
@@ -182,6 +186,18 @@ export class Api {
 
   trace(req: TraceRequest): Promise<TraceResponse__Output> {
     return this.call(this.flow, 'Trace', req);
+  }
+
+  addMirror(req: Mirror): Promise<Mirror__Output> {
+    return this.call(this.mirror, 'AddMirror', req);
+  }
+
+  deleteMirror(name: string): Promise<unknown> {
+    return this.call(this.mirror, 'DeleteMirror', { name });
+  }
+
+  listMirrors(): Promise<ListMirrorsResponse__Output> {
+    return this.call(this.mirror, 'ListMirrors', {});
   }
 
   packetOut(req: PacketOutRequest): Promise<PacketOutResponse__Output> {

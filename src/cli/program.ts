@@ -42,6 +42,7 @@ import { addConfigCommands } from './config';
 import { addGroupCommands } from './group';
 import { addPmdCommands } from './pmd';
 import { addMeterCommands } from './meter';
+import { addMirrorCommands } from './mirror';
 import { addTraceCommand } from './trace';
 import { addWatchCommands, watchPortStats } from './watch';
 import { Io, startDaemon, StartOptions, stopDaemon } from './start';
@@ -352,6 +353,7 @@ export function buildProgram(io: Io, state: { code: number; api: Api | null }): 
 
   addPmdCommands({ program, noun, api, print, globals, io, state });
   addMeterCommands({ noun, api, print });
+  addMirrorCommands({ noun, api, print });
   addTraceCommand({ program, api, print });
   addGroupCommands({ program, noun, api, print, globals, io, state });
   addWatchCommands({ program, noun, api, print, globals, io, state });

@@ -372,6 +372,14 @@ export function parseActions(text: string, ctx: ActionContext, siteText = text, 
         actions.push({ type: 'goto_table', table: Number(t) });
         continue;
       }
+      case 'mirror': {
+        // mirror:NAME: a copy of the packet as it is here, to the mirror's output port
+        const ref = needArg();
+        const id = ctx.resolveMirror?.(ref) ?? (/^[0-9]+$/.test(ref) && !ctx.resolveMirror ? Number(ref) : undefined);
+        if (id === undefined) fail(`mirror:${ref}: no such mirror (switchyard mirror list)`, site);
+        push({ type: 'mirror', mirror: id }, 0);
+        continue;
+      }
       case 'meter': {
         // meter:N runs where it stands in the list: write it first, as OpenFlow's meter instruction
         const id = uintArg(needArg(), 65535n, name, site);
@@ -513,6 +521,8 @@ export function formatAction(a: Action, ports: PortNames = {}): string {
       return `group:${a.group}`;
     case 'meter':
       return `meter:${a.meter}`;
+    case 'mirror':
+      return `mirror:${ports.mirrorName?.(a.mirror) ?? a.mirror}`;
     case 'set_queue':
       return `set_queue:${a.queue}`;
     case 'push_nsh':

@@ -43,6 +43,7 @@ import type {
   MeterDesc,
   MeterStats,
   MeterUnit,
+  MirrorStats,
   DataplaneClient,
   DpEvent,
   DpInfo,
@@ -343,6 +344,16 @@ export class AddonDataplaneClient implements DataplaneClient {
    */
   async trace(inPort: number, frame: Buffer): Promise<TraceResult> {
     return this.native.trace(inPort, frame);
+  }
+
+  /** MIRROR_MOD: set or delete a mirror (refusals: NOENT for ports, INVAL for a mirrored output, EXIST for a name). */
+  async mirrorMod(command: 'set' | 'delete', desc: { id: number; name?: string; outPort?: number; src?: number[]; dst?: number[] }): Promise<void> {
+    return this.native.mirrorMod(command, desc);
+  }
+
+  /** MIRROR_STATS: every mirror, by id, with its counters. */
+  async mirrorStats(): Promise<MirrorStats[]> {
+    return this.native.mirrorStats();
   }
 
   /**

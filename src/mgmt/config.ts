@@ -236,11 +236,13 @@ export function itemText(o: Record<string, unknown>): string {
   return stringify(o, { collectionStyle: 'flow', lineWidth: 0 }).trim();
 }
 
-/** Port name lookups (both ways) of a list of ports. */
-export function portNamesOf(ports: readonly PortConfig[]): Required<PortNames> {
+/** Port name lookups (both ways) of a list of ports, and of mirrors (none: documents carry no mirrors). */
+export function portNamesOf(ports: readonly PortConfig[], mirrors: readonly { name: string; id: number }[] = []): Required<PortNames> {
   const byName = new Map(ports.map((p) => [p.name, p.id]));
   const byId = new Map(ports.map((p) => [p.id, p.name]));
-  return { resolvePort: (n) => byName.get(n), portName: (id) => byId.get(id) };
+  const mirByName = new Map(mirrors.map((m) => [m.name, m.id]));
+  const mirById = new Map(mirrors.map((m) => [m.id, m.name]));
+  return { resolvePort: (n) => byName.get(n), portName: (id) => byId.get(id), resolveMirror: (n) => mirByName.get(n), mirrorName: (id) => mirById.get(id) };
 }
 
 /**

@@ -24,6 +24,7 @@ import { groupService } from './group-service';
 import { tableService } from './table-service';
 import { meterService } from './meter-service';
 import { packetService } from './packet-service';
+import { mirrorService } from './mirror-service';
 
 export interface ServerOptions {
   listen: string;
@@ -73,6 +74,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   add(v1.GroupService.service, groupService(o.sw));
   add(v1.MeterService.service, meterService(o.sw));
   add(v1.PacketService.service, packetService(o.sw));
+  add(v1.MirrorService.service, mirrorService(o.sw));
   add(v1.ConfigService.service, configService(o.sw));
   const streams = new StreamSet(); // WatchStats and WatchEvents end when the server closes
   add(v1.StatsService.service, statsService(o.sw, o.reasons, streams));

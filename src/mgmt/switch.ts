@@ -66,9 +66,9 @@ import { ApiError, classify, inBatch, isDpError } from './errors';
 import { asEntry, FlowSet } from './flowtable';
 import type { Logger } from './log';
 import { diffFlows, isEmptyPlan, planReconcile, ReconcilePlan } from './reconcile';
-import { DesiredState, MeterConfig, PortConfig, StateChange, StateSaver, TableConfig } from './state';
+import { DesiredState, MeterConfig, MIRROR_MAX, MIRROR_PORTS, MirrorConfig, PortConfig, StateChange, StateSaver, TableConfig } from './state';
 import { BondError, bondDevargs, bondText, checkBond, checkBondDevargs, sameBondConfig } from './bond';
-import type { BondConfig, GroupConfig, GroupStats, MeterDesc, MeterStats } from './addon-types';
+import type { BondConfig, GroupConfig, GroupStats, MeterDesc, MeterStats, MirrorStats } from './addon-types';
 import { formatGroup, parseGroup } from '../flowspec';
 import { checkMeter, meterDoc, METER_ID_MAX, MeterError, usesMeter } from './meters';
 
@@ -173,6 +173,8 @@ export class Switch extends EventEmitter {
   private flows: FlowSet;
   /** The desired groups, by id. */
   private groups: GroupConfig[];
+  /** The desired mirrors, by id. */
+  private mirrors: MirrorConfig[];
   dpState: DpStateName = 'disconnected';
   dpInfo: DpInfo | null = null;
   lastError = '';
@@ -196,6 +198,7 @@ export class Switch extends EventEmitter {
     this.desired = { ports: state.ports, tables: state.tables, meters: state.meters ?? [] };
     this.flows = new FlowSet(state.flows);
     this.groups = state.groups ?? [];
+    this.mirrors = state.mirrors ?? [];
     this.startup = startup && (startup.ports.length || startup.flows.length || startup.tables.length || startup.meters?.length) ? startup : null;
   }
 
@@ -238,6 +241,7 @@ export class Switch extends EventEmitter {
       tables: this.desired.tables,
       groups: this.groups,
       ...(this.desired.meters.length ? { meters: this.desired.meters } : {}),
+      ...(this.mirrors.length ? { mirrors: this.mirrors } : {}),
       get flows() {
         return flows.list() as FlowMod[];
       },
@@ -252,6 +256,7 @@ export class Switch extends EventEmitter {
       tables: this.desired.tables.map((t) => ({ ...t })),
       groups: this.groups.slice(),
       ...(this.desired.meters.length ? { meters: this.desired.meters.map((m) => ({ ...m })) } : {}),
+      ...(this.mirrors.length ? { mirrors: this.mirrors.slice() } : {}),
       get flows() {
         return flows.list() as FlowMod[];
       },
@@ -277,13 +282,12 @@ export class Switch extends EventEmitter {
     }
     this.desired = { ports: next.ports, tables: next.tables, meters: next.meters ?? [] };
     if (next.groups) this.groups = next.groups;
+    if (next.mirrors) this.mirrors = next.mirrors;
   }
 
   /** Name lookups for flow text, from the desired ports. */
   portNames(): Required<PortNames> {
-    const byName = new Map(this.desired.ports.map((p) => [p.name, p.id]));
-    const byId = new Map(this.desired.ports.map((p) => [p.id, p.name]));
-    return { resolvePort: (n) => byName.get(n), portName: (id) => byId.get(id) };
+    return portNamesOf(this.desired.ports, this.mirrors);
   }
 
   /** A port by name or number ("p1", "3"); NOT_FOUND otherwise. */
@@ -421,6 +425,8 @@ export class Switch extends EventEmitter {
       if (!(await this.step(`adding port ${req.name}`, () => dp.portAdd(req)))) failed.add(req.id!);
     }
     for (const m of plan.portMods) await this.step(`changing port ${m.id}`, () => dp.portMod(m.id, m.change));
+    // mirrors: set again (a replace) after the ports they name, before the flows that name them
+    for (const m of this.mirrors) await this.step(`mirror ${m.name}`, () => dp.mirrorMod('set', m));
     for (const g of plan.groupMods) await this.step(`group ${g.id}`, () => dp.groupMod(g));
     let mods = plan.flowMods;
     // One batch; if the data plane refuses an item, leave that one out and retry the rest.
@@ -564,6 +570,10 @@ export class Switch extends EventEmitter {
       const users = this.groups.filter((g) => g.buckets.some((b) => b.watchPort === p.id || b.actions.some((a) => a.type === 'output' && a.port === p.id)));
       if (users.length) {
         throw new ApiError(Status.FAILED_PRECONDITION, `port '${p.name}' is used by group ${users.map((g) => g.id).join(', ')}: change or delete the group first`);
+      }
+      const mirrors = this.mirrors.filter((m) => m.outPort === p.id || m.src.includes(p.id) || m.dst.includes(p.id));
+      if (mirrors.length) {
+        throw new ApiError(Status.FAILED_PRECONDITION, `port '${p.name}' is used by mirror ${mirrors.map((m) => m.name).join(', ')}: delete the mirror first`);
       }
       await dp.portDel(p.id);
       const next = this.draft();
@@ -876,6 +886,59 @@ export class Switch extends EventEmitter {
       const next = this.draft();
       next.meters = (next.meters ?? []).filter((m) => m.id !== id);
       await this.commit(next, { meters: true }, () => dp.meterMod('add', old));
+    });
+  }
+
+  // ---------------------------------------------------------------- mirrors
+
+  /** Every mirror, by id, with the data plane's counters when it is connected. */
+  async listMirrors(): Promise<{ mirror: MirrorConfig; stats?: MirrorStats }[]> {
+    const stats = this.dp ? await this.dp.mirrorStats() : [];
+    return this.mirrors.map((m) => ({ mirror: m, stats: stats.find((s) => s.id === m.id) }));
+  }
+
+  /**
+   * Adds mirror `name`: copies of what the src ports receive and the dst
+   * ports send (and of what flows' mirror:NAME actions name) to `out`.
+   */
+  addMirror(req: { name: string; out: string; src: string[]; dst: string[] }): Promise<MirrorConfig> {
+    return this.serialize(async () => {
+      const bad = (msg: string) => new ApiError(Status.INVALID_ARGUMENT, msg);
+      if (!/^[A-Za-z0-9_.-]{1,31}$/.test(req.name)) throw bad(`name: '${req.name}' must be 1..31 letters, digits, '_', '.' or '-'`);
+      if (/^[0-9]+$/.test(req.name)) throw bad(`name: '${req.name}' must not be a number`);
+      if (this.mirrors.some((m) => m.name === req.name)) throw new ApiError(Status.ALREADY_EXISTS, `mirror '${req.name}' already exists`);
+      if (!req.out) throw bad('output: the port the copies go to is required');
+      if (req.src.length > MIRROR_PORTS || req.dst.length > MIRROR_PORTS) throw bad(`src, dst: at most ${MIRROR_PORTS} ports each`);
+      const out = this.findPort(req.out).id;
+      const src = [...new Set(req.src.map((p) => this.findPort(p).id))];
+      const dst = [...new Set(req.dst.map((p) => this.findPort(p).id))];
+      let id = 0;
+      while (id < MIRROR_MAX && this.mirrors.some((m) => m.id === id)) id++;
+      if (id === MIRROR_MAX) throw new ApiError(Status.RESOURCE_EXHAUSTED, `mirrors: all ${MIRROR_MAX} are in use`);
+      const want: MirrorConfig = { name: req.name, id, outPort: out, src, dst };
+      const dp = this.requireDp();
+      await dp.mirrorMod('set', want);
+      const next = this.draft();
+      next.mirrors = [...this.mirrors, want].sort((a, b) => a.id - b.id);
+      await this.commit(next, { mirrors: true }, () => dp.mirrorMod('delete', { id }));
+      return want;
+    });
+  }
+
+  /** Deletes a mirror; FAILED_PRECONDITION while flows name it (mirror:NAME). */
+  deleteMirror(name: string): Promise<void> {
+    return this.serialize(async () => {
+      const old = this.mirrors.find((m) => m.name === name);
+      if (!old) throw new ApiError(Status.NOT_FOUND, `mirror '${name}' does not exist`);
+      const users = this.flows.list().filter((f) => f.actions.some((a) => a.type === 'mirror' && a.mirror === old.id));
+      if (users.length) {
+        throw new ApiError(Status.FAILED_PRECONDITION, `mirror '${name}' is used by ${users.length} flow(s), such as '${formatFlowMod(users[0], this.portNames())}'; delete them first`);
+      }
+      const dp = this.requireDp();
+      await dp.mirrorMod('delete', { id: old.id });
+      const next = this.draft();
+      next.mirrors = this.mirrors.filter((m) => m.id !== old.id);
+      await this.commit(next, { mirrors: true }, () => dp.mirrorMod('set', old));
     });
   }
 
