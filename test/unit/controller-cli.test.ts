@@ -1,5 +1,5 @@
 /**
-^ * `switchyard packet-out` and `mirror add` options into requests, mirror:NAME in flow text, and the
+ * `switchyard packet-out` and `mirror add` options into requests, mirror:NAME in flow text, and the
  * contradictions the CLI refuses before asking the daemon.
  */
 import { describe, expect, it } from 'vitest';
