@@ -59,6 +59,7 @@ const TABLE_KEYS = ['id', 'name', 'miss', 'maxFlows'];
 /** Parts of the data model documents do not carry yet: refused, never silently ignored. */
 const NOT_YET: Readonly<Record<string, string>> = {
   groups: "groups are not part of configuration documents yet (manage them with 'switchyard group' or GroupService); remove the key",
+  mirrors: "mirrors are not part of configuration documents yet (manage them with 'switchyard mirror' or MirrorService); remove the key",
 };
 
 /** "FORMAT" or "" from a request's format field; throws ConfigError for anything else. */
@@ -236,7 +237,7 @@ export function itemText(o: Record<string, unknown>): string {
   return stringify(o, { collectionStyle: 'flow', lineWidth: 0 }).trim();
 }
 
-/** Port name lookups (both ways) of a list of ports, and of mirrors (none: documents carry no mirrors). */
+/** Port name lookups (both ways) of a list of ports, and of mirrors (for mirror:NAME in flows). */
 export function portNamesOf(ports: readonly PortConfig[], mirrors: readonly { name: string; id: number }[] = []): Required<PortNames> {
   const byName = new Map(ports.map((p) => [p.name, p.id]));
   const byId = new Map(ports.map((p) => [p.id, p.name]));
@@ -268,7 +269,7 @@ export function flowTexts(f: FlowMod, names: PortNames): { name: string; body: s
 
 /** The document form of a desired state (ports, tables, meters if any, and flows in the stable order). */
 export function configDocument(state: DesiredState): { ports: Record<string, unknown>[]; tables: Record<string, unknown>[]; meters?: Record<string, unknown>[]; flows: string[] } {
-  const names = portNamesOf(state.ports);
+  const names = portNamesOf(state.ports, state.mirrors); // mirror:NAME (documents leave mirrors as they are)
   const flows = state.flows.map((f) => ({ f, text: formatFlowMod(f, names) }));
   flows.sort((a, b) => a.f.table - b.f.table || b.f.priority - a.f.priority || (a.text < b.text ? -1 : a.text > b.text ? 1 : 0));
   return {

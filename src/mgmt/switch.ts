@@ -973,6 +973,8 @@ export class Switch extends EventEmitter {
       ports: this.desired.ports.map((p) => ({ ...p })),
       tables: this.desired.tables.map((t) => ({ ...t })),
       ...(this.desired.meters.length ? { meters: this.desired.meters.map((m) => ({ ...m })) } : {}),
+      // not exported (documents leave mirrors as they are), but flows name them
+      ...(this.mirrors.length ? { mirrors: this.mirrors.slice() } : {}),
       flows: this.flows.list().slice(),
     }));
   }
@@ -1105,9 +1107,10 @@ export class Switch extends EventEmitter {
     });
     plan.meters.sort((a, b) => a.id - b.id);
 
-    // flows: every one parsed with the document's port names, each identity once
-    const docNames = portNamesOf(plan.ports);
-    const opts = { resolvePort: docNames.resolvePort, actionCache: new Map() };
+    // flows: every one parsed with the document's port names (and the mirrors,
+    // which documents leave as they are), each identity once
+    const docNames = portNamesOf(plan.ports, this.mirrors);
+    const opts = { resolvePort: docNames.resolvePort, resolveMirror: docNames.resolveMirror, actionCache: new Map() };
     const docFlows = new Map<string, FlowMod>();
     const flowAt = new Map<string, number>();
     doc.flows.forEach((text, i) => {
@@ -1170,6 +1173,10 @@ export class Switch extends EventEmitter {
       const d = wantPorts.get(c.name);
       // another device, number or bond is another port: deleted, then added
       if (d && d.id === c.id && d.devargs.trim() === c.devargs.trim() && sameBondConfig(d.bond, c.bond)) continue;
+      const mirrors = this.mirrors.filter((m) => m.outPort === c.id || m.src.includes(c.id) || m.dst.includes(c.id));
+      if (mirrors.length) {
+        throw new ApiError(Status.FAILED_PRECONDITION, `ports: port '${c.name}' would go, but mirror ${mirrors.map((m) => m.name).join(', ')} uses it: delete the mirror first`);
+      }
       gone.add(c.name);
       plan.portDeletes.push(c);
       change({ kind: 'port', op: 'delete', name: c.name, before: itemText(portItem(c)), after: '' }, `- port ${c.name} ${c.devargs}${extras(c)}`);
