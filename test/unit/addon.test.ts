@@ -290,6 +290,18 @@ describe('conversions through the C codec', () => {
     expectDpError(await c.packetOut(null, Buffer.alloc(60), out).catch((x: unknown) => x), 'DISCONNECTED');
   });
 
+  it('checks mirrorMod arguments before sending', async () => {
+    const c = createDataplaneClient();
+    await expect(c.mirrorMod('add' as never, { id: 0 })).rejects.toThrow(/command: 'add' is not one of set, delete/);
+    await expect(c.mirrorMod('set', { id: 32, name: 'm', outPort: 1 })).rejects.toThrow(/mirror\.id: 32 is out of range/);
+    await expect(c.mirrorMod('set', { id: 0, outPort: 1 })).rejects.toThrow(/mirror\.name: expected a string/);
+    await expect(c.mirrorMod('set', { id: 0, name: 'x'.repeat(32), outPort: 1 })).rejects.toThrow(/mirror\.name: 'x+' must be 1\.\.31 bytes/);
+    await expect(c.mirrorMod('set', { id: 0, name: 'm', outPort: 1, src: Array(17).fill(1) })).rejects.toThrow(/mirror\.src: 17 ports, at most 16/);
+    await expect(c.mirrorMod('set', { id: 0, name: 'm', outPort: 1, dst: ['p1' as never] })).rejects.toThrow(/mirror\.dst\[0\]/);
+    expectDpError(await c.mirrorMod('delete', { id: 0 }).catch((x: unknown) => x), 'DISCONNECTED');
+    expectDpError(await c.mirrorStats().catch((x: unknown) => x), 'DISCONNECTED');
+  });
+
   it('connecting to an absent socket rejects with DISCONNECTED', async () => {
     const c = createDataplaneClient();
     const e = expectDpError(await c.connect('/nonexistent/dp.sock').catch((x: unknown) => x), 'DISCONNECTED');
