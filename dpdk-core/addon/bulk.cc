@@ -359,6 +359,7 @@ std::vector<JsKey> ActionKeys(int t) {
     case SY_ACT_CONTROLLER: return {K_maxLen};
     case SY_ACT_GROUP: return {K_group};
     case SY_ACT_METER: return {K_meter};
+    case SY_ACT_MIRROR: return {K_mirror};
     case SY_ACT_SET_QUEUE: return {K_queue};
     case SY_ACT_PUSH_NSH: return {K_spi, K_si, K_ttl, K_mdType, K_c1, K_c2, K_c3, K_c4};
     default: return {};
@@ -374,7 +375,7 @@ bool ActionVals(Cursor& cur, sy_action* a) {
   if (t <= SY_ACT_NONE) return false;
   Val none = {T_UNDEF, 0, 0, nullptr, 0};
   Val port = none, table = none, tpid = none, field = none, value = none, mask = none,
-      max_len = none, group = none, meter = none, queue = none, nsh[8] = {none, none, none, none, none, none, none, none};
+      max_len = none, group = none, meter = none, mirror = none, queue = none, nsh[8] = {none, none, none, none, none, none, none, none};
   for (JsKey k : ActionKeys(t)) {
     Val v = cur.Next();
     switch (k) {
@@ -387,6 +388,7 @@ bool ActionVals(Cursor& cur, sy_action* a) {
       case K_maxLen: max_len = v; break;
       case K_group: group = v; break;
       case K_meter: meter = v; break;
+      case K_mirror: mirror = v; break;
       case K_queue: queue = v; break;
       case K_spi: case K_si: case K_ttl: case K_mdType: case K_c1: case K_c2: case K_c3: case K_c4:
         nsh[k - K_spi] = v;
@@ -434,6 +436,7 @@ bool ActionVals(Cursor& cur, sy_action* a) {
       return true;
     case SY_ACT_GROUP: return required(group, 0xffffffffu);
     case SY_ACT_METER: return required(meter, 0xffffffffu);
+    case SY_ACT_MIRROR: return required(mirror, 0xffffffffu);
     case SY_ACT_SET_QUEUE: return required(queue, 0xffffffffu);
     case SY_ACT_PUSH_NSH: {  // convert.cc's: spi required, the others defaulted
       uint64_t spi, si, ttl, md, cv;
@@ -599,6 +602,7 @@ struct Flat {
       case SY_ACT_CONTROLLER: key = K_maxLen; break;
       case SY_ACT_GROUP: key = K_group; break;
       case SY_ACT_METER: key = K_meter; break;
+      case SY_ACT_MIRROR: key = K_mirror; break;
       case SY_ACT_SET_QUEUE: key = K_queue; break;
       case SY_ACT_SET_FIELD: {
         if (a.field <= SY_F_NONE || a.field >= SY_F__MAX) {

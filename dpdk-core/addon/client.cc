@@ -68,6 +68,7 @@ Napi::Function Client::Init(Napi::Env env) {
                          InstanceMethod<&Client::Barrier>("barrier"),
                          InstanceMethod<&Client::Echo>("echo"),
                          InstanceMethod<&Client::Trace>("trace"),
+                         InstanceMethod<&Client::PacketOut>("packetOut"),
                          InstanceMethod<&Client::ReadStats>("readStats"),
                          InstanceAccessor<&Client::GetStatsError>("statsError"),
                          InstanceMethod<&Client::FlowCookieStats>("flowCookieStats"),
@@ -76,6 +77,8 @@ Napi::Function Client::Init(Napi::Env env) {
                          InstanceMethod<&Client::MeterMod>("meterMod"),
                          InstanceMethod<&Client::MeterStats>("meterStats"),
                          InstanceMethod<&Client::PortQos>("portQos"),
+                         InstanceMethod<&Client::MirrorMod>("mirrorMod"),
+                         InstanceMethod<&Client::MirrorStats>("mirrorStats"),
                      });
 }
 
@@ -670,6 +673,10 @@ void Client::AppendItems(Pending& p, const sy_msg& m) {
     case Op::kMeterStats:
       CollectMeterStats(env, arr, &p.n_items, m);
       break;
+    case Op::kMirrorStats:
+      Collect<sy_mirror_stats>(env, arr, &p.n_items, m, SY_A_MIRROR_STATS, GetMirrorStats,
+                               MirrorStatsToJs);
+      break;
     default:
       break;
   }
@@ -690,6 +697,7 @@ void Client::HandlePart(Pending& p, const sy_msg& m) {
       case Op::kCookieStats:
       case Op::kGroupStats:
       case Op::kMeterStats:
+      case Op::kMirrorStats:
         AppendItems(p, m);
         break;
       case Op::kHello:
@@ -760,6 +768,7 @@ void Client::HandleReply(Pending& p, const sy_msg& m) {
       case Op::kCookieStats:
       case Op::kGroupStats:
       case Op::kMeterStats:
+      case Op::kMirrorStats:
         AppendItems(p, m);
         v = p.items.Value();
         p.items.Reset();
@@ -891,16 +900,25 @@ void Client::HandleEvent(const sy_msg& m) {
       const sy_attr* table = sy_msg_find(&m, SY_A_TABLE_ID);
       const sy_attr* hdr = sy_msg_find(&m, SY_A_FLOW_HDR);
       const sy_attr* pkt = sy_msg_find(&m, SY_A_PACKET);
-      uint32_t port_id = 0, table_id = 0;
+      const sy_attr* why = sy_msg_find(&m, SY_A_PIN_REASON);
+      const sy_attr* total = sy_msg_find(&m, SY_A_PIN_TOTAL_LEN);
+      uint32_t port_id = 0, table_id = 0, pin_reason = SY_PIN_ACTION, total_len = 0;
       sy_flow_hdr fh;
       memset(&fh, 0, sizeof(fh));
       if (!port || !pkt || sy_attr_get_u32(port, &port_id, err, sizeof(err)) < 0) return;
       if (table && sy_attr_get_u32(table, &table_id, err, sizeof(err)) < 0) return;
       if (hdr && sy_attr_get_fixed(hdr, &fh, sizeof(fh), err, sizeof(err)) < 0) return;
+      if (why && (sy_attr_get_u32(why, &pin_reason, err, sizeof(err)) < 0 ||
+                  pin_reason > SY_PIN_ACTION))
+        return;
+      if (total && sy_attr_get_u32(total, &total_len, err, sizeof(err)) < 0) return;
+      if (!total) total_len = sy_attr_payload_len(pkt);  // a data plane that did not say
       ev.Set("type", "packet_in");
       ev.Set("port", port_id);
       ev.Set("table", table_id);
       ev.Set("cookie", Napi::BigInt::New(env, fh.cookie));
+      ev.Set("reason", pin_reason == SY_PIN_NO_MATCH ? "no_match" : "action");
+      ev.Set("totalLen", total_len);
       ev.Set("packet", Napi::Buffer<uint8_t>::Copy(env, (const uint8_t*)sy_attr_payload(pkt),
                                                    sy_attr_payload_len(pkt)));
       break;
@@ -1276,6 +1294,36 @@ Napi::Value Client::Trace(const Napi::CallbackInfo& info) {
   sy_msg_put_u32(&b, SY_A_PORT_ID, (uint32_t)port);
   sy_msg_put(&b, SY_A_PACKET, frame.Data(), frame.Length());
   return Request(env, &b, xid, SY_MSG_TRACE, Op::kTrace);
+}
+
+// packetOut(inPort | null, frame, actions): PACKET_OUT (proto.h, "Packet-out").
+// The data plane checks the rest (ports, MTUs, which actions).
+Napi::Value Client::PacketOut(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  bool has_port = !info[0].IsNull() && !info[0].IsUndefined();
+  uint64_t port = has_port ? GetUint(env, "inPort", info[0], SY_MAX_PORT_ID) : 0;
+  if (has_port && port == 0)
+    throw Napi::RangeError::New(env, "inPort: 0 is not a port number (1.." + std::to_string(SY_MAX_PORT_ID) + ")");
+  if (!info[1].IsBuffer()) throw Napi::TypeError::New(env, "frame: expected a Buffer");
+  Napi::Buffer<uint8_t> frame = info[1].As<Napi::Buffer<uint8_t>>();
+  if (frame.Length() == 0 || frame.Length() > SY_TRACE_FRAME_MAX)
+    throw Napi::RangeError::New(env, "frame: " + std::to_string(frame.Length()) + " bytes, expected 1.." +
+                                         std::to_string(SY_TRACE_FRAME_MAX));
+  if (!info[2].IsArray()) throw Napi::TypeError::New(env, "actions: expected an array");
+  Napi::Array acts = info[2].As<Napi::Array>();
+  if (acts.Length() == 0 || acts.Length() > SY_MAX_ACTIONS)
+    throw Napi::RangeError::New(env, "actions: " + std::to_string(acts.Length()) + " actions, expected 1.." +
+                                         std::to_string(SY_MAX_ACTIONS));
+  std::vector<sy_action> a(acts.Length());
+  Ctx c(env);
+  for (uint32_t i = 0; i < acts.Length(); i++) ActionFromJs(c, Path(Path("actions"), i), acts.Get(i), &a[i]);
+  sy_msgbuf b = {};
+  uint32_t xid = NextXid();
+  sy_msg_begin(&b, SY_MSG_PACKET_OUT, 0, xid);
+  if (has_port) sy_msg_put_u32(&b, SY_A_PORT_ID, (uint32_t)port);
+  sy_msg_put(&b, SY_A_PACKET, frame.Data(), frame.Length());
+  for (const sy_action& x : a) sy_msg_put(&b, SY_A_FLOW_ACTION, &x, sizeof(x));
+  return Request(env, &b, xid, SY_MSG_PACKET_OUT, Op::kVoid);
 }
 
 Napi::Value Client::Echo(const Napi::CallbackInfo& info) {

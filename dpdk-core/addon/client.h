@@ -86,6 +86,7 @@ class Client : public Napi::ObjectWrap<Client> {
     kMeterDesc,
     kMeterStats,
     kPortQos,
+    kMirrorStats,
   };
   struct Pending {
     Napi::Promise::Deferred deferred;
@@ -128,6 +129,7 @@ class Client : public Napi::ObjectWrap<Client> {
   Napi::Value Barrier(const Napi::CallbackInfo& info);
   Napi::Value Echo(const Napi::CallbackInfo& info);
   Napi::Value Trace(const Napi::CallbackInfo& info);
+  Napi::Value PacketOut(const Napi::CallbackInfo& info);
   Napi::Value ReadStats(const Napi::CallbackInfo& info);
   Napi::Value GetStatsError(const Napi::CallbackInfo& info);
   Napi::Value FlowCookieStats(const Napi::CallbackInfo& info);
@@ -136,6 +138,8 @@ class Client : public Napi::ObjectWrap<Client> {
   Napi::Value MeterMod(const Napi::CallbackInfo& info);  // meters.cc
   Napi::Value MeterStats(const Napi::CallbackInfo& info);
   Napi::Value PortQos(const Napi::CallbackInfo& info);  // meters.cc
+  Napi::Value MirrorMod(const Napi::CallbackInfo& info);  // mirrors.cc
+  Napi::Value MirrorStats(const Napi::CallbackInfo& info);
 
   // Sends the message built in b (begun with xid) and returns its promise.
   Napi::Value Request(Napi::Env env, sy_msgbuf* b, uint32_t xid, uint16_t type, Op op);

@@ -673,6 +673,9 @@ void ActionFromJs(const Ctx& c, const Path& where, napi_value v, sy_action* a) {
     case SY_ACT_METER:
       a->arg = (uint32_t)required(K_meter, 0xffffffffu);
       break;
+    case SY_ACT_MIRROR:
+      a->arg = (uint32_t)required(K_mirror, 0xffffffffu);
+      break;
     case SY_ACT_SET_QUEUE:
       a->arg = (uint32_t)required(K_queue, 0xffffffffu);
       break;
@@ -729,6 +732,7 @@ napi_value ActionToJs(const Ctx& c, const sy_action& a) {
     case SY_ACT_CONTROLLER: Set(c, o, K_maxLen, U32(env, a.arg)); break;
     case SY_ACT_GROUP: Set(c, o, K_group, U32(env, a.arg)); break;
     case SY_ACT_METER: Set(c, o, K_meter, U32(env, a.arg)); break;
+    case SY_ACT_MIRROR: Set(c, o, K_mirror, U32(env, a.arg)); break;
     case SY_ACT_SET_QUEUE: Set(c, o, K_queue, U32(env, a.arg)); break;
     case SY_ACT_PUSH_NSH: {
       const JsKey ck[4] = {K_c1, K_c2, K_c3, K_c4};

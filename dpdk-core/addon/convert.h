@@ -87,7 +87,7 @@ class Path {
 #define SY_JS_KEYS(X)                                                                      \
   X(command) X(table) X(priority) X(cookie) X(cookieMask) X(idleTimeout) X(hardTimeout)    \
   X(flags) X(outPort) X(match) X(actions) X(stats) X(value) X(mask) X(type) X(port)        \
-  X(field) X(tpid) X(maxLen) X(group) X(meter) X(queue) X(arg) X(packets) X(bytes)         \
+  X(field) X(tpid) X(maxLen) X(group) X(meter) X(mirror) X(queue) X(arg) X(packets) X(bytes)         \
   X(durationNs) X(idleNs)                                                                  \
   X(spi) X(si) X(ttl) X(mdType) X(c1) X(c2) X(c3) X(c4)
 
@@ -200,6 +200,9 @@ napi_value TraceToJs(const Ctx& c, const sy_msg& m);
 // meters.cc: { id, unit, rate, burst, band, dscp } and that plus counters
 Napi::Object MeterDescToJs(Napi::Env env, const sy_meter_desc& d);
 Napi::Object MeterStatsToJs(Napi::Env env, const sy_meter_stats& s);
+// mirrors.cc
+int GetMirrorStats(const sy_attr* a, sy_mirror_stats* s, char* err, size_t errlen);
+Napi::Object MirrorStatsToJs(Napi::Env env, const sy_mirror_stats& s);
 // ('add' | 'modify' | 'delete', { id, unit?, rate, burst?, band?, dscp? }) -> SY_MC_*, *d
 void PortQosFromJs(Napi::Env env, Napi::Value v, sy_port_qos* q);
 Napi::Object PortQosToJs(Napi::Env env, const sy_port_qos& q);

@@ -14,6 +14,9 @@
 #include "groups.h"
 #include "nsh.h"
 #include "meters.h"
+#include "mirrors.h"
+#include "packet_in.h"
+#include "flow_table.h"
 #include "trace.h"
 
 #define ETYPE_IPV4 0x0800
@@ -96,7 +99,10 @@ l4_addr_changed(struct act_pkt *p, uint8_t *frame, const void *old, const void *
 static inline void
 count_drop(struct pl_lcore *lc, uint16_t slot, enum sy_drop_reason why)
 {
-	st_drop(&lc->ctr, slot, why, 1);
+	/* A packet-out without in_port (packet_out.h) has no port to count
+	 * its refusals on: they are not counted. */
+	if (likely(slot != PL_NO_PORT))
+		st_drop(&lc->ctr, slot, why, 1);
 	if (unlikely(lc->trace != NULL))
 		trace_drop(lc->trace, why);
 }
@@ -177,6 +183,47 @@ refuse_output(struct pl_lcore *lc, struct act_pkt *p, enum sy_drop_reason why)
 	p->n_fail++;
 }
 
+/* Sends p, as it is now, to the controller (packet_in.h): a reference, as
+ * an output that is never pending (the ring takes it at once).  A trace
+ * records it as an output to the controller port instead. */
+static void
+act_controller(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt *p,
+	       unsigned int reason, unsigned int max_len)
+{
+	/* the entry's cookie; written only by the main lcore, read whole */
+	uint64_t cookie = p->flow ? __atomic_load_n(&p->flow->cookie, __ATOMIC_RELAXED) : 0;
+
+	if (unlikely(lc->trace != NULL)) {
+		trace_output(lc->trace, SY_PORT_CONTROLLER, p->m);
+		p->n_out++;
+		return;
+	}
+	/* key.in_port, not the slot's: a packet-out may come from no port */
+	if (!pin_send(lc, p->m, p->key.in_port, p->table, cookie, reason, max_len)) {
+		refuse_output(lc, p, SY_DROP_CONTROLLER);
+		return;
+	}
+	p->shared = 1; /* the control thread reads these bytes later */
+	p->n_out++;
+}
+
+/* output:table of a packet-out: the packet as it is now, on a reference
+ * of its own, through the tables from table 0 (as a group bucket runs). */
+static void
+act_to_table(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt *p)
+{
+	struct act_pkt q = *p;
+
+	q.pending = PL_NO_PORT;
+	q.shared = 1;
+	q.n_out = 0;
+	q.n_fail = 0;
+	rte_pktmbuf_refcnt_update(p->m, 1); /* every segment */
+	p->shared = 1;
+	p->n_out++;
+	pl_resubmit(lc, pm, &q);
+}
+
 static void
 act_output(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt *p, uint32_t port)
 {
@@ -192,8 +239,11 @@ act_output(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt *p, 
 			if (pm->flood[i] != p->in_slot)
 				queue_output(lc, pm, p, pm->flood[i]);
 		return;
-	case SY_PORT_CONTROLLER: /* no packet-in channel yet */
-		refuse_output(lc, p, SY_DROP_CONTROLLER);
+	case SY_PORT_TABLE: /* packet-out only (packet_out.h): through the tables from table 0 */
+		act_to_table(lc, pm, p);
+		return;
+	case SY_PORT_CONTROLLER: /* OpenFlow: output:controller sends the whole frame */
+		act_controller(lc, pm, p, SY_PIN_ACTION, SY_PIN_MAX_LEN);
 		return;
 	}
 	slot = pl_port_slot(pm, port);
@@ -242,6 +292,20 @@ act_finish(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt *p)
 	if (p->n_out == 0 && p->n_fail == 0)
 		count_drop(lc, p->in_slot, SY_DROP_ACTION_DROP);
 	drop_free(lc, p->m);
+}
+
+void
+act_table_miss(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt *p,
+	       unsigned int t)
+{
+	if (likely(__atomic_load_n(&ft_tables[t].miss, __ATOMIC_RELAXED) != SY_MISS_CONTROLLER)) {
+		act_stop(lc, pm, p, SY_DROP_TABLE_MISS);
+		return;
+	}
+	p->flow = NULL;
+	p->table = (uint8_t)t;
+	act_controller(lc, pm, p, SY_PIN_NO_MATCH, SY_PIN_MISS_LEN);
+	act_finish(lc, pm, p);
 }
 
 /* --- rewrites --- */
@@ -611,6 +675,13 @@ act_run(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt *p,
 			break;
 		case SY_ACT_GOTO_TABLE:
 			return (int)a[i].arg;
+		case SY_ACT_CONTROLLER:
+			act_controller(lc, pm, p, SY_PIN_ACTION, a[i].arg);
+			break;
+		case SY_ACT_MIRROR: /* a copy as the packet is now (mirrors.h) */
+			if (likely(tr == NULL))
+				mir_copy(lc, pm, a[i].arg, p->m);
+			break;
 		case SY_ACT_GROUP: /* groups.h */
 			if (!grp_run(lc, pm, p, a[i].arg, i + 1 == n))
 				return -1;

@@ -44,7 +44,10 @@
  *   a list that ends without any output and without any failed one counts
  *   ACTION_DROP.  Output to the ingress port is skipped unless it is
  *   output:in_port; flood and all both mean every admin-up port but the
- *   ingress one.  While pl_input() runs a burst (pl_lcore.free_later), the
+ *   ingress one.  `controller` and output:controller hand the packet (by
+ *   reference, as an output) to the control thread (packet_in.h); over the
+ *   rate limit or with the ring full they fail alone, counted CONTROLLER.
+ *   While pl_input() runs a burst (pl_lcore.free_later), the
  *   mbufs of dropped packets are gathered and freed in one bulk at its end.
  *
  * Fast path
@@ -86,7 +89,14 @@ struct act_pkt {
 	uint16_t n_out;   /* outputs emitted */
 	uint16_t n_fail;  /* outputs refused, each already counted */
 	uint32_t queue;   /* set_queue id for the outputs after it (qos.h); 0: none */
+	/* Where the actions being run come from, for a packet-in: set by the
+	 * pipeline before each entry's actions (two stores to a line already
+	 * written), read only by the controller action. */
+	const struct ft_flow *flow;
+	uint8_t table;
 };
+
+struct ft_flow;
 
 /* Sets up p for a packet just parsed. */
 static inline void
@@ -99,6 +109,8 @@ act_pkt_init(struct act_pkt *p, struct rte_mbuf *m, uint16_t in_slot)
 	p->n_out = 0;
 	p->n_fail = 0;
 	p->queue = 0;
+	p->flow = NULL;
+	p->table = 0;
 }
 
 /* Runs a[0..n) on p.  Returns the table to continue in (goto_table), or -1
@@ -137,6 +149,11 @@ act_run_inline(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt 
  * new start). */
 bool act_vlan_insert(struct rte_mbuf *m, uint16_t tpid, uint16_t tci);
 uint8_t *act_vlan_remove(struct rte_mbuf *m);
+/* A miss in table t: a table whose miss is `controller` sends p to the
+ * controller (packet_in.h, reason no_match, SY_PIN_MISS_LEN bytes), any
+ * other drops it (TABLE_MISS).  p is done with either way. */
+void act_table_miss(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt *p,
+		    unsigned int t);
 
 /* Makes p->m safe to write (its own mbuf, headers in the first segment),
  * for rewrites outside this file (nsh.c).  False when p stopped (counted). */

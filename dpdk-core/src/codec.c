@@ -80,6 +80,11 @@ static const struct sy_attr_policy policy[SY_A__MAX] = {
 	FIXED(PORT_QOS, struct sy_port_qos),
 	FIXED(PORT_VLAN, struct sy_port_vlan),
 	FIXED(PORT_NSH_TAG, struct sy_port_nsh_tag),
+	U32(MIRROR_CMD),
+	FIXED(MIRROR_DESC, struct sy_mirror_desc),
+	FIXED(MIRROR_STATS, struct sy_mirror_stats),
+	U32(PIN_REASON),
+	U32(PIN_TOTAL_LEN),
 };
 
 #undef U32
@@ -127,6 +132,9 @@ sy_msg_type_name(uint16_t t)
 	case SY_MSG_FLOW_DUMP: return "FLOW_DUMP";
 	case SY_MSG_FLOW_COOKIE_STATS: return "FLOW_COOKIE_STATS";
 	case SY_MSG_TRACE: return "TRACE";
+	case SY_MSG_PACKET_OUT: return "PACKET_OUT";
+	case SY_MSG_MIRROR_MOD: return "MIRROR_MOD";
+	case SY_MSG_MIRROR_STATS: return "MIRROR_STATS";
 	case SY_MSG_TABLE_LIST: return "TABLE_LIST";
 	case SY_MSG_TABLE_MOD: return "TABLE_MOD";
 	case SY_MSG_DP_STATS: return "DP_STATS";

@@ -64,6 +64,9 @@
 #include "dataplane.h"
 #include "groups.h"
 #include "meters.h"
+#include "mirrors.h"
+#include "packet_in.h"
+#include "packet_out.h"
 #include "trace.h"
 #include "stats_segment.h"
 
@@ -1081,6 +1084,82 @@ do_trace(struct req *r)
 }
 
 static void
+do_mirror_mod(struct req *r)
+{
+	struct sy_error e = { .index = -1 };
+	const struct sy_attr *a = sy_msg_find(r->m, SY_A_MIRROR_DESC);
+	struct sy_mirror_desc d;
+	uint32_t cmd;
+
+	if (req_u32(r, SY_A_MIRROR_CMD, &cmd) < 0)
+		return;
+	if (a == NULL) {
+		reply_error(r->c, r->xid, SY_E_INVAL, -1, "MIRROR_MOD: missing attribute MIRROR_DESC");
+		return;
+	}
+	if (sy_attr_get_fixed(a, &d, sizeof(d), r->err, sizeof(r->err)) < 0) {
+		reply_error(r->c, r->xid, SY_E_PROTO, -1, "%s", r->err);
+		return;
+	}
+	if (dp_mirror_mod(cmd, &d, &e) < 0) {
+		reply_dp_error(r->c, r->xid, &e);
+		return;
+	}
+	reply_send(r->c, &r->b, r->xid, r->type);
+}
+
+static void
+put_mirror_stats_cb(const struct sy_mirror_stats *st, void *arg)
+{
+	sy_msg_put(arg, SY_A_MIRROR_STATS, st, sizeof(*st));
+}
+
+static void
+do_mirror_stats(struct req *r)
+{
+	dp_mirror_stats(put_mirror_stats_cb, &r->b);
+	reply_send(r->c, &r->b, r->xid, r->type);
+}
+
+static void
+do_packet_out(struct req *r)
+{
+	struct sy_error e = { .index = -1 };
+	const struct sy_attr *pkt = sy_msg_find(r->m, SY_A_PACKET);
+	struct sy_action acts[SY_MAX_ACTIONS];
+	struct sy_attr_iter it;
+	const struct sy_attr *a;
+	uint32_t in_port = SY_PORT_ANY;
+	unsigned int n = 0;
+
+	if (opt_u32(r, SY_A_PORT_ID, &in_port) < 0)
+		return;
+	if (pkt == NULL) {
+		reply_error(r->c, r->xid, SY_E_INVAL, -1, "PACKET_OUT: missing attribute PACKET (the frame)");
+		return;
+	}
+	sy_attr_iter_msg(&it, r->m);
+	while (sy_attr_next(&it, &a) > 0) {
+		if (a->type != SY_A_FLOW_ACTION)
+			continue;
+		if (n == SY_MAX_ACTIONS) {
+			reply_error(r->c, r->xid, SY_E_INVAL, -1,
+				    "actions: more than %d actions", SY_MAX_ACTIONS);
+			return;
+		}
+		if (sy_attr_get_fixed(a, &acts[n++], sizeof(acts[0]), r->err, sizeof(r->err)) < 0) {
+			reply_error(r->c, r->xid, SY_E_PROTO, -1, "%s", r->err);
+			return;
+		}
+	}
+	if (dp_packet_out(in_port, sy_attr_payload(pkt), sy_attr_payload_len(pkt), acts, n, &e) < 0) {
+		reply_dp_error(r->c, r->xid, &e);
+		return;
+	}
+	reply_send(r->c, &r->b, r->xid, r->type);
+}
+
+static void
 do_barrier(struct req *r)
 {
 	dp_barrier();
@@ -1145,6 +1224,9 @@ conn_dispatch(struct ctl_conn *c, const uint8_t *buf, size_t len)
 	case SY_MSG_FLOW_MOD: do_flow_mod(&r); break;
 	case SY_MSG_FLOW_DUMP: do_flow_dump(&r); break;
 	case SY_MSG_TRACE: do_trace(&r); break;
+	case SY_MSG_PACKET_OUT: do_packet_out(&r); break;
+	case SY_MSG_MIRROR_MOD: do_mirror_mod(&r); break;
+	case SY_MSG_MIRROR_STATS: do_mirror_stats(&r); break;
 	case SY_MSG_FLOW_COOKIE_STATS: do_flow_cookie_stats(&r); break;
 	case SY_MSG_TABLE_LIST: do_table_list(&r); break;
 	case SY_MSG_TABLE_MOD: do_table_mod(&r); break;
@@ -1447,15 +1529,9 @@ ctl_event_flow_removed(const struct sy_flow_mod *entry, const struct sy_flow_sta
 	broadcast(&b);
 }
 
-/* Not declared in dataplane.h yet (the data plane has no packet-in path):
- * ready for when it does.  hdr (may be NULL) names the entry that sent the
- * packet (its cookie); len is cut to what one message can carry. */
-void ctl_event_packet_in(uint32_t port_id, uint32_t table_id, const struct sy_flow_hdr *hdr,
-			 const void *pkt, uint32_t len);
-
 void
 ctl_event_packet_in(uint32_t port_id, uint32_t table_id, const struct sy_flow_hdr *hdr,
-		    const void *pkt, uint32_t len)
+		    const void *pkt, uint32_t len, uint32_t reason, uint32_t total_len)
 {
 	struct sy_msgbuf b = { 0 };
 
@@ -1469,6 +1545,8 @@ ctl_event_packet_in(uint32_t port_id, uint32_t table_id, const struct sy_flow_hd
 	if (hdr != NULL)
 		sy_msg_put(&b, SY_A_FLOW_HDR, hdr, sizeof(*hdr));
 	sy_msg_put(&b, SY_A_PACKET, pkt, len);
+	sy_msg_put_u32(&b, SY_A_PIN_REASON, reason);
+	sy_msg_put_u32(&b, SY_A_PIN_TOTAL_LEN, total_len);
 	broadcast(&b);
 }
 
@@ -1622,9 +1700,13 @@ ctl_server_run(volatile bool *quit)
 			ctl.next_periodic = now_ns() + CTL_PERIOD_NS;
 			t = now_ns();
 		}
+		/* Packet-ins wait in a ring the lcores cannot wake us for
+		 * (that would be a syscall per packet): look every PIN_POLL_MS. */
+		if (pin_drain())
+			backlog = true;
 		timeout = backlog ? 0 : (int)((ctl.next_periodic - t + 999999) / 1000000);
-		if (timeout > 100)
-			timeout = 100;
+		if (timeout > PIN_POLL_MS)
+			timeout = PIN_POLL_MS;
 
 		n = epoll_wait(ctl.epfd, evs, 64, timeout);
 		if (n < 0) {

@@ -24,6 +24,9 @@
 #include "groups.h"
 #include "meters.h"
 #include "qos.h"
+#include "packet_in.h"
+#include "mirrors.h"
+#include "packet_out.h"
 #include "ports.h"
 #include "rcu.h"
 #include "stats.h"
@@ -104,6 +107,10 @@ dp_init(const struct dp_config *cfg, struct sy_error *err)
 		dp_fini();
 		return sy_fail(err, SY_E_NOSPC, "out of memory for counter baselines");
 	}
+	if (pin_init(err) < 0 || pout_init(err) < 0) {
+		dp_fini();
+		return -1;
+	}
 	ft_init(dp.cfg.max_flows);
 	/* Each forwarding lcore's cache of the paths through the tables.
 	 * Without memory for one, that lcore walks the tables for every
@@ -167,6 +174,9 @@ dp_fini(void)
 	rcu_sync();
 	meter_fini();
 	qos_fini();
+	pin_fini();
+	pout_fini();
+	mir_fini();
 	if (dp.lcore[0])
 		st_fini();
 	for (unsigned int s = 0; s < dp.n_slots; s++) {

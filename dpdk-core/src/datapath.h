@@ -48,6 +48,7 @@ struct dp_config {
 	uint32_t n_mbufs;          /* 0: DP_DEFAULT_MBUFS */
 	uint32_t max_flows;        /* 0: DP_DEFAULT_MAX_FLOWS */
 	uint32_t pmd_sleep_max_us; /* 0: poll without sleeping */
+	uint32_t controller_rate;  /* packet-ins per second; 0: PIN_DEFAULT_RATE */
 };
 
 struct dp_global {

@@ -180,6 +180,11 @@ void dp_barrier(void);
 void ctl_event_port_status(const struct sy_port_desc *desc, int reason);
 void ctl_event_flow_removed(const struct sy_flow_mod *entry,
 			    const struct sy_flow_stats *stats, int reason);
+/* A packet-in (packet_in.h): hdr (NULL for a table miss) gives the cookie
+ * and table of the entry that sent it; pkt holds the first len bytes of a
+ * frame of total_len; reason is an enum sy_packet_in_reason. */
+void ctl_event_packet_in(uint32_t port_id, uint32_t table_id, const struct sy_flow_hdr *hdr,
+			 const void *pkt, uint32_t len, uint32_t reason, uint32_t total_len);
 
 /* Called by the control server's loop at least every 100 ms: link-state
  * polling, flow timeouts, deferred frees. */

@@ -256,6 +256,16 @@ validate_actions(const struct sy_flow_mod *fm, char *err, size_t errlen)
 					    a->arg, fm->hdr.table_id);
 			seen_goto = 1;
 			break;
+		case SY_ACT_MIRROR:
+			if (a->arg >= SY_MIRROR_MAX)
+				return fail(err, errlen, "actions: mirror:%u, mirrors are 0..%d", a->arg,
+					    SY_MIRROR_MAX - 1);
+			break;
+		case SY_ACT_CONTROLLER:
+			if (a->arg == 0 || a->arg > SY_PIN_MAX_LEN)
+				return fail(err, errlen, "actions: controller(max_len=%u), max_len is 1..%d",
+					    a->arg, SY_PIN_MAX_LEN);
+			break;
 		case SY_ACT_GROUP:
 			if (a->arg > SY_GROUP_ID_MAX)
 				return fail(err, errlen, "actions: group:%u, groups are 0..%d", a->arg,

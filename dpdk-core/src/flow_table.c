@@ -53,6 +53,7 @@ acts_flags(const struct sy_action *a, uint16_t n)
 		switch (a[i].type) {
 		case SY_ACT_OUTPUT:
 		case SY_ACT_CONTROLLER:
+		case SY_ACT_MIRROR:
 		case SY_ACT_GROUP:
 		case SY_ACT_SET_QUEUE:
 			break;
@@ -1005,10 +1006,8 @@ dp_table_mod(const struct sy_table_desc *desc, struct sy_table_desc *out, struct
 		return sy_fail(err, SY_E_INVAL, "table: %u is out of range 0..%d", desc->id,
 			       SY_MAX_TABLES - 1);
 	tbl = &ft_tables[desc->id];
-	if (desc->miss == SY_MISS_CONTROLLER)
-		return sy_fail(err, SY_E_UNSUPP, "table %u: miss=controller is not supported yet",
-			       desc->id);
-	if (desc->miss != SY_MISS_DROP && desc->miss != SY_MISS_CONTINUE)
+	if (desc->miss != SY_MISS_DROP && desc->miss != SY_MISS_CONTINUE &&
+	    desc->miss != SY_MISS_CONTROLLER)
 		return sy_fail(err, SY_E_INVAL, "table %u: unknown miss behaviour %u", desc->id,
 			       desc->miss);
 	if (memchr(desc->name, '\0', sizeof(desc->name)) == NULL)

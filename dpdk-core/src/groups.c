@@ -147,7 +147,8 @@ grp_run(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt *p, uin
 	int i = -1;
 
 	if (unlikely(g == NULL)) {
-		st_drop(&lc->ctr, p->in_slot, SY_DROP_GROUP_NO_BUCKET, 1);
+		if (p->in_slot != PL_NO_PORT) /* (a packet-out from no port: nowhere) */
+			st_drop(&lc->ctr, p->in_slot, SY_DROP_GROUP_NO_BUCKET, 1);
 		if (unlikely(lc->trace != NULL))
 			trace_drop(lc->trace, SY_DROP_GROUP_NO_BUCKET);
 		p->n_fail++;
@@ -178,7 +179,8 @@ grp_run(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt *p, uin
 	}
 	if (i < 0) {
 		c->dropped++;
-		st_drop(&lc->ctr, p->in_slot, SY_DROP_GROUP_NO_BUCKET, 1);
+		if (p->in_slot != PL_NO_PORT) /* (a packet-out from no port: nowhere) */
+			st_drop(&lc->ctr, p->in_slot, SY_DROP_GROUP_NO_BUCKET, 1);
 		if (unlikely(lc->trace != NULL))
 			trace_drop(lc->trace, SY_DROP_GROUP_NO_BUCKET);
 		p->n_fail++;

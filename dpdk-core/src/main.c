@@ -3,7 +3,7 @@
  * main.c — switchyard-dp: EAL, the data plane, the control server.
  *
  *   switchyard-dp [EAL args] -- [--socket PATH] [--port NAME=DEVARGS]...
- *                 [--pmd-sleep-max US] [--mbufs N] [--max-flows N]
+ *                 [--pmd-sleep-max US] [--mbufs N] [--max-flows N] [--controller-rate N]
  *                 [--stats-segment PATH|none]
  *
  * The main lcore serves the control socket (ctl_server.h) and does every
@@ -35,6 +35,7 @@
 #include "ctl_server.h"
 #include "dataplane.h"
 #include "datapath.h"
+#include "packet_in.h"
 #include "stats_segment.h"
 
 #define DEFAULT_SOCKET "/run/switchyard/dp.sock"
@@ -63,6 +64,7 @@ usage(FILE *f, const char *prog)
 	fprintf(f,
 		"usage: %s [EAL args] -- [--socket PATH] [--port NAME=DEVARGS]...\n"
 		"       [--pmd-sleep-max US] [--mbufs N] [--max-flows N] [--stats-segment PATH]\n"
+		"       [--controller-rate N]\n"
 		"  --socket PATH        control socket (default %s)\n"
 		"  --stats-segment PATH counters in shared memory for clients to read\n"
 		"                       (default: " SY_SSEG_NAME " beside the control socket;\n"
@@ -71,8 +73,11 @@ usage(FILE *f, const char *prog)
 		"  --pmd-sleep-max US   idle forwarding lcores sleep up to US microseconds\n"
 		"                       (default 0: poll without sleeping)\n"
 		"  --mbufs N            mbufs in the packet pool (default %u)\n"
-		"  --max-flows N        flow entries in the whole switch (default %u)\n",
-		prog, DEFAULT_SOCKET, DP_DEFAULT_MBUFS, DP_DEFAULT_MAX_FLOWS);
+		"  --max-flows N        flow entries in the whole switch (default %u)\n"
+		"  --controller-rate N  packet-ins per second, the whole switch; bursts of\n"
+		"                       a quarter of that, at least %d (default %d)\n",
+		prog, DEFAULT_SOCKET, DP_DEFAULT_MBUFS, DP_DEFAULT_MAX_FLOWS, PIN_MIN_BURST,
+		PIN_DEFAULT_RATE);
 }
 
 static int
@@ -103,6 +108,7 @@ parse_args(int argc, char **argv, struct options *o)
 		{ "mbufs", required_argument, NULL, 'm' },
 		{ "max-flows", required_argument, NULL, 'f' },
 		{ "stats-segment", required_argument, NULL, 'T' },
+		{ "controller-rate", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -138,6 +144,11 @@ parse_args(int argc, char **argv, struct options *o)
 			break;
 		case 'f':
 			if (parse_u32("max-flows", optarg, 1, DP_MAX_FLOWS_LIMIT, &o->dp.max_flows))
+				return -1;
+			break;
+		case 'C':
+			if (parse_u32("controller-rate", optarg, 1, PIN_MAX_RATE,
+				      &o->dp.controller_rate))
 				return -1;
 			break;
 		case 'T':

@@ -9,11 +9,14 @@
 #include <rte_ethdev.h>
 #include <rte_prefetch.h>
 #include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
 
 #include "actions.h"
 #include "datapath.h"
 #include "flow_cache.h"
 #include "flow_table.h"
+#include "mirrors.h"
+#include "packet_out.h"
 #include "parse.h"
 #include "pipeline.h"
 #include "edge.h"
@@ -124,6 +127,8 @@ pl_run_once(struct pl_lcore *lc)
 		total += n;
 	}
 	lc->ctr.pmd.packets += total;
+	if (unlikely(!rte_ring_empty(lc->pout))) /* from the main lcore: packet_out.h */
+		pout_run(lc, pm);
 	pl_tx_flush_all(lc, pm);
 	return total;
 }
@@ -191,8 +196,8 @@ pl_train_set(const struct pl_portmap *pm, const struct act_pkt *p, const struct 
 	if (e->n_hops != 1 || e->open)
 		return;
 	if (e->f[0] == NULL) {
-		if (__atomic_load_n(&ft_tables[e->tbl[0]].miss, __ATOMIC_RELAXED) ==
-		    SY_MISS_CONTINUE)
+		if (__atomic_load_n(&ft_tables[e->tbl[0]].miss, __ATOMIC_RELAXED) !=
+		    SY_MISS_DROP)
 			return;
 		tr->e = e;
 		tr->fa = NULL;
@@ -219,7 +224,7 @@ pl_train_go(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt *p,
 	unsigned int t = tr->e->tbl[0];
 
 	if (tr->fa == NULL) {
-		if (__atomic_load_n(&ft_tables[t].miss, __ATOMIC_RELAXED) == SY_MISS_CONTINUE)
+		if (__atomic_load_n(&ft_tables[t].miss, __ATOMIC_RELAXED) != SY_MISS_DROP)
 			return false;
 		lc->ctr.tbl_lookups[t]++;
 		act_stop(lc, pm, p, SY_DROP_TABLE_MISS);
@@ -246,6 +251,9 @@ pl_input(struct pl_lcore *lc, const struct pl_portmap *pm, uint16_t in_slot,
 {
 	struct st_port_ctr *pc = &lc->ctr.port[in_slot];
 	uint32_t in_port = pm->port[in_slot].id;
+
+	if (unlikely(pm->port[in_slot].mir_src)) /* src mirrors: as received */
+		mir_ports(lc, pm, pm->port[in_slot].mir_src, pkts, n);
 	struct flow_cache *fc = lc->fc;
 	struct act_pkt pp[PL_BURST];
 	struct sy_flow_key *keys[PL_BURST];
@@ -400,7 +408,7 @@ pl_follow(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt *p,
 			lc->ctr.tbl_lookups[t]++;
 			if (__atomic_load_n(&ft_tables[t].miss, __ATOMIC_RELAXED) !=
 				    SY_MISS_CONTINUE || t + 1 >= SY_MAX_TABLES) {
-				act_stop(lc, pm, p, SY_DROP_TABLE_MISS);
+				act_table_miss(lc, pm, p, t);
 				return;
 			}
 			next = (int)t + 1;
@@ -409,6 +417,8 @@ pl_follow(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt *p,
 
 			pl_acc_add(lc, &acc[i], f, p->m);
 			fa = rcu_load(&f->acts);
+			p->flow = f;
+			p->table = (uint8_t)t;
 			next = act_run_inline(lc, pm, p, fa->a, fa->n);
 			if (next < 0)
 				return;
@@ -492,7 +502,7 @@ pl_walk(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt *p, uns
 				t++;
 				continue;
 			}
-			act_stop(lc, pm, p, SY_DROP_TABLE_MISS);
+			act_table_miss(lc, pm, p, t);
 			if (tr != NULL)
 				trace_table_end(tr, p);
 			return;
@@ -500,6 +510,8 @@ pl_walk(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt *p, uns
 		if (tr == NULL)
 			pl_credit(lc, f, p->m);
 		fa = rcu_load(&f->acts);
+		p->flow = f;
+		p->table = (uint8_t)t;
 		if (tr != NULL) {
 			next = act_run(lc, pm, p, fa->a, fa->n);
 			trace_table_end(tr, p);
@@ -525,6 +537,12 @@ pl_cascade(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt *p, 
 	   struct fc_path *rec)
 {
 	pl_walk(lc, pm, p, t, rec, NULL);
+}
+
+void
+pl_resubmit(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt *p)
+{
+	pl_cascade(lc, pm, p, 0, NULL);
 }
 
 void
@@ -560,6 +578,8 @@ pl_tx_flush(struct pl_lcore *lc, const struct pl_portmap *pm, uint16_t slot)
 
 	if (b->n == 0)
 		return;
+	if (unlikely(port->mir_dst)) /* dst mirrors: as it leaves (trains too) */
+		mir_ports(lc, pm, port->mir_dst, b->pkts, b->n);
 	for (uint16_t i = 0; i < b->n; i++)
 		bytes += rte_pktmbuf_pkt_len(b->pkts[i]);
 	if (port->txq_lock)

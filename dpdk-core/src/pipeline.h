@@ -122,6 +122,8 @@ struct pl_port {
 	/* NULL for a plain port: then the only cost of edge settings is this
 	 * test, once per received burst and once per emitted packet */
 	const struct pl_edge *edge;
+	uint32_t mir_src; /* mirrors copying what it receives, a bit each (mirrors.h) */
+	uint32_t mir_dst; /* mirrors copying what it sends */
 };
 
 /* One rx queue of one port. */
@@ -152,6 +154,7 @@ struct pl_portmap {
 		uint32_t id;
 		uint16_t slot;
 	} sparse[SY_MAX_PORTS]; /* ids >= PL_PORT_DIRECT, sorted */
+	uint16_t mir_out[SY_MIRROR_MAX]; /* each mirror's output slot, or PL_NO_PORT */
 	struct pl_pollq poll[]; /* one per lcore slot */
 };
 
@@ -164,6 +167,7 @@ struct pl_txbuf {
 };
 
 struct flow_cache;
+struct rte_ring;
 struct trace;
 
 /* One forwarding lcore. */
@@ -174,6 +178,8 @@ struct pl_lcore {
 	uint64_t sleep_ns;
 	struct flow_cache *fc; /* its flow cache (flow_cache.h), or NULL: none */
 	struct trace *trace;   /* NULL, except on the lcore of a packet trace (trace.h) */
+	uint64_t pin_tat;      /* packet-in rate limit (packet_in.h) */
+	struct rte_ring *pout; /* packet-outs to run (packet_out.h) */
 	/* Packets dropped during a burst, freed in one go at its end (while
 	 * pl_input() runs; act_*() free at once otherwise). */
 	uint16_t n_dead;
@@ -182,6 +188,9 @@ struct pl_lcore {
 	uint16_t n_txpend;
 	uint16_t txpend[SY_MAX_PORTS]; /* slots whose tx buffer holds packets */
 	struct pl_txbuf tx[SY_MAX_PORTS] __rte_cache_aligned;
+	struct pl_mir_ctr {
+		uint64_t packets, bytes, no_mbuf;
+	} mir[SY_MIRROR_MAX]; /* copies made for each mirror (mirrors.h) */
 	struct st_lcore ctr;
 } __rte_cache_aligned;
 
@@ -247,6 +256,10 @@ struct act_pkt;
  * 0 as pl_cascade() takes a packet, recorded by lc->trace (which must be
  * set) instead of counted, and without the flow cache.  Main lcore. */
 void pl_trace(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt *p);
+
+/* p (a packet-out's output:table, packet_out.h) through the tables from
+ * table 0, without the flow cache.  Forwarding lcore. */
+void pl_resubmit(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt *p);
 
 /* The loop of a forwarding lcore (rte_eal_remote_launch); arg is its
  * struct pl_lcore.  Returns when pl_stop() is called. */

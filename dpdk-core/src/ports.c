@@ -23,6 +23,7 @@
 #include <rte_log.h>
 
 #include "datapath.h"
+#include "mirrors.h"
 #include "pipeline.h"
 #include "ports.h"
 #include "edge.h"
@@ -223,11 +224,23 @@ portmap_publish(struct pl_portmap *pm)
 		}
 	}
 	ports_assign_rxqs(load, n_load, dp.n_slots, pm->poll);
+	mir_fill(pm);
 	old = pl_portmap;
 	rcu_store(&pl_portmap, pm);
 	if (old)
 		rcu_defer(&old->rcu, portmap_free_rcu);
 	rcu_sync();
+}
+
+int
+ports_republish(void)
+{
+	struct pl_portmap *pm = portmap_alloc();
+
+	if (pm == NULL)
+		return -1;
+	portmap_publish(pm);
+	return 0;
 }
 
 /* --- descriptions and counters --- */

@@ -148,6 +148,9 @@ void ports_fini(void); /* detaches every port */
 
 unsigned int ports_count(void);
 bool ports_exists(uint32_t id);
+/* The port map again, from the registry and the mirrors (mirrors.c);
+ * returns once no lcore uses the old one.  -1: out of memory. */
+int ports_republish(void);
 
 /* Polls link states (at most every 500 ms), reporting changes. */
 void ports_poll_links(uint64_t now_tsc);

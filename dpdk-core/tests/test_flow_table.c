@@ -746,8 +746,11 @@ table_settings(void)
 	CHECK(strcmp(out.name, "acl") == 0);
 	CHECK(table(9) != NULL);
 	td.miss = SY_MISS_CONTROLLER;
+	CHECK_EQ(dp_table_mod(&td, &out, &err), 0);
+	CHECK_EQ(out.miss, SY_MISS_CONTROLLER);
+	td.miss = 3;
 	CHECK_EQ(dp_table_mod(&td, &out, &err), -1);
-	CHECK_EQ(err.code, SY_E_UNSUPP);
+	CHECK_EQ(err.code, SY_E_INVAL);
 	td.id = 255;
 	td.miss = 0;
 	CHECK_EQ(dp_table_mod(&td, &out, &err), -1);

@@ -36,6 +36,10 @@ import type { GetMeterStatsResponse__Output } from '../gen/switchyard/v1/GetMete
 import type { Event__Output } from '../gen/switchyard/v1/Event';
 import type { StatsSample__Output } from '../gen/switchyard/v1/StatsSample';
 import type { WatchEventsRequest } from '../gen/switchyard/v1/WatchEventsRequest';
+import type { PacketOutRequest } from '../gen/switchyard/v1/PacketOutRequest';
+import type { Mirror, Mirror__Output } from '../gen/switchyard/v1/Mirror';
+import type { ListMirrorsResponse__Output } from '../gen/switchyard/v1/ListMirrorsResponse';
+import type { PacketOutResponse__Output } from '../gen/switchyard/v1/PacketOutResponse';
 import type { WatchStatsRequest } from '../gen/switchyard/v1/WatchStatsRequest';
 
 export const DEFAULT_SERVER = '127.0.0.1:50051';
@@ -77,6 +81,8 @@ export class Api {
   private readonly table;
   private readonly group;
   private readonly meter;
+  private readonly packet;
+  private readonly mirror;
   private readonly stats;
   private readonly system;
   private readonly events;
@@ -100,6 +106,8 @@ export class Api {
     this.table = track(new v1.TableService(address, creds, opts));
     this.group = track(new v1.GroupService(address, creds, opts));
     this.meter = track(new v1.MeterService(address, creds, opts));
+    this.packet = track(new v1.PacketService(address, creds, opts));
+    this.mirror = track(new v1.MirrorService(address, creds, opts));
     this.stats = track(new v1.StatsService(address, creds, opts));
     this.system = track(new v1.SystemService(address, creds, opts));
     this.events = track(new v1.EventService(address, creds, opts));
@@ -178,6 +186,22 @@ export class Api {
 
   trace(req: TraceRequest): Promise<TraceResponse__Output> {
     return this.call(this.flow, 'Trace', req);
+  }
+
+  addMirror(req: Mirror): Promise<Mirror__Output> {
+    return this.call(this.mirror, 'AddMirror', req);
+  }
+
+  deleteMirror(name: string): Promise<unknown> {
+    return this.call(this.mirror, 'DeleteMirror', { name });
+  }
+
+  listMirrors(): Promise<ListMirrorsResponse__Output> {
+    return this.call(this.mirror, 'ListMirrors', {});
+  }
+
+  packetOut(req: PacketOutRequest): Promise<PacketOutResponse__Output> {
+    return this.call(this.packet, 'PacketOut', req);
   }
 
   listTables(): Promise<ListTablesResponse__Output> {

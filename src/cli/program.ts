@@ -46,6 +46,7 @@ import { addGroupCommands } from './group';
 import { addPmdCommands } from './pmd';
 import { addFilterCommands } from './filter';
 import { addMeterCommands } from './meter';
+import { addMirrorCommands } from './mirror';
 import { addTraceCommand } from './trace';
 import { addWatchCommands, watchPortStats } from './watch';
 import { Io, startDaemon, StartOptions, stopDaemon } from './start';
@@ -137,6 +138,7 @@ export function buildProgram(io: Io, state: { code: number; api: Api | null }): 
     .option('--file-prefix <name>', 'EAL --file-prefix of switchyard-dp')
     .option('--pmd-sleep-max <us>', 'longest idle sleep of a forwarding lcore (0: pure polling)')
     .option('--max-flows <n>', 'flow entries in the whole switch (switchyardd --max-flows)')
+    .option('--controller-rate <n>', 'packet-ins per second (switchyardd --controller-rate; default 1000)')
     .option('--dp-binary <path>', 'switchyard-dp to launch')
     .option('--dp-socket <path>', 'data-plane control socket')
     .option('--eal-args <args>', 'more EAL arguments')
@@ -389,6 +391,7 @@ export function buildProgram(io: Io, state: { code: number; api: Api | null }): 
   addPmdCommands({ program, noun, api, print, globals, io, state });
   addMeterCommands({ noun, api, print });
   addFilterCommands({ noun, api, print });
+  addMirrorCommands({ noun, api, print });
   addTraceCommand({ program, api, print });
   addGroupCommands({ program, noun, api, print, globals, io, state });
   addWatchCommands({ program, noun, api, print, globals, io, state });

@@ -42,6 +42,7 @@ export interface StartOptions {
   filePrefix?: string;
   pmdSleepMax?: string;
   maxFlows?: string;
+  controllerRate?: string;
   dpBinary?: string;
   dpSocket?: string;
   ealArgs?: string;
@@ -120,6 +121,7 @@ export function daemonArgs(o: StartOptions, listen: string, extra: { ports?: str
   plain('--file-prefix', o.filePrefix);
   plain('--pmd-sleep-max', o.pmdSleepMax);
   plain('--max-flows', o.maxFlows);
+  plain('--controller-rate', o.controllerRate);
   plain('--eal-args', o.ealArgs);
   plain('--log-level', o.logLevel);
   plain('--metrics', o.metrics);

@@ -22,6 +22,8 @@ import type { TraceRequest } from '../gen/switchyard/v1/TraceRequest';
 import type { TraceResponse__Output } from '../gen/switchyard/v1/TraceResponse';
 import { Api, CliError } from './client';
 import { cookieHex } from './output';
+import type { PacketOutRequest } from '../gen/switchyard/v1/PacketOutRequest';
+import { frameSummary } from '../flowspec/summary';
 
 /** What program.ts lends the trace command. */
 export interface TraceCliContext {
@@ -105,6 +107,28 @@ export function traceRequest(flow: string | undefined, o: TraceOptions): TraceRe
   return { frame, inPort: o.inPort };
 }
 
+interface PacketOutOptions {
+  inPort?: string;
+  actions?: string;
+  hex?: string;
+  pcap?: string;
+  index?: number;
+  frame?: string;
+}
+
+/** The PacketOut request from `switchyard packet-out`'s options; CliError for a contradiction. */
+export function packetOutRequest(o: PacketOutOptions): PacketOutRequest {
+  const sources = [o.hex !== undefined, o.pcap !== undefined, o.frame !== undefined].filter(Boolean).length;
+  if (sources === 0) throw new CliError("packet-out: give the frame: --hex HEX, --pcap FILE or --frame 'udp,nw_src=...'");
+  if (sources > 1) throw new CliError('packet-out: give one frame: --hex, --pcap or --frame');
+  if (o.index !== undefined && o.pcap === undefined) throw new CliError('--index goes with --pcap');
+  if (o.actions === undefined || o.actions.trim() === '') throw new CliError('packet-out: --actions is required (e.g. output:p2, or table)');
+  const req: PacketOutRequest = { actions: o.actions, inPort: o.inPort ?? '' };
+  if (o.frame !== undefined) req.flow = o.frame;
+  else req.frame = o.hex !== undefined ? frameFromHex(o.hex) : frameFromPcap(o.pcap!, o.index ?? 1);
+  return req;
+}
+
 // ---------------------------------------------------------------- output
 
 export function traceJson(r: TraceResponse__Output) {
@@ -181,6 +205,22 @@ export function addTraceCommand(c: TraceCliContext): void {
     if (!/^[0-9]+$/.test(v) || Number(v) < 1) throw new InvalidArgumentError('expected a packet number, 1 for the first');
     return Number(v);
   };
+  c.program
+    .command('packet-out')
+    .description('send one frame into the switch: run actions on it as if received on --in-port (OpenFlow packet-out)')
+    .option('--in-port <port>', 'where the frame comes from (name or number); none: from the controller')
+    .option('--actions <actions>', "flow-text actions: 'output:p2', 'mod_vlan_vid:10,output:p2', or 'table' to run the flows")
+    .option('--hex <bytes>', 'the Ethernet frame in hex')
+    .option('--pcap <file>', 'the first packet of a pcap file')
+    .option('--index <n>', 'with --pcap: the Nth packet (1 = the first)', index)
+    .option('--frame <fields>', "a frame built from fields in match syntax, e.g. 'udp,dl_dst=..,nw_src=10.0.0.1,nw_dst=10.0.0.2,tp_dst=53'")
+    .action(async (o: PacketOutOptions, cmd: Command) => {
+      const r = await c.api(cmd).packetOut(packetOutRequest(o));
+      const frame = Buffer.from(r.frame);
+      c.print(cmd, { inPortId: r.inPortId, actions: r.actions, length: frame.length, frame: frame.toString('hex') }, () =>
+        `sent ${frame.length} bytes${r.inPortId ? ` from in_port ${o.inPort}` : ''}, actions=${r.actions}: ${frameSummary(frame)}\n`,
+      );
+    });
   c.program
     .command('trace')
     .description('what the switch would do with one packet: tables, entries, rewrites, outputs (nothing is sent)')

@@ -250,7 +250,17 @@ export function eventJson(e: Event__Output) {
   if (e.flowRemoved) return { ...base, reason: e.flowRemoved.reason, flow: e.flowRemoved.flow ? { ...flowJson(e.flowRemoved.flow), text: e.flowRemoved.flow.text } : null };
   if (e.packetIn) {
     const p = e.packetIn;
-    return { ...base, inPort: p.inPort, inPortId: p.inPortId, table: p.tableId, cookie: cookieHex(p.cookie), frame: Buffer.from(p.frame).toString('hex') };
+    return {
+      ...base,
+      inPort: p.inPort,
+      inPortId: p.inPortId,
+      table: p.tableId,
+      cookie: cookieHex(p.cookie),
+      reason: p.reason,
+      totalLen: p.totalLen,
+      summary: p.summary,
+      frame: Buffer.from(p.frame).toString('hex'),
+    };
   }
   if (e.dataplane) return { ...base, state: stateText(e.dataplane.state), reason: e.dataplane.reason, pid: e.dataplane.pid };
   return base;
@@ -268,7 +278,9 @@ export function eventLine(e: Event__Output): string {
   if (e.flowRemoved) return `${t} flow removed (${e.flowRemoved.reason}): ${e.flowRemoved.flow?.text ?? ''}`;
   if (e.packetIn) {
     const p = e.packetIn;
-    return `${t} packet-in from ${p.inPort || p.inPortId} table ${p.tableId} cookie ${cookieHex(p.cookie)}: ${Buffer.from(p.frame).length} bytes`;
+    const got = Buffer.from(p.frame).length;
+    const len = p.totalLen && p.totalLen !== got ? `${got} of ${p.totalLen} bytes` : `${got} bytes`;
+    return `${t} packet-in in_port ${p.inPort || p.inPortId} table ${p.tableId} cookie ${cookieHex(p.cookie)} reason ${p.reason || 'action'} ${len}: ${p.summary}`;
   }
   if (e.dataplane) {
     const d = e.dataplane;
@@ -312,10 +324,11 @@ export function addWatchCommands(c: PmdCliContext): void {
   c.program
     .command('events')
     .description('follow the switch\'s events (port status, flow removed, packet-in, data plane) until Ctrl-C')
-    .option('--type <type>', 'only this type: port_status, flow_removed, packet_in or dataplane (repeatable)', collect, [])
+    .option('--type <type>', 'only this type: port_status, flow_removed, packet_in or dataplane (repeatable; packet-in works too)', collect, [])
     .action(async (o: { type: string[] }, cmd: Command) => {
       const json = c.globals(cmd).json;
-      const w = c.api(cmd).watchEvents({ types: o.type }, (e) => c.io.out((json ? JSON.stringify(eventJson(e)) : eventLine(e)) + '\n'));
+      const types = o.type.map((t) => t.replace(/-/g, '_')); // packet-in, as the command is spelled
+      const w = c.api(cmd).watchEvents({ types }, (e) => c.io.out((json ? JSON.stringify(eventJson(e)) : eventLine(e)) + '\n'));
       await untilInterrupted(w);
     });
 }

@@ -21,7 +21,7 @@
  * mask 0x1fff, which pushes a tag on an untagged packet as in OVS).
  */
 import type { Action } from '../mgmt/addon-types';
-import { PORT_ALL, PORT_CONTROLLER, PORT_FLOOD, PORT_IN_PORT, PORT_LOCAL, TABLE_ALL } from '../mgmt/addon-types';
+import { PORT_ALL, PORT_CONTROLLER, PORT_FLOOD, PORT_IN_PORT, PORT_LOCAL, PORT_TABLE, TABLE_ALL } from '../mgmt/addon-types';
 import { fail, Site, UnknownPortError } from './errors';
 import { formatPushNsh, parseEncap, parsePushNsh } from './nsh';
 import { field, FIELD_BY_NAME, FieldDef } from './fields';
@@ -35,7 +35,6 @@ const MAX_TABLE = 254;
 /** Recognised but not (yet) supported by the data plane: a clear error, not "unknown". */
 const NOT_SUPPORTED = new Set([
   'normal',
-  'controller',
   'enqueue',
   'resubmit',
   'learn',
@@ -238,6 +237,32 @@ function parseSetField(arg: string, target: string | undefined, what: string, si
   return setField(f, v, mask);
 }
 
+/** OpenFlow's (and ovs-ofctl's) largest max_len, the default: the whole frame. */
+export const CONTROLLER_MAX_LEN = 65535;
+
+/**
+ * controller, controller:N or controller(max_len=N): the bytes of the packet
+ * sent (1..65535; the whole frame by default, as ovs-ofctl). OVS's other
+ * keys (reason, id, userdata, pause) are refused by name.
+ */
+function parseControllerArg(arg: string | undefined, paren: boolean, site: Site): number {
+  if (arg === undefined || (paren && arg.trim() === '')) return CONTROLLER_MAX_LEN;
+  let text = arg.trim();
+  if (paren) {
+    const kv = text.split(',').map((s) => s.trim());
+    for (const p of kv) {
+      const eq = p.indexOf('=');
+      const key = eq < 0 ? p : p.slice(0, eq).trim();
+      if (key !== 'max_len') fail(`controller(${arg}): '${key}' is not supported (only max_len=N)`, site);
+    }
+    if (kv.length > 1) fail(`controller(${arg}): max_len given twice`, site);
+    text = kv[0].slice(kv[0].indexOf('=') + 1).trim();
+  }
+  const n = /^[0-9]+$/.test(text) ? Number(text) : NaN;
+  if (!(n >= 1 && n <= CONTROLLER_MAX_LEN)) fail(`controller: max_len '${text}' must be 1..${CONTROLLER_MAX_LEN} bytes`, site);
+  return n;
+}
+
 /**
  * Parses an action list (the text after "actions="). `base` is the offset
  * of the list in `site.text`, for positions.
@@ -281,6 +306,11 @@ export function parseActions(text: string, ctx: ActionContext, siteText = text, 
     if (lname in RESERVED_PORTS && lname !== 'controller') {
       noArg();
       push({ type: 'output', port: RESERVED_PORTS[lname] }, 0);
+      continue;
+    }
+    if (lname === 'controller') {
+      // also as OVS dumps it: CONTROLLER:65535
+      push({ type: 'controller', maxLen: parseControllerArg(arg, m?.[4] !== undefined, site) }, 0);
       continue;
     }
     switch (name) {
@@ -340,6 +370,14 @@ export function parseActions(text: string, ctx: ActionContext, siteText = text, 
         if (phase === 2) fail('goto_table given twice', site);
         phase = 2;
         actions.push({ type: 'goto_table', table: Number(t) });
+        continue;
+      }
+      case 'mirror': {
+        // mirror:NAME: a copy of the packet as it is here, to the mirror's output port
+        const ref = needArg();
+        const id = ctx.resolveMirror?.(ref) ?? (/^[0-9]+$/.test(ref) && !ctx.resolveMirror ? Number(ref) : undefined);
+        if (id === undefined) fail(`mirror:${ref}: no such mirror (switchyard mirror list)`, site);
+        push({ type: 'mirror', mirror: id }, 0);
         continue;
       }
       case 'meter': {
@@ -427,6 +465,8 @@ function portText(port: number, ports: PortNames): string {
       return 'local';
     case PORT_CONTROLLER:
       return 'output:controller';
+    case PORT_TABLE: // a packet-out's (never a flow's)
+      return 'table';
   }
   return `output:${ports.portName?.(port) ?? port}`;
 }
@@ -487,6 +527,8 @@ export function formatAction(a: Action, ports: PortNames = {}): string {
       return `group:${a.group}`;
     case 'meter':
       return `meter:${a.meter}`;
+    case 'mirror':
+      return `mirror:${ports.mirrorName?.(a.mirror) ?? a.mirror}`;
     case 'set_queue':
       return `set_queue:${a.queue}`;
     case 'push_nsh':

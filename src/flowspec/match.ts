@@ -44,6 +44,10 @@ export interface PortNames {
   resolvePort?: (name: string) => number | undefined;
   /** Port number -> name, for formatting. */
   portName?: (id: number) => string | undefined;
+  /** Mirror name -> id, for mirror:NAME. */
+  resolveMirror?: (name: string) => number | undefined;
+  /** Mirror id -> name, for formatting. */
+  mirrorName?: (id: number) => string | undefined;
 }
 
 export const MAX_PORT_ID = 0xffffff00;

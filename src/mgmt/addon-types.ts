@@ -47,6 +47,7 @@ export type Action =
   | { type: 'controller'; maxLen: number }
   | { type: 'group'; group: number }
   | { type: 'meter'; meter: number }
+  | { type: 'mirror'; mirror: number } // a copy, as the packet is then, to mirror id's output
   | { type: 'set_queue'; queue: number }
   | { type: 'push_nsh'; spi: number; si: number; ttl: number; mdType: number; c1: number; c2: number; c3: number; c4: number } // README "The tagged header (NSH)"
   | { type: 'pop_nsh' }
@@ -375,7 +376,10 @@ export interface DpInfo {
 export type DpEvent =
   | { type: 'port_status'; reason: 'add' | 'delete' | 'modify' | 'link'; port: PortDesc }
   | { type: 'flow_removed'; reason: 'idle_timeout' | 'hard_timeout' | 'delete'; flow: FlowEntry }
-  | { type: 'packet_in'; port: number; table: number; cookie: bigint; packet: Buffer };
+  /** A packet sent to the controller: `packet` holds its first max_len bytes of `totalLen`;
+   * reason `action` (an entry's controller action; cookie is that entry's) or `no_match`
+   * (a table whose miss is controller; cookie 0). */
+  | { type: 'packet_in'; port: number; table: number; cookie: bigint; packet: Buffer; reason: 'action' | 'no_match'; totalLen: number };
 
 /**
  * Error thrown (as a rejected promise) for an ERROR reply. `code` is the
@@ -442,6 +446,12 @@ export interface DataplaneClient {
   groupStats(id?: number): Promise<GroupStats[]>;
   /** Runs a frame through the tables as if it arrived on inPort, without forwarding it. */
   trace(inPort: number, frame: Buffer): Promise<TraceResult>;
+  /** MIRROR_MOD: set (add or replace) mirror desc.id, or delete it (only id is read). */
+  mirrorMod(command: 'set' | 'delete', desc: { id: number; name?: string; outPort?: number; src?: number[]; dst?: number[] }): Promise<void>;
+  /** MIRROR_STATS: every mirror with its counters. */
+  mirrorStats(): Promise<MirrorStats[]>;
+  /** PACKET_OUT: runs actions on frame as if received on inPort (null: none) and sends what they output. */
+  packetOut(inPort: number | null, frame: Buffer, actions: Action[]): Promise<void>;
   /** METER_MOD; a delete needs only { id } and resolves with undefined. */
   meterMod(command: MeterCommand, desc: { id: number; unit?: MeterUnit; rate?: number; burst?: number; band?: MeterBand; dscp?: number; bands?: MeterBandRequest[] }): Promise<MeterDesc | undefined>;
   /** PORT_QOS: sets a port's egress QoS (qos given) or reads it. */
@@ -452,6 +462,21 @@ export interface DataplaneClient {
 
 /** Reserved port numbers (OpenFlow's). */
 export const PORT_IN_PORT = 0xfffffff8;
+/** A mirror as the data plane has it, with the copies it made. */
+export interface MirrorStats {
+  id: number;
+  name: string;
+  outPort: number;
+  src: number[];
+  dst: number[];
+  packets: bigint;
+  bytes: bigint;
+  /** copies that found no mbuf (the original went on) */
+  noMbuf: bigint;
+}
+
+/** output:table of a packet-out (OpenFlow's OFPP_TABLE): through the tables from table 0. */
+export const PORT_TABLE = 0xfffffff9;
 export const PORT_FLOOD = 0xfffffffb;
 export const PORT_ALL = 0xfffffffc;
 export const PORT_CONTROLLER = 0xfffffffd;

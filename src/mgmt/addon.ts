@@ -36,6 +36,7 @@ import { existsSync } from 'fs';
 import { resolve } from 'path';
 
 import type {
+  Action,
   CookieStats,
   MeterBand,
   MeterCommand,
@@ -45,6 +46,7 @@ import type {
   MeterBandRequest,
   PortQos,
   PortQosConfig,
+  MirrorStats,
   DataplaneClient,
   DpEvent,
   DpInfo,
@@ -346,6 +348,28 @@ export class AddonDataplaneClient implements DataplaneClient {
    */
   async trace(inPort: number, frame: Buffer): Promise<TraceResult> {
     return this.native.trace(inPort, frame);
+  }
+
+  /** MIRROR_MOD: set or delete a mirror (refusals: NOENT for ports, INVAL for a mirrored output, EXIST for a name). */
+  async mirrorMod(command: 'set' | 'delete', desc: { id: number; name?: string; outPort?: number; src?: number[]; dst?: number[] }): Promise<void> {
+    return this.native.mirrorMod(command, desc);
+  }
+
+  /** MIRROR_STATS: every mirror, by id, with its counters. */
+  async mirrorStats(): Promise<MirrorStats[]> {
+    return this.native.mirrorStats();
+  }
+
+  /**
+   * PACKET_OUT: the data plane queues frame with its actions to the lcore
+   * that polls inPort (null: none, as from the controller), which runs
+   * them and sends what they output. Refusals name what is wrong: INVAL
+   * (frame empty, short or over an output port's MTU; goto_table,
+   * write_metadata, output:in_port without inPort, output:table not last),
+   * NOENT (a port), BUSY (the lcore's queue is full).
+   */
+  async packetOut(inPort: number | null, frame: Buffer, actions: Action[]): Promise<void> {
+    return this.native.packetOut(inPort, frame, actions);
   }
 
   /** METER_MOD: add, modify or delete a meter (a meter that flows use cannot be deleted: BUSY). */

@@ -54,6 +54,8 @@ export interface DaemonOptions {
   pmdSleepMax: number;
   /** switchyard-dp --max-flows: flow entries in the whole switch (undefined: its default). */
   maxFlows?: number;
+  /** switchyard-dp --controller-rate: packet-ins per second (undefined: its default, 1000). */
+  controllerRate?: number;
   ports: string[];
   flows: string[];
   config?: string;
@@ -131,6 +133,11 @@ export function daemonCommand(): Command {
         'SWITCHYARD_MAX_FLOWS',
       ),
     )
+    .addOption(
+      new Option('--controller-rate <n>', 'packet-ins per second, the whole switch; bursts of a quarter of that, at least 25 (switchyard-dp --controller-rate; default 1000)').env(
+        'SWITCHYARD_CONTROLLER_RATE',
+      ),
+    )
     .addOption(new Option('--metrics <host:port>', 'serve Prometheus metrics at http://HOST:PORT/metrics (loopback only; off by default)').env('SWITCHYARD_METRICS'))
     .option('--port <name=devargs>', 'port to add at start if not in the state (repeatable)', collect, [])
     .option('--flow <text>', 'flow to add at start (repeatable)', collect, [])
@@ -160,6 +167,12 @@ export function parseDaemonArgs(argv: string[], env: NodeJS.ProcessEnv = process
     maxFlows = Number(o.maxFlows);
     if (!/^\d+$/.test(String(o.maxFlows)) || maxFlows < 1 || maxFlows > 8_388_608) throw new Error(`--max-flows '${o.maxFlows}': expected a number 1..8388608`);
   }
+  let controllerRate: number | undefined;
+  if (o.controllerRate !== undefined) {
+    controllerRate = Number(o.controllerRate);
+    if (!/^\d+$/.test(String(o.controllerRate)) || controllerRate < 1 || controllerRate > 1_000_000)
+      throw new Error(`--controller-rate '${o.controllerRate}': expected packet-ins per second 1..1000000`);
+  }
   const badMetrics = o.metrics !== undefined ? checkMetricsAddress(o.metrics) : undefined;
   if (badMetrics) throw new Error(badMetrics);
   const noLaunchEnv = env.SWITCHYARD_NO_LAUNCH;
@@ -177,6 +190,7 @@ export function parseDaemonArgs(argv: string[], env: NodeJS.ProcessEnv = process
     ealArgs: splitArgs(o.ealArgs ?? ''),
     pmdSleepMax: sleep,
     maxFlows,
+    controllerRate,
     ports: o.port,
     flows: o.flow,
     config: o.config,
@@ -347,6 +361,7 @@ export async function runDaemon(argv: string[], loadAddon: () => AddonModule): P
       ealArgs: o.ealArgs,
       pmdSleepMax: o.pmdSleepMax,
       maxFlows: o.maxFlows,
+      controllerRate: o.controllerRate,
       createClient: addon.createDataplaneClient,
       log,
     },

@@ -16,12 +16,13 @@
  * that shutdown does not wait for watchers that never hang up.
  */
 import { status as Status, type ServerWritableStream } from '@grpc/grpc-js';
-import type { DpEvent } from './addon-types';
+import { PORT_CONTROLLER, type DpEvent } from './addon-types';
 import type { DataplaneEvent } from '../gen/switchyard/v1/DataplaneEvent';
 import type { Event } from '../gen/switchyard/v1/Event';
 import type { EventServiceHandlers } from '../gen/switchyard/v1/EventService';
 import type { WatchEventsRequest__Output } from '../gen/switchyard/v1/WatchEventsRequest';
 import type { PortNames } from '../flowspec';
+import { frameSummary } from '../flowspec/summary';
 import type { DpStateName, Switch } from './switch';
 import { dpStateToWire, toWireFlowEntry, toWirePort, u64 } from './wire';
 
@@ -95,9 +96,18 @@ export function toWireDpEvent(ev: DpEvent, names: Required<PortNames>): { event:
       return {
         event: {
           timeUnixNs: time,
-          packetIn: { inPortId: ev.port, inPort: names.portName(ev.port) ?? '', tableId: ev.table, cookie: u64(ev.cookie), frame: ev.packet },
+          packetIn: {
+            inPortId: ev.port,
+            inPort: ev.port === PORT_CONTROLLER ? 'controller' : (names.portName(ev.port) ?? ''), // a packet-out from no port
+            tableId: ev.table,
+            cookie: u64(ev.cookie),
+            frame: ev.packet,
+            reason: ev.reason,
+            totalLen: ev.totalLen,
+            summary: frameSummary(ev.packet),
+          },
         },
-        size: 96 + ev.packet.length,
+        size: 160 + ev.packet.length,
       };
   }
 }

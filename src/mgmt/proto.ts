@@ -39,6 +39,8 @@ export const SERVICE_NAMES = [
   'switchyard.v1.TableService',
   'switchyard.v1.GroupService',
   'switchyard.v1.MeterService',
+  'switchyard.v1.PacketService',
+  'switchyard.v1.MirrorService',
   'switchyard.v1.StatsService',
   'switchyard.v1.SystemService',
   'switchyard.v1.ConfigService',

@@ -23,6 +23,8 @@ import { SystemControl, systemService } from './system-service';
 import { groupService } from './group-service';
 import { tableService } from './table-service';
 import { meterService } from './meter-service';
+import { packetService } from './packet-service';
+import { mirrorService } from './mirror-service';
 
 export interface ServerOptions {
   listen: string;
@@ -71,6 +73,8 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   add(v1.TableService.service, tableService(o.sw));
   add(v1.GroupService.service, groupService(o.sw));
   add(v1.MeterService.service, meterService(o.sw));
+  add(v1.PacketService.service, packetService(o.sw));
+  add(v1.MirrorService.service, mirrorService(o.sw));
   add(v1.ConfigService.service, configService(o.sw));
   const streams = new StreamSet(); // WatchStats and WatchEvents end when the server closes
   add(v1.StatsService.service, statsService(o.sw, o.reasons, streams));

@@ -105,6 +105,19 @@ export interface MeterConfig {
   bands?: MeterBandConfig[];
 }
 
+/** A mirror (switchyard mirror add): copies of what src ports receive and dst ports send to out. */
+export interface MirrorConfig {
+  name: string;
+  /** The data plane's slot, 0..31 (flows name it as mirror:NAME). */
+  id: number;
+  outPort: number;
+  src: number[];
+  dst: number[];
+}
+
+export const MIRROR_MAX = 32;
+export const MIRROR_PORTS = 16;
+
 export interface DesiredState {
   ports: PortConfig[];
   /** Tables with non-default settings only (default: no name, miss drop). */
@@ -115,6 +128,12 @@ export interface DesiredState {
   flows: FlowMod[];
   /** Groups by id (absent: none); replayed after the ports, before the flows. */
   groups?: GroupConfig[];
+  /** Mirrors by id (absent: none); replayed after the ports, before the flows. */
+  mirrors?: MirrorConfig[];
+}
+
+function mirrorDoc(m: MirrorConfig): MirrorConfig {
+  return { name: m.name, id: m.id, outPort: m.outPort, src: m.src.slice(), dst: m.dst.slice() };
 }
 
 export const STATE_VERSION = 1;
@@ -130,6 +149,7 @@ export function cloneState(s: DesiredState): DesiredState {
     ...(s.meters?.length ? { meters: s.meters.map((m) => ({ ...m, ...(m.bands ? { bands: m.bands.map((b) => ({ ...b })) } : {}) })) } : {}),
     flows: s.flows.slice(),
     ...(s.groups ? { groups: s.groups.slice() } : {}),
+    ...(s.mirrors?.length ? { mirrors: s.mirrors.map(mirrorDoc) } : {}),
   };
 }
 
@@ -192,6 +212,7 @@ export function serializeState(s: DesiredState, seq?: number): string {
       ports: portsDoc(s.ports),
       tables: tablesDoc(s.tables),
       ...(s.meters?.length ? { meters: s.meters.map(meterDoc) } : {}),
+      ...(s.mirrors?.length ? { mirrors: s.mirrors.map(mirrorDoc) } : {}),
       ...groups,
     },
     null,
@@ -428,6 +449,25 @@ function readState(text: string, path: string): { state: DesiredState; seq: numb
       throw e;
     }
   });
+  arr('mirrors').forEach((m, i) => {
+    const w = `mirrors[${i}]`;
+    if (!isObject(m)) bad(w, 'expected an object');
+    const o = m as Record<string, unknown>;
+    const ports = (k: 'src' | 'dst'): number[] => {
+      if (o[k] === undefined) return [];
+      if (!Array.isArray(o[k]) || (o[k] as unknown[]).length > MIRROR_PORTS) bad(`${w}.${k}`, `expected up to ${MIRROR_PORTS} port ids`);
+      return (o[k] as unknown[]).map((p, j) => int(p, `${w}.${k}[${j}]`, 1, 0xffffff00));
+    };
+    const mirror: MirrorConfig = {
+      name: str(o.name, `${w}.name`),
+      id: int(o.id, `${w}.id`, 0, MIRROR_MAX - 1),
+      outPort: int(o.outPort, `${w}.outPort`, 1, 0xffffff00),
+      src: ports('src'),
+      dst: ports('dst'),
+    };
+    if (state.mirrors?.some((q) => q.id === mirror.id || q.name === mirror.name)) bad(w, `mirror ${mirror.name} (${mirror.id}) appears twice`);
+    (state.mirrors ??= []).push(mirror);
+  });
   arr('flows').forEach((f, i) => {
     const w = `flows[${i}]`;
     try {
@@ -442,9 +482,9 @@ function readState(text: string, path: string): { state: DesiredState; seq: numb
 }
 
 /** Ports and tables of a journal record, checked as the file's are. */
-function recordParts(rec: Record<string, unknown>, path: string): Pick<DesiredState, 'ports' | 'tables' | 'groups' | 'meters'> {
+function recordParts(rec: Record<string, unknown>, path: string): Pick<DesiredState, 'ports' | 'tables' | 'groups' | 'meters' | 'mirrors'> {
   const { state } = readState(
-    JSON.stringify({ version: STATE_VERSION, ports: rec.ports ?? [], tables: rec.tables ?? [], groups: rec.groups ?? [], meters: rec.meters ?? [] }),
+    JSON.stringify({ version: STATE_VERSION, ports: rec.ports ?? [], tables: rec.tables ?? [], groups: rec.groups ?? [], meters: rec.meters ?? [], mirrors: rec.mirrors ?? [] }),
     path,
   );
   return state;
@@ -462,6 +502,7 @@ export interface StateChange {
   tables?: boolean;
   groups?: boolean;
   meters?: boolean;
+  mirrors?: boolean;
   flows?: FlowChange;
   /**
    * The batch's flow lines exactly as given, when they alone say what
@@ -532,7 +573,7 @@ export class StateStore implements StateSaver {
       throw new StateFileError(path, `cannot read it: ${(e as Error).message}`);
     }
     const flows = new FlowSet(state.flows);
-    let { ports, tables, meters } = state;
+    let { ports, tables, meters, mirrors } = state;
     let groups = state.groups;
     let at = 0;
     let lineNo = 1;
@@ -565,8 +606,9 @@ export class StateStore implements StateSaver {
       const seq = rec.seq;
       if (typeof seq !== 'number' || !Number.isInteger(seq) || seq < 1) throw new StateFileError(path, `${where}: seq: expected a positive integer`, at, lineNo, 1);
       if (seq > this.seq) {
-        if (rec.ports !== undefined || rec.tables !== undefined || rec.groups !== undefined || rec.meters !== undefined) {
+        if (rec.ports !== undefined || rec.tables !== undefined || rec.groups !== undefined || rec.meters !== undefined || rec.mirrors !== undefined) {
           const parts = recordParts(rec, path);
+          if (rec.mirrors !== undefined) mirrors = parts.mirrors;
           if (rec.ports !== undefined) ports = parts.ports;
           if (rec.tables !== undefined) tables = parts.tables;
           if (rec.groups !== undefined) groups = parts.groups;
@@ -574,7 +616,8 @@ export class StateStore implements StateSaver {
         }
         // "apply": a batch as it was given (port names as they were then); "del"/"put": net changes
         const byName = new Map(ports.map((p) => [p.name, p.id]));
-        const names = { resolvePort: (n: string) => byName.get(n) };
+        const mirByName = new Map((mirrors ?? []).map((m) => [m.name, m.id]));
+        const names = { resolvePort: (n: string) => byName.get(n), resolveMirror: (n: string) => mirByName.get(n) ?? (/^[0-9]+$/.test(n) ? Number(n) : undefined) };
         for (const k of ['apply', 'del', 'put'] as const) {
           const list = rec[k] ?? [];
           if (!Array.isArray(list)) throw new StateFileError(path, `${where}: ${k}: expected an array`, at, lineNo, 1);
@@ -600,7 +643,14 @@ export class StateStore implements StateSaver {
       lineNo++;
     }
     this.journalBytes = at;
-    return { ports, tables, ...(meters?.length ? { meters } : {}), flows: [...flows.list()], ...(groups?.length ? { groups } : {}) };
+    return {
+      ports,
+      tables,
+      ...(meters?.length ? { meters } : {}),
+      flows: [...flows.list()],
+      ...(groups?.length ? { groups } : {}),
+      ...(mirrors?.length ? { mirrors } : {}),
+    };
   }
 
   /**
@@ -622,6 +672,7 @@ export class StateStore implements StateSaver {
     if (change.tables) rec.tables = tablesDoc(state.tables);
     if (change.groups) rec.groups = groupsDoc(state.groups ?? []);
     if (change.meters) rec.meters = (state.meters ?? []).map(meterDoc);
+    if (change.mirrors) rec.mirrors = (state.mirrors ?? []).map(mirrorDoc);
     if (change.flowLines) rec.apply = change.flowLines;
     else {
       if (change.flows?.put.length) rec.put = change.flows.put.map(flowText);

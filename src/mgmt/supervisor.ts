@@ -37,6 +37,8 @@ export interface SupervisorOptions {
   pmdSleepMax: number;
   /** --max-flows of switchyard-dp (undefined: its default). */
   maxFlows?: number;
+  /** --controller-rate of switchyard-dp (undefined: its default). */
+  controllerRate?: number;
   createClient: () => DataplaneClient;
   log: Logger;
   socketTimeoutMs?: number;
@@ -98,7 +100,7 @@ export function isAlive(pid: number): boolean {
  * 0@0,1@1,2@1 puts two poll-mode lcores on CPU 1); the default stays
  * `-l 0,1`, which places them the same way as `--lcores 0,1`.
  */
-export function dataplaneArgs(o: Pick<SupervisorOptions, 'lcores' | 'filePrefix' | 'ealArgs' | 'socketPath' | 'pmdSleepMax' | 'maxFlows'>): string[] {
+export function dataplaneArgs(o: Pick<SupervisorOptions, 'lcores' | 'filePrefix' | 'ealArgs' | 'socketPath' | 'pmdSleepMax' | 'maxFlows' | 'controllerRate'>): string[] {
   return [
     ...(o.lcores === DEFAULT_LCORES ? ['-l', o.lcores] : ['--lcores', o.lcores]),
     '--no-huge',
@@ -115,6 +117,7 @@ export function dataplaneArgs(o: Pick<SupervisorOptions, 'lcores' | 'filePrefix'
     '--pmd-sleep-max',
     String(o.pmdSleepMax),
     ...(o.maxFlows !== undefined ? ['--max-flows', String(o.maxFlows)] : []),
+    ...(o.controllerRate !== undefined ? ['--controller-rate', String(o.controllerRate)] : []),
   ];
 }
 

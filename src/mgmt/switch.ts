@@ -33,8 +33,8 @@ import type {
   TableMiss,
   StatsSnapshot,
 } from './addon-types';
-import { TABLE_ALL } from './addon-types';
-import type { TraceResult } from './addon-types';
+import { PORT_TABLE, TABLE_ALL } from './addon-types';
+import type { Action, TraceResult } from './addon-types';
 import { packetFromFlow, TRACE_FRAME_MAX } from '../flowspec/packet';
 import {
   entryToFlowMod,
@@ -43,6 +43,7 @@ import {
   formatFlowMod,
   parseFlowKeyed,
   parseFlowLineKeyed,
+  parseActions,
   parseFlowParts,
   PortNames,
   RESERVED_PORTS,
@@ -65,9 +66,9 @@ import { ApiError, classify, inBatch, isDpError } from './errors';
 import { asEntry, FlowSet } from './flowtable';
 import type { Logger } from './log';
 import { diffFlows, isEmptyPlan, planReconcile, ReconcilePlan } from './reconcile';
-import { DesiredState, MeterConfig, PortConfig, StateChange, StateSaver, TableConfig } from './state';
+import { DesiredState, MeterConfig, MIRROR_MAX, MIRROR_PORTS, MirrorConfig, PortConfig, StateChange, StateSaver, TableConfig } from './state';
 import { BondError, bondDevargs, bondText, checkBond, checkBondDevargs, sameBondConfig } from './bond';
-import type { BondConfig, GroupConfig, GroupStats, MeterDesc, MeterStats, PortChange, PortQos, PortQosConfig } from './addon-types';
+import type { BondConfig, GroupConfig, GroupStats, MeterDesc, MeterStats, MirrorStats, PortChange, PortQos, PortQosConfig } from './addon-types';
 import { checkNshTag, checkVlan, EdgeError, edgeAddRequest, edgeChange, nshTagOfDesc, nshTagText, vlanOfDesc, vlanText, vlanWire, type NshTag, type PortVlan } from './edge';
 import { checkQos, QosError, qosRuns, qosText, sameQos } from './qos';
 import { formatGroup, parseGroup } from '../flowspec';
@@ -222,6 +223,8 @@ export class Switch extends EventEmitter {
   private flows: FlowSet;
   /** The desired groups, by id. */
   private groups: GroupConfig[];
+  /** The desired mirrors, by id. */
+  private mirrors: MirrorConfig[];
   dpState: DpStateName = 'disconnected';
   dpInfo: DpInfo | null = null;
   lastError = '';
@@ -245,6 +248,7 @@ export class Switch extends EventEmitter {
     this.desired = { ports: state.ports, tables: state.tables, meters: state.meters ?? [] };
     this.flows = new FlowSet(state.flows);
     this.groups = state.groups ?? [];
+    this.mirrors = state.mirrors ?? [];
     this.startup =
       startup && (startup.ports.length || startup.flows.length || startup.tables.length || startup.meters?.length || startup.groups?.length) ? startup : null;
   }
@@ -288,6 +292,7 @@ export class Switch extends EventEmitter {
       tables: this.desired.tables,
       groups: this.groups,
       ...(this.desired.meters.length ? { meters: this.desired.meters } : {}),
+      ...(this.mirrors.length ? { mirrors: this.mirrors } : {}),
       get flows() {
         return flows.list() as FlowMod[];
       },
@@ -302,6 +307,7 @@ export class Switch extends EventEmitter {
       tables: this.desired.tables.map((t) => ({ ...t })),
       groups: this.groups.slice(),
       ...(this.desired.meters.length ? { meters: this.desired.meters.map((m) => ({ ...m })) } : {}),
+      ...(this.mirrors.length ? { mirrors: this.mirrors.slice() } : {}),
       get flows() {
         return flows.list() as FlowMod[];
       },
@@ -327,13 +333,12 @@ export class Switch extends EventEmitter {
     }
     this.desired = { ports: next.ports, tables: next.tables, meters: next.meters ?? [] };
     if (next.groups) this.groups = next.groups;
+    if (next.mirrors) this.mirrors = next.mirrors;
   }
 
   /** Name lookups for flow text, from the desired ports. */
   portNames(): Required<PortNames> {
-    const byName = new Map(this.desired.ports.map((p) => [p.name, p.id]));
-    const byId = new Map(this.desired.ports.map((p) => [p.id, p.name]));
-    return { resolvePort: (n) => byName.get(n), portName: (id) => byId.get(id) };
+    return portNamesOf(this.desired.ports, this.mirrors);
   }
 
   /** A port by name or number ("p1", "3"); NOT_FOUND otherwise. */
@@ -499,6 +504,8 @@ export class Switch extends EventEmitter {
       if (!(await this.step(`adding port ${req.name}`, () => dp.portAdd(req)))) failed.add(req.id!);
     }
     for (const m of plan.portMods) await this.step(`changing port ${m.id}`, () => dp.portMod(m.id, m.change));
+    // mirrors: set again (a replace) after the ports they name, before the flows that name them
+    for (const m of this.mirrors) await this.step(`mirror ${m.name}`, () => dp.mirrorMod('set', m));
     for (const g of plan.groupMods) await this.step(`group ${g.id}`, () => dp.groupMod(g));
     let mods = plan.flowMods;
     // One batch; if the data plane refuses an item, leave that one out and retry the rest.
@@ -668,6 +675,10 @@ export class Switch extends EventEmitter {
       const users = this.groups.filter((g) => g.buckets.some((b) => b.watchPort === p.id || b.actions.some((a) => a.type === 'output' && a.port === p.id)));
       if (users.length) {
         throw new ApiError(Status.FAILED_PRECONDITION, `port '${p.name}' is used by group ${users.map((g) => g.id).join(', ')}: change or delete the group first`);
+      }
+      const mirrors = this.mirrors.filter((m) => m.outPort === p.id || m.src.includes(p.id) || m.dst.includes(p.id));
+      if (mirrors.length) {
+        throw new ApiError(Status.FAILED_PRECONDITION, `port '${p.name}' is used by mirror ${mirrors.map((m) => m.name).join(', ')}: delete the mirror first`);
       }
       await dp.portDel(p.id);
       const next = this.draft();
@@ -1040,6 +1051,59 @@ export class Switch extends EventEmitter {
     });
   }
 
+  // ---------------------------------------------------------------- mirrors
+
+  /** Every mirror, by id, with the data plane's counters when it is connected. */
+  async listMirrors(): Promise<{ mirror: MirrorConfig; stats?: MirrorStats }[]> {
+    const stats = this.dp ? await this.dp.mirrorStats() : [];
+    return this.mirrors.map((m) => ({ mirror: m, stats: stats.find((s) => s.id === m.id) }));
+  }
+
+  /**
+   * Adds mirror `name`: copies of what the src ports receive and the dst
+   * ports send (and of what flows' mirror:NAME actions name) to `out`.
+   */
+  addMirror(req: { name: string; out: string; src: string[]; dst: string[] }): Promise<MirrorConfig> {
+    return this.serialize(async () => {
+      const bad = (msg: string) => new ApiError(Status.INVALID_ARGUMENT, msg);
+      if (!/^[A-Za-z0-9_.-]{1,31}$/.test(req.name)) throw bad(`name: '${req.name}' must be 1..31 letters, digits, '_', '.' or '-'`);
+      if (/^[0-9]+$/.test(req.name)) throw bad(`name: '${req.name}' must not be a number`);
+      if (this.mirrors.some((m) => m.name === req.name)) throw new ApiError(Status.ALREADY_EXISTS, `mirror '${req.name}' already exists`);
+      if (!req.out) throw bad('output: the port the copies go to is required');
+      if (req.src.length > MIRROR_PORTS || req.dst.length > MIRROR_PORTS) throw bad(`src, dst: at most ${MIRROR_PORTS} ports each`);
+      const out = this.findPort(req.out).id;
+      const src = [...new Set(req.src.map((p) => this.findPort(p).id))];
+      const dst = [...new Set(req.dst.map((p) => this.findPort(p).id))];
+      let id = 0;
+      while (id < MIRROR_MAX && this.mirrors.some((m) => m.id === id)) id++;
+      if (id === MIRROR_MAX) throw new ApiError(Status.RESOURCE_EXHAUSTED, `mirrors: all ${MIRROR_MAX} are in use`);
+      const want: MirrorConfig = { name: req.name, id, outPort: out, src, dst };
+      const dp = this.requireDp();
+      await dp.mirrorMod('set', want);
+      const next = this.draft();
+      next.mirrors = [...this.mirrors, want].sort((a, b) => a.id - b.id);
+      await this.commit(next, { mirrors: true }, () => dp.mirrorMod('delete', { id }));
+      return want;
+    });
+  }
+
+  /** Deletes a mirror; FAILED_PRECONDITION while flows name it (mirror:NAME). */
+  deleteMirror(name: string): Promise<void> {
+    return this.serialize(async () => {
+      const old = this.mirrors.find((m) => m.name === name);
+      if (!old) throw new ApiError(Status.NOT_FOUND, `mirror '${name}' does not exist`);
+      const users = this.flows.list().filter((f) => f.actions.some((a) => a.type === 'mirror' && a.mirror === old.id));
+      if (users.length) {
+        throw new ApiError(Status.FAILED_PRECONDITION, `mirror '${name}' is used by ${users.length} flow(s), such as '${formatFlowMod(users[0], this.portNames())}'; delete them first`);
+      }
+      const dp = this.requireDp();
+      await dp.mirrorMod('delete', { id: old.id });
+      const next = this.draft();
+      next.mirrors = this.mirrors.filter((m) => m.id !== old.id);
+      await this.commit(next, { mirrors: true }, () => dp.mirrorMod('set', old));
+    });
+  }
+
   // ---------------------------------------------------------------- declarative configuration
 
   /**
@@ -1074,6 +1138,8 @@ export class Switch extends EventEmitter {
       tables: this.desired.tables.map((t) => ({ ...t })),
       ...(this.desired.meters.length ? { meters: this.desired.meters.map((m) => ({ ...m })) } : {}),
       ...(this.groups.length ? { groups: this.groups.slice() } : {}),
+      // not exported (documents leave mirrors as they are), but flows name them
+      ...(this.mirrors.length ? { mirrors: this.mirrors.slice() } : {}),
       flows: this.flows.list().slice(),
     }));
   }
@@ -1220,7 +1286,7 @@ export class Switch extends EventEmitter {
     plan.meters.sort((a, b) => a.id - b.id);
 
     // groups: add-group text with the document's port names, each id once
-    const docNames = portNamesOf(plan.ports);
+    const docNames = portNamesOf(plan.ports, this.mirrors);
     const groupPath = new Map<number, string>();
     (doc.groups ?? []).forEach((text, i) => {
       const w = `groups[${i}]`;
@@ -1238,8 +1304,9 @@ export class Switch extends EventEmitter {
     });
     plan.groups.sort((a, b) => a.id - b.id);
 
-    // flows: every one parsed with the document's port names, each identity once
-    const opts = { resolvePort: docNames.resolvePort, actionCache: new Map() };
+    // flows: every one parsed with the document's port names (and the mirrors,
+    // which documents leave as they are), each identity once
+    const opts = { resolvePort: docNames.resolvePort, resolveMirror: docNames.resolveMirror, actionCache: new Map() };
     const docFlows = new Map<string, FlowMod>();
     const flowAt = new Map<string, number>();
     doc.flows.forEach((text, i) => {
@@ -1304,6 +1371,10 @@ export class Switch extends EventEmitter {
       const d = wantPorts.get(c.name);
       // another device, number or bond is another port: deleted, then added
       if (d && d.id === c.id && d.devargs.trim() === c.devargs.trim() && sameBondConfig(d.bond, c.bond)) continue;
+      const mirrors = this.mirrors.filter((m) => m.outPort === c.id || m.src.includes(c.id) || m.dst.includes(c.id));
+      if (mirrors.length) {
+        throw new ApiError(Status.FAILED_PRECONDITION, `ports: port '${c.name}' would go, but mirror ${mirrors.map((m) => m.name).join(', ')} uses it: delete the mirror first`);
+      }
       gone.add(c.name);
       plan.portDeletes.push(c);
       change({ kind: 'port', op: 'delete', name: c.name, before: itemText(portItem(c)), after: '' }, `- port ${c.name} ${c.devargs}${extras(c)}`);
@@ -1610,5 +1681,43 @@ export class Switch extends EventEmitter {
     }
     const result = await this.requireDp().trace(inPort, frame);
     return { inPort, frame, result };
+  }
+
+  // ---------------------------------------------------------------- packet-out
+
+  /**
+   * PacketService.PacketOut: actions in flow text run on one frame (given,
+   * or built from match-syntax fields as trace builds one) as if it had
+   * been received on inPort (empty: none), sent by the data plane's own
+   * lcore. `table` (output:table) runs the tables. Nothing is kept.
+   */
+  async packetOut(req: { inPort?: string; actions: string; frame?: Buffer; flow?: string }): Promise<{ inPort: number; frame: Buffer; actions: Action[] }> {
+    const bad = (msg: string) => new ApiError(Status.INVALID_ARGUMENT, msg);
+    const inPort = req.inPort && req.inPort.trim() !== '' ? this.findPort(req.inPort).id : 0;
+    let frame: Buffer;
+    if (req.flow !== undefined && req.frame !== undefined) throw bad('packet: give a frame or a flow, not both');
+    if (req.flow !== undefined) {
+      if (req.flow.trim() === '') throw bad('flow: empty; fields in match syntax, e.g. udp,nw_src=10.0.0.1,nw_dst=10.0.0.2,tp_dst=53');
+      if (/(^|[,\s])in_port=/.test(req.flow)) throw bad('flow: in_port belongs in the in_port field of the request, not in the frame');
+      // in_port only places the packet; any port number builds the same bytes
+      ({ frame } = packetFromFlow(`in_port=1,${req.flow}`, this.portNames()));
+    } else if (req.frame !== undefined) {
+      frame = req.frame;
+    } else {
+      throw bad('packet: give a frame (bytes) or a flow (match syntax) to build one from');
+    }
+    if (frame.length === 0) throw bad('frame: empty');
+    if (frame.length < 14) throw bad(`frame: ${frame.length} bytes, shorter than an Ethernet header (14)`);
+    if (frame.length > TRACE_FRAME_MAX) throw bad(`frame: ${frame.length} bytes, at most ${TRACE_FRAME_MAX}`);
+    if (req.actions.trim() === '') throw bad('actions: none; e.g. output:p2, or table to run the flows');
+    const names = this.portNames();
+    const actions = parseActions(req.actions, {
+      table: TABLE_ALL,
+      resolvePort: (n) => (n.toLowerCase() === 'table' ? PORT_TABLE : names.resolvePort(n)),
+      portName: names.portName,
+    });
+    if (actions.length === 0) throw bad('actions: drop sends nothing; e.g. output:p2');
+    await this.requireDp().packetOut(inPort || null, frame, actions);
+    return { inPort, frame, actions };
   }
 }

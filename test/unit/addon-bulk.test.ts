@@ -93,7 +93,7 @@ describe('FLOW_MOD in bulk: the same bytes as the reference conversion', () => {
           { type: 'set_field', field: 'vlan_tci', value: 0x1005, mask: 0x1fff },
           { type: 'set_field', field: 'ipv6_dst', value: '::2' },
           { type: 'push_vlan' }, { type: 'push_vlan', tpid: 0x88a8 }, { type: 'pop_vlan' }, { type: 'dec_ttl' },
-          { type: 'controller' }, { type: 'controller', maxLen: 128 }, { type: 'group', group: 4 }, { type: 'meter', meter: 5 },
+          { type: 'controller' }, { type: 'controller', maxLen: 128 }, { type: 'group', group: 4 }, { type: 'meter', meter: 5 }, { type: 'mirror', mirror: 7 },
           { type: 'set_queue', queue: 6 }, { type: 'push_nsh', spi: 0x123, si: 9, ttl: 7, mdType: 1, c1: 1, c4: 0xffffffff }, { type: 'pop_nsh' }, { type: 'dec_nsh_ttl' },
           { type: 'write_metadata', value: 5n }, { type: 'write_metadata', value: '0x10', mask: 0xf0n },
           { type: 'output', port: 0xfffffffb }, { type: 'goto_table', table: 9 },

@@ -283,6 +283,29 @@ describe('conversions through the C codec', () => {
     expectDpError(await c.groupStats().catch((x: unknown) => x), 'DISCONNECTED');
   });
 
+  it('checks packetOut arguments before sending', async () => {
+    const c = createDataplaneClient();
+    const out = [{ type: 'output' as const, port: 2 }];
+    await expect(c.packetOut(0, Buffer.alloc(60), out)).rejects.toThrow(/inPort: 0 is not a port number/);
+    await expect(c.packetOut(1, Buffer.alloc(0), out)).rejects.toThrow(/frame: 0 bytes, expected 1\.\./);
+    await expect(c.packetOut(1, 'x' as never, out)).rejects.toThrow(/frame: expected a Buffer/);
+    await expect(c.packetOut(1, Buffer.alloc(60), [])).rejects.toThrow(/actions: 0 actions, expected 1\.\.32/);
+    await expect(c.packetOut(1, Buffer.alloc(60), [{ type: 'outptu' } as never])).rejects.toThrow(/actions\[0\]\.type: unknown action 'outptu'/);
+    expectDpError(await c.packetOut(null, Buffer.alloc(60), out).catch((x: unknown) => x), 'DISCONNECTED');
+  });
+
+  it('checks mirrorMod arguments before sending', async () => {
+    const c = createDataplaneClient();
+    await expect(c.mirrorMod('add' as never, { id: 0 })).rejects.toThrow(/command: 'add' is not one of set, delete/);
+    await expect(c.mirrorMod('set', { id: 32, name: 'm', outPort: 1 })).rejects.toThrow(/mirror\.id: 32 is out of range/);
+    await expect(c.mirrorMod('set', { id: 0, outPort: 1 })).rejects.toThrow(/mirror\.name: expected a string/);
+    await expect(c.mirrorMod('set', { id: 0, name: 'x'.repeat(32), outPort: 1 })).rejects.toThrow(/mirror\.name: 'x+' must be 1\.\.31 bytes/);
+    await expect(c.mirrorMod('set', { id: 0, name: 'm', outPort: 1, src: Array(17).fill(1) })).rejects.toThrow(/mirror\.src: 17 ports, at most 16/);
+    await expect(c.mirrorMod('set', { id: 0, name: 'm', outPort: 1, dst: ['p1' as never] })).rejects.toThrow(/mirror\.dst\[0\]/);
+    expectDpError(await c.mirrorMod('delete', { id: 0 }).catch((x: unknown) => x), 'DISCONNECTED');
+    expectDpError(await c.mirrorStats().catch((x: unknown) => x), 'DISCONNECTED');
+  });
+
   it('connecting to an absent socket rejects with DISCONNECTED', async () => {
     const c = createDataplaneClient();
     const e = expectDpError(await c.connect('/nonexistent/dp.sock').catch((x: unknown) => x), 'DISCONNECTED');

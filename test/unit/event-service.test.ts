@@ -104,7 +104,7 @@ describe('WatchEvents', () => {
     const desc = (await sw.listPorts())[0];
     sw.handleEvent({ type: 'port_status', reason: 'link', port: { ...desc, linkUp: false } });
     sw.handleEvent({ type: 'flow_removed', reason: 'idle_timeout', flow: removed() });
-    sw.handleEvent({ type: 'packet_in', port: 1, table: 3, cookie: 7n, packet: Buffer.from('abcd', 'hex') });
+    sw.handleEvent({ type: 'packet_in', port: 1, table: 3, cookie: 7n, packet: Buffer.from('abcd', 'hex'), reason: 'no_match', totalLen: 60 });
     await until(() => w.got.length === 3);
     const [link, flow, pin] = w.got;
     expect(link.event).toBe('portStatus');
@@ -113,7 +113,8 @@ describe('WatchEvents', () => {
     expect(flow.flowRemoved.reason).toBe('idle_timeout');
     expect(flow.flowRemoved.flow).toMatchObject({ tableId: 0, priority: 200, cookie: '32', match: 'in_port=p1', actions: 'output:p1', idleTimeout: 2, packets: '12345', bytes: '790080' });
     expect(flow.flowRemoved.flow.text).toContain('n_packets=12345');
-    expect(pin.packetIn).toMatchObject({ inPortId: 1, inPort: 'p1', tableId: 3, cookie: '7' });
+    expect(pin.packetIn).toMatchObject({ inPortId: 1, inPort: 'p1', tableId: 3, cookie: '7', reason: 'no_match', totalLen: 60 });
+    expect(pin.packetIn.summary).toBe('2 bytes (shorter than an Ethernet header)');
     expect(Buffer.from(pin.packetIn.frame).toString('hex')).toBe('abcd');
     w.call.cancel();
   });

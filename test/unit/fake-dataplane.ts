@@ -5,6 +5,7 @@
  * shaped as the addon's; `failNext` makes the next call of a method reject.
  */
 import type {
+  Action,
   CookieStats,
   DataplaneClient,
   DpEvent,
@@ -343,6 +344,11 @@ export class FakeDataplane implements DataplaneClient {
   async trace(_inPort: number, _frame: Buffer): Promise<TraceResult> {
     this.enter('trace');
     throw dpError('UNSUPP', 'the fake data plane does not trace');
+  }
+
+  async packetOut(_inPort: number | null, _frame: Buffer, _actions: Action[]): Promise<void> {
+    this.enter('packetOut');
+    throw dpError('UNSUPP', 'the fake data plane sends no packets');
   }
 }
 

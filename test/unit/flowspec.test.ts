@@ -426,6 +426,19 @@ describe('actions', () => {
       'output:p2,output:3,in_port,flood,all,local,output:controller',
     );
     expect(() => actions('output:nosuch')).toThrow(UnknownPortError);
+  });
+
+  it('controller, controller:N and controller(max_len=N) send max_len bytes (the whole frame by default)', () => {
+    expect(actions('controller')).toEqual([{ type: 'controller', maxLen: 65535 }]);
+    expect(actions('CONTROLLER:128')).toEqual([{ type: 'controller', maxLen: 128 }]);
+    expect(actions('controller(max_len=64),output:2')).toEqual([{ type: 'controller', maxLen: 64 }, { type: 'output', port: 2 }]);
+    expect(actions('controller()')).toEqual([{ type: 'controller', maxLen: 65535 }]);
+    expect(formatActions(actions('controller(max_len=64)'), names)).toBe('controller(max_len=64)');
+    expect(() => actions('controller:0')).toThrow(/max_len '0' must be 1\.\.65535/);
+    expect(() => actions('controller:65536')).toThrow(/must be 1\.\.65535/);
+    expect(() => actions('controller(max_len=x)')).toThrow(/max_len 'x'/);
+    expect(() => actions('controller(reason=no_match)')).toThrow(/'reason' is not supported \(only max_len=N\)/);
+    expect(() => actions('controller(max_len=1,max_len=2)')).toThrow(/given twice/);
     expect(() => actions('output:0')).toThrow(/not a port number/);
     expect(() => actions('output')).toThrow(/needs an argument/);
   });
@@ -587,7 +600,7 @@ describe('actions', () => {
   });
 
   it('actions that are not supported (yet) say so', () => {
-    for (const a of ['normal', 'controller', 'controller:65535', 'resubmit(,1)', 'learn(table=1)', 'load:1->NXM_OF_IN_PORT[]', 'move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[]', 'ct(commit)', 'push_mpls:0x8847', 'enqueue:1:1', 'NORMAL']) {
+    for (const a of ['normal', 'resubmit(,1)', 'learn(table=1)', 'load:1->NXM_OF_IN_PORT[]', 'move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[]', 'ct(commit)', 'push_mpls:0x8847', 'enqueue:1:1', 'NORMAL']) {
       const text = `actions=${a}`;
       let err: unknown;
       try {

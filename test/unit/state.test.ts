@@ -172,6 +172,33 @@ describe('state journal', () => {
     expect(bad([{ id: 1, rate: 5 }, { id: 1, rate: 6 }])).toThrow(/meters\[1\]\.id: meter 1 appears twice/);
   });
 
+  it('mirrors: in the file, journaled as the whole list, replayed with the flows that name them; a bad one is named', async () => {
+    const path = join(dir, 'state.json');
+    const store = new StateStore(path);
+    const m0 = { name: 'm0', id: 0, outPort: 2, src: [1], dst: [1] };
+    const s: DesiredState = { ...sample(), mirrors: [m0] };
+    await store.save(s);
+    expect(JSON.parse(readFileSync(path, 'utf8')).mirrors).toEqual([m0]);
+    expect(new StateStore(path).load()).toEqual(s);
+    const m1 = { name: 'web', id: 1, outPort: 2, src: [], dst: [] };
+    s.mirrors = [m0, m1];
+    await store.save(s, { mirrors: true });
+    // a batch as given, naming the mirror by name: replayed with the mirrors of its time
+    const f = parseFlow('table=0,priority=7,tcp,actions=mirror:1,output:2');
+    s.flows = [...s.flows, f];
+    await store.save(s, { flowLines: ['table=0,priority=7,tcp,actions=mirror:web,output:2'], flows: { put: [f], del: [] } });
+    s.mirrors = [m1];
+    await store.save(s, { mirrors: true });
+    const lines = readFileSync(`${path}.journal`, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines[0]).toEqual({ seq: 2, mirrors: [m0, m1] });
+    expect(lines[2]).toEqual({ seq: 4, mirrors: [m1] });
+    expect(new StateStore(path).load()).toEqual(s);
+    const bad = (mirrors: unknown) => () => deserializeState(JSON.stringify({ version: 1, mirrors }), '/x/state.json');
+    expect(bad([{ name: 'm', id: 32, outPort: 1 }])).toThrow(/mirrors\[0\]\.id/);
+    expect(bad([{ name: 'm', id: 1, outPort: 1, src: 'p1' }])).toThrow(/mirrors\[0\]\.src: expected up to 16 port ids/);
+    expect(bad([{ name: 'm', id: 1, outPort: 1 }, { name: 'm', id: 2, outPort: 1 }])).toThrow(/mirrors\[1\]: mirror m \(2\) appears twice/);
+  });
+
   it('folds the journal into the file once it outgrows it', async () => {
     const path = join(dir, 'state.json');
     const store = new StateStore(path, {}, 100);

@@ -57,6 +57,7 @@ extern "C" {
 #define SY_MAX_PORTS 256 /* ports attached at once */
 #define SY_MAX_PORT_ID 0xffffff00u
 #define SY_PORT_IN_PORT 0xfffffff8u
+#define SY_PORT_TABLE 0xfffffff9u /* output:table: packet-out only (OFPP_TABLE) */
 #define SY_PORT_FLOOD 0xfffffffbu
 #define SY_PORT_ALL 0xfffffffcu
 #define SY_PORT_CONTROLLER 0xfffffffdu
@@ -214,7 +215,8 @@ enum sy_field_id sy_field_by_name(const char *name);
 	X(SET_QUEUE, "set_queue")    /* arg: queue id */                        \
 	X(PUSH_NSH, "push_nsh")      /* see SY_NSH_ARG below */                 \
 	X(POP_NSH, "pop_nsh")                                                   \
-	X(DEC_NSH_TTL, "dec_nsh_ttl")
+	X(DEC_NSH_TTL, "dec_nsh_ttl")                                            \
+	X(MIRROR, "mirror")          /* arg: mirror id (proto.h "Mirrors") */
 
 enum sy_action_type {
 	SY_ACT_NONE = 0,

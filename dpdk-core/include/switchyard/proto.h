@@ -117,11 +117,17 @@ enum sy_msg_type {
 	                          * (ADD, MODIFY; see "Meters") */
 	SY_MSG_METER_STATS = 57, /* [METER_ID] -> (METER_STATS, METER_BANDS, METER_BAND_STATS)*
 	                          * (every meter, by id, when absent) */
+	SY_MSG_MIRROR_MOD = 60,   /* MIRROR_CMD, MIRROR_DESC -> (none) (see "Mirrors" below) */
+	SY_MSG_MIRROR_STATS = 61, /* -> MIRROR_STATS* (every mirror, by id) */
 	SY_MSG_PORT_QOS = 65,    /* PORT_ID, [PORT_QOS] -> PORT_QOS: sets the port's egress QoS
 	                          * when PORT_QOS is given (all zero: none), else reads it */
+	SY_MSG_PACKET_OUT = 70,  /* [PORT_ID (in_port)], PACKET, FLOW_ACTION+ -> (none): the frame
+	                          * is queued to a forwarding lcore, which runs the actions on it
+	                          * (see "Packet-out" below) */
 	SY_MSG_PORT_STATUS = 100, /* event: PORT_DESC, PORT_REASON */
 	SY_MSG_FLOW_REMOVED = 101, /* event: FLOW (with FLOW_STATS), FLOW_REASON; every expiry, deletions only with send_flow_rem */
-	SY_MSG_PACKET_IN = 102,    /* event: PORT_ID, TABLE_ID, FLOW_HDR, PACKET */
+	SY_MSG_PACKET_IN = 102,    /* event: PORT_ID, TABLE_ID, [FLOW_HDR], PACKET, PIN_REASON,
+	                            * PIN_TOTAL_LEN (see "Packet-in" below) */
 };
 
 enum sy_attr_type {
@@ -192,8 +198,15 @@ enum sy_attr_type {
 	 * port has right after its PORT_DESC (and PORT_BOND). */
 	SY_A_PORT_VLAN = 130,    /* struct sy_port_vlan */
 	SY_A_PORT_NSH_TAG = 131, /* struct sy_port_nsh_tag */
+	/* Mirrors (see "Mirrors" below) */
+	SY_A_MIRROR_CMD = 140,   /* u32: enum sy_mirror_cmd */
+	SY_A_MIRROR_DESC = 141,  /* struct sy_mirror_desc */
+	SY_A_MIRROR_STATS = 142, /* struct sy_mirror_stats */
 	/* Port egress QoS (see "Port egress QoS" below) */
 	SY_A_PORT_QOS = 150, /* struct sy_port_qos */
+	/* Packet-in and packet-out (see "Packet-in" below) */
+	SY_A_PIN_REASON = 160,    /* u32: enum sy_packet_in_reason */
+	SY_A_PIN_TOTAL_LEN = 161, /* u32: the frame's length (PACKET may hold fewer bytes) */
 	SY_A__MAX
 };
 
@@ -238,7 +251,7 @@ enum sy_error_code {
 	X(RECIRC_LIMIT, "recirc_limit", "too many table hops")                       \
 	X(TAG_TTL_EXPIRED, "tag_ttl_expired", "dec_nsh_ttl on TTL 0 or 1")           \
 	X(METER, "meter", "dropped by a meter band")                                 \
-	X(CONTROLLER, "controller", "packet-in queue full")                          \
+	X(CONTROLLER, "controller", "packet-in over the rate limit or queue full")   \
 	X(GROUP_NO_BUCKET, "group_no_bucket", "the group has no live bucket (or no such group)") \
 	X(POLICED, "policed", "over the output port's egress rate limit (or its queue's)")      \
 	X(VLAN_FILTERED, "vlan_filtered", "VLAN not allowed on the port (access/trunk mode)")
@@ -257,6 +270,61 @@ enum sy_table_miss {
 	SY_MISS_CONTINUE = 1, /* go on to the next table */
 	SY_MISS_CONTROLLER = 2, /* send to the controller */
 };
+
+/* Packet-in
+ *   A packet sent to the controller (a `controller` action, output:controller,
+ *   or a table whose miss is `controller`) becomes one PACKET_IN event:
+ *   PORT_ID the ingress port, TABLE_ID the table it was in, FLOW_HDR (only
+ *   for PIN_ACTION: cookie and table of the entry that sent it), PACKET its
+ *   first max_len bytes, PIN_TOTAL_LEN the whole frame's length.  The
+ *   forwarding lcores hand them to the main lcore through a ring; over the
+ *   rate limit (switchyard-dp --controller-rate) or with the ring full a
+ *   packet-in is counted under the drop reason `controller` instead. */
+enum sy_packet_in_reason {
+	SY_PIN_NO_MATCH = 0, /* a table miss with miss=controller */
+	SY_PIN_ACTION = 1,   /* an entry's controller action */
+};
+/* Mirrors
+ *   A mirror copies what its src ports receive and what its dst ports send
+ *   (after the actions, as the frame leaves), and what `mirror:ID` actions
+ *   name, to its out_port.  MIRROR_MOD SET adds or replaces mirror `id`
+ *   (0..SY_MIRROR_MAX-1); DELETE removes it (only id is read).  Refused:
+ *   an unknown port (NOENT), more than SY_MIRROR_PORTS src or dst ports, an
+ *   output port that is also a mirrored port of any mirror (INVAL).  Copies
+ *   are mbuf copies from the pool; one that finds no mbuf is counted in
+ *   no_mbuf and the original goes on untouched. */
+#define SY_MIRROR_MAX 32
+#define SY_MIRROR_PORTS 16
+enum sy_mirror_cmd { SY_MIR_SET = 0, SY_MIR_DELETE = 1 };
+struct sy_mirror_desc {
+	uint32_t id;
+	uint32_t out_port;
+	uint16_t n_src;
+	uint16_t n_dst;
+	uint32_t pad;
+	char name[SY_NAME_MAX];
+	uint32_t src[SY_MIRROR_PORTS];
+	uint32_t dst[SY_MIRROR_PORTS];
+};
+struct sy_mirror_stats {
+	struct sy_mirror_desc desc;
+	uint64_t packets; /* copies sent */
+	uint64_t bytes;
+	uint64_t no_mbuf; /* copies that found no mbuf */
+};
+
+/* Packet-out
+ *   PACKET_OUT runs FLOW_ACTIONs (output, set_field, push/pop_vlan, dec_ttl,
+ *   group, controller, meter) on a frame as if it had been received on
+ *   PORT_ID (absent: from the controller, in_port CONTROLLER).  output:
+ *   SY_PORT_TABLE, last, is OpenFlow's OFPP_TABLE: the frame then goes
+ *   through the tables from table 0.  Refused (nothing sent): no or an
+ *   empty frame, one shorter than an Ethernet header, one over an output
+ *   port's MTU, an unknown port, goto_table or write_metadata, output:in_port
+ *   without PORT_ID; BUSY when the lcore's queue is full.  The frames count
+ *   in the output ports' tx counters. */
+#define SY_PIN_MISS_LEN 128      /* bytes a table miss sends (OpenFlow's miss_send_len) */
+#define SY_PIN_MAX_LEN 65535     /* controller's default max_len, as ovs-ofctl's */
 
 enum sy_port_reason { SY_PR_ADD = 0, SY_PR_DELETE = 1, SY_PR_MODIFY = 2, SY_PR_LINK = 3 /* link went up or down, or its speed changed */ };
 
