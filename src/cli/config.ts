@@ -92,7 +92,7 @@ export function summarize(changes: readonly Pick<ConfigChange__Output, 'kind' | 
   const counts = new Map<string, number>();
   for (const c of changes) counts.set(`${c.kind} ${c.op}`, (counts.get(`${c.kind} ${c.op}`) ?? 0) + 1);
   const parts: string[] = [];
-  for (const kind of ['table', 'meter', 'port', 'group', 'flow']) {
+  for (const kind of ['table', 'meter', 'port', 'group', 'mirror', 'flow']) {
     for (const op of ['delete', 'add', 'modify']) {
       const n = counts.get(`${kind} ${op}`);
       if (!n) continue;

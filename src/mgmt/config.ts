@@ -10,6 +10,7 @@
  *   tables: [{ id: 0, name: classify, miss: drop, maxFlows: 1000 }]
  *   meters: [{ id: 1, unit: kbps, rate: 100000, burst: 10000, band: drop }]
  *   groups: ["group_id=1,type=select,bucket=weight:1,actions=output:p2,bucket=weight:3,actions=output:p3"]
+ *   mirrors: [{ name: m0, src: [p1], dst: [p1], output: p3 }]
  *   flows:  ["table=0,priority=100,in_port=p1,actions=meter:1,output:p2", ...]
  *
  * Only name and devargs are required of a port (id: the lowest free number;
@@ -45,7 +46,7 @@ import { checkNshTag, checkVlan, EdgeError, nshTagDoc, vlanDoc } from './edge';
 import { checkQos, qosDoc, QosError } from './qos';
 import { checkMeter, meterDoc, MeterError } from './meters';
 import { bondDevargs, bondDoc, BondError, checkBond } from './bond';
-import { jsonErrorPosition, type DesiredState, type MeterConfig, type PortConfig, type TableConfig } from './state';
+import { jsonErrorPosition, type DesiredState, type MeterConfig, type MirrorConfig, type PortConfig, type TableConfig } from './state';
 import type { PortRequest, StartupConfig } from './switch';
 
 export class ConfigError extends Error {
@@ -59,13 +60,10 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-const TOP_KEYS = ['ports', 'tables', 'meters', 'groups', 'flows'];
+const TOP_KEYS = ['ports', 'tables', 'meters', 'groups', 'mirrors', 'flows'];
+const MIRROR_KEYS = ['name', 'src', 'dst', 'output'];
 const PORT_KEYS = ['name', 'devargs', 'id', 'mtu', 'adminUp', 'nRxq', 'bond', 'vlan', 'nshTag', 'qos'];
 const TABLE_KEYS = ['id', 'name', 'miss', 'maxFlows'];
-/** Parts of the data model documents do not carry yet: refused, never silently ignored. */
-const NOT_YET: Readonly<Record<string, string>> = {
-  mirrors: "mirrors are not part of configuration documents yet (manage them with 'switchyard mirror' or MirrorService); remove the key",
-};
 
 /** "FORMAT" or "" from a request's format field; throws ConfigError for anything else. */
 export function checkFormat(format: string | undefined, field = 'format'): ConfigFormat | '' {
@@ -134,7 +132,6 @@ export function parseConfig(text: string, source: string, format: ConfigFormat |
   if (!isObject(doc)) bad('top level', 'expected a map with ports, tables and flows');
   const d = doc as Record<string, unknown>;
   for (const k of Object.keys(d)) {
-    if (NOT_YET[k]) bad(k, NOT_YET[k]);
     if (!TOP_KEYS.includes(k)) bad(k, `unknown key (expected ${TOP_KEYS.join(', ')})`);
   }
   const list = (k: string): unknown[] => {
@@ -226,6 +223,25 @@ export function parseConfig(text: string, source: string, format: ConfigFormat |
     if (typeof g !== 'string') bad(`groups[${i}]`, "expected a string in add-group syntax ('group_id=1,type=all,bucket=actions=output:p2')");
     (out.groups ??= []).push(g as string);
   });
+  list('mirrors').forEach((m, i) => {
+    const w = `mirrors[${i}]`;
+    if (!isObject(m)) bad(w, 'expected a map with name, src, dst and output');
+    const o = m as Record<string, unknown>;
+    unknownKeys(o, w, MIRROR_KEYS);
+    if (typeof o.name !== 'string' || o.name === '') bad(`${w}.name`, 'expected a string');
+    const port = (v: unknown, where: string): string => {
+      if (typeof v === 'number' && Number.isInteger(v) && v > 0) return String(v);
+      if (typeof v !== 'string' || v === '') bad(where, 'expected a port name or number');
+      return v as string;
+    };
+    const ports = (k: 'src' | 'dst'): string[] => {
+      const v = o[k] ?? [];
+      if (!Array.isArray(v)) bad(`${w}.${k}`, 'expected a list of ports');
+      return (v as unknown[]).map((x, j) => port(x, `${w}.${k}[${j}]`));
+    };
+    if (o.output === undefined) bad(`${w}.output`, 'missing: the port the copies go to');
+    (out.mirrors ??= []).push({ name: o.name as string, output: port(o.output, `${w}.output`), src: ports('src'), dst: ports('dst') });
+  });
   list('flows').forEach((f, i) => {
     if (typeof f !== 'string') bad(`flows[${i}]`, 'expected a string of flow text');
     out.flows.push(f as string);
@@ -300,15 +316,26 @@ export function flowTexts(f: FlowMod, names: PortNames): { name: string; body: s
   };
 }
 
-/** The document form of a desired state (ports, tables, meters and groups if any, and flows in the stable order). */
+/** A mirror as a document writes it: ports by name, empty lists left out. */
+export function mirrorItem(m: MirrorConfig, names: PortNames): Record<string, unknown> {
+  const name = (id: number) => names.portName?.(id) ?? id;
+  const o: Record<string, unknown> = { name: m.name };
+  if (m.src.length) o.src = m.src.map(name);
+  if (m.dst.length) o.dst = m.dst.map(name);
+  o.output = name(m.outPort);
+  return o;
+}
+
+/** The document form of a desired state (ports, tables, meters, groups and mirrors if any, and flows in the stable order). */
 export function configDocument(state: DesiredState): {
   ports: Record<string, unknown>[];
   tables: Record<string, unknown>[];
   meters?: Record<string, unknown>[];
   groups?: string[];
+  mirrors?: Record<string, unknown>[];
   flows: string[];
 } {
-  const names = portNamesOf(state.ports, state.mirrors); // mirror:NAME (documents leave mirrors as they are)
+  const names = portNamesOf(state.ports, state.mirrors);
   const flows = state.flows.map((f) => ({ f, text: formatFlowMod(f, names) }));
   flows.sort((a, b) => a.f.table - b.f.table || b.f.priority - a.f.priority || (a.text < b.text ? -1 : a.text > b.text ? 1 : 0));
   return {
@@ -316,6 +343,7 @@ export function configDocument(state: DesiredState): {
     tables: [...state.tables].sort((a, b) => a.id - b.id).map(tableItem),
     ...(state.meters?.length ? { meters: [...state.meters].sort((a, b) => a.id - b.id).map(meterDoc) } : {}),
     ...(state.groups?.length ? { groups: [...state.groups].sort((a, b) => a.id - b.id).map((g) => formatGroup(g, names)) } : {}),
+    ...(state.mirrors?.length ? { mirrors: [...state.mirrors].sort((a, b) => a.id - b.id).map((m) => mirrorItem(m, names)) } : {}),
     flows: flows.map((x) => x.text),
   };
 }
@@ -352,7 +380,7 @@ export function isAfPacket(devargs: string): boolean {
 
 /** One item of the difference, as ConfigChange carries it. */
 export interface ConfigChangeItem {
-  kind: 'port' | 'table' | 'meter' | 'group' | 'flow';
+  kind: 'port' | 'table' | 'meter' | 'group' | 'mirror' | 'flow';
   op: 'add' | 'delete' | 'modify';
   /** Port name, table, meter or group id, or the flow's table, priority and match. */
   name: string;
@@ -397,11 +425,15 @@ export interface ConfigPlan {
   /** Groups added or changed after the ports and before the flows, and deleted after the flows. */
   groupsBefore: { path: string; want: GroupConfig; old?: GroupConfig }[];
   groupsAfter: GroupConfig[];
+  /** Mirrors set (added or changed) after the ports and before the flows, and deleted after the flows. */
+  mirrorsBefore: { path: string; want: MirrorConfig; old?: MirrorConfig }[];
+  mirrorsAfter: MirrorConfig[];
   /** The desired ports, tables, meters and groups afterwards. */
   ports: PortConfig[];
   tables: TableConfig[];
   meters: MeterConfig[];
   groups: GroupConfig[];
+  mirrors: MirrorConfig[];
   changes: ConfigChangeItem[];
   diff: string[];
 }

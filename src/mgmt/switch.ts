@@ -59,6 +59,7 @@ import {
   isAfPacket,
   itemText,
   portItem,
+  mirrorItem,
   portNamesOf,
   tableItem,
 } from './config';
@@ -105,6 +106,15 @@ export interface PortUpdate {
   qos?: PortQosConfig;
 }
 
+/** A mirror's name and the number of its ports (INVALID_ARGUMENT naming the field). */
+function checkMirrorShape(req: { name: string; out: string; src: string[]; dst: string[] }): void {
+  const bad = (msg: string) => new ApiError(Status.INVALID_ARGUMENT, msg);
+  if (!/^[A-Za-z0-9_.-]{1,31}$/.test(req.name)) throw bad(`name: '${req.name}' must be 1..31 letters, digits, '_', '.' or '-'`);
+  if (/^[0-9]+$/.test(req.name)) throw bad(`name: '${req.name}' must not be a number`);
+  if (!req.out) throw bad('output: the port the copies go to is required');
+  if (req.src.length > MIRROR_PORTS || req.dst.length > MIRROR_PORTS) throw bad(`src, dst: at most ${MIRROR_PORTS} ports each`);
+}
+
 /** Runs an edge.ts check; its EdgeError is INVALID_ARGUMENT naming the field. */
 function edgeCheck<T>(fn: () => T): T {
   try {
@@ -131,6 +141,8 @@ export interface StartupConfig {
   meters?: MeterConfig[];
   /** In ovs-ofctl add-group syntax, with port names. */
   groups?: string[];
+  /** Ports by name or number, as the document gives them. */
+  mirrors?: { name: string; output: string; src: string[]; dst: string[] }[];
   flows: string[];
 }
 
@@ -250,7 +262,9 @@ export class Switch extends EventEmitter {
     this.groups = state.groups ?? [];
     this.mirrors = state.mirrors ?? [];
     this.startup =
-      startup && (startup.ports.length || startup.flows.length || startup.tables.length || startup.meters?.length || startup.groups?.length) ? startup : null;
+      startup && (startup.ports.length || startup.flows.length || startup.tables.length || startup.meters?.length || startup.groups?.length || startup.mirrors?.length)
+        ? startup
+        : null;
   }
 
   // ---------------------------------------------------------------- plumbing
@@ -562,6 +576,11 @@ export class Switch extends EventEmitter {
       if (this.groups.some((q) => q.id === g.id)) continue;
       await this.doSetGroup(g, false);
       this.log.info(`added group ${g.id}`);
+    }
+    for (const m of s.mirrors ?? []) {
+      if (this.mirrors.some((q) => q.name === m.name)) continue;
+      await this.doAddMirror({ name: m.name, out: m.output, src: m.src, dst: m.dst });
+      this.log.info(`added mirror ${m.name}`);
     }
     if (s.flows.length) {
       const names = this.portNames();
@@ -1064,27 +1083,25 @@ export class Switch extends EventEmitter {
    * ports send (and of what flows' mirror:NAME actions name) to `out`.
    */
   addMirror(req: { name: string; out: string; src: string[]; dst: string[] }): Promise<MirrorConfig> {
-    return this.serialize(async () => {
-      const bad = (msg: string) => new ApiError(Status.INVALID_ARGUMENT, msg);
-      if (!/^[A-Za-z0-9_.-]{1,31}$/.test(req.name)) throw bad(`name: '${req.name}' must be 1..31 letters, digits, '_', '.' or '-'`);
-      if (/^[0-9]+$/.test(req.name)) throw bad(`name: '${req.name}' must not be a number`);
-      if (this.mirrors.some((m) => m.name === req.name)) throw new ApiError(Status.ALREADY_EXISTS, `mirror '${req.name}' already exists`);
-      if (!req.out) throw bad('output: the port the copies go to is required');
-      if (req.src.length > MIRROR_PORTS || req.dst.length > MIRROR_PORTS) throw bad(`src, dst: at most ${MIRROR_PORTS} ports each`);
-      const out = this.findPort(req.out).id;
-      const src = [...new Set(req.src.map((p) => this.findPort(p).id))];
-      const dst = [...new Set(req.dst.map((p) => this.findPort(p).id))];
-      let id = 0;
-      while (id < MIRROR_MAX && this.mirrors.some((m) => m.id === id)) id++;
-      if (id === MIRROR_MAX) throw new ApiError(Status.RESOURCE_EXHAUSTED, `mirrors: all ${MIRROR_MAX} are in use`);
-      const want: MirrorConfig = { name: req.name, id, outPort: out, src, dst };
-      const dp = this.requireDp();
-      await dp.mirrorMod('set', want);
-      const next = this.draft();
-      next.mirrors = [...this.mirrors, want].sort((a, b) => a.id - b.id);
-      await this.commit(next, { mirrors: true }, () => dp.mirrorMod('delete', { id }));
-      return want;
-    });
+    return this.serialize(() => this.doAddMirror(req));
+  }
+
+  private async doAddMirror(req: { name: string; out: string; src: string[]; dst: string[] }): Promise<MirrorConfig> {
+    checkMirrorShape(req);
+    if (this.mirrors.some((m) => m.name === req.name)) throw new ApiError(Status.ALREADY_EXISTS, `mirror '${req.name}' already exists`);
+    const out = this.findPort(req.out).id;
+    const src = [...new Set(req.src.map((p) => this.findPort(p).id))];
+    const dst = [...new Set(req.dst.map((p) => this.findPort(p).id))];
+    let id = 0;
+    while (id < MIRROR_MAX && this.mirrors.some((m) => m.id === id)) id++;
+    if (id === MIRROR_MAX) throw new ApiError(Status.RESOURCE_EXHAUSTED, `mirrors: all ${MIRROR_MAX} are in use`);
+    const want: MirrorConfig = { name: req.name, id, outPort: out, src, dst };
+    const dp = this.requireDp();
+    await dp.mirrorMod('set', want);
+    const next = this.draft();
+    next.mirrors = [...this.mirrors, want].sort((a, b) => a.id - b.id);
+    await this.commit(next, { mirrors: true }, () => dp.mirrorMod('delete', { id }));
+    return want;
   }
 
   /** Deletes a mirror; FAILED_PRECONDITION while flows name it (mirror:NAME). */
@@ -1108,14 +1125,15 @@ export class Switch extends EventEmitter {
 
   /**
    * Makes the desired state the document's (config apply). Everything is
-   * checked first: every port (name, devargs, numbers), table, meter, group
-   * and flow, the port names of groups and flows resolved against the
-   * document's ports. The difference from the desired state is then made in
-   * the order of a replay (table settings, meters added or changed, port
-   * deletions, additions administratively down, changes, groups added or
-   * changed, the flows in batches of FLOW_BATCH_MAX, meters and groups
-   * deleted, a barrier, tightened table limits, ports up), all or nothing:
-   * if the data plane refuses a step, the steps
+   * checked first: every port (name, devargs, numbers), table, meter,
+   * group, mirror and flow, the port names of groups, mirrors and flows
+   * resolved against the document's ports. The difference from the desired
+   * state is then made in the order of a replay (table settings, meters
+   * added or changed, port deletions, additions administratively down,
+   * changes, egress QoS, groups and mirrors added or changed, the flows in
+   * batches of FLOW_BATCH_MAX, meters, groups and mirrors deleted, a
+   * barrier, tightened table limits, ports up), all or nothing: if the data
+   * plane refuses a step, the steps
    * already done are undone in reverse and the error names the item by its
    * path in the document. The new state is persisted once, at the end. A
    * dry run, or a document that matches, changes nothing.
@@ -1138,7 +1156,7 @@ export class Switch extends EventEmitter {
       tables: this.desired.tables.map((t) => ({ ...t })),
       ...(this.desired.meters.length ? { meters: this.desired.meters.map((m) => ({ ...m })) } : {}),
       ...(this.groups.length ? { groups: this.groups.slice() } : {}),
-      // not exported (documents leave mirrors as they are), but flows name them
+      // (flows name them: mirror:NAME)
       ...(this.mirrors.length ? { mirrors: this.mirrors.slice() } : {}),
       flows: this.flows.list().slice(),
     }));
@@ -1174,10 +1192,13 @@ export class Switch extends EventEmitter {
       metersAfter: [],
       groupsBefore: [],
       groupsAfter: [],
+      mirrorsBefore: [],
+      mirrorsAfter: [],
       ports: [],
       tables: [],
       meters: [],
       groups: [],
+      mirrors: [],
       changes: [],
       diff: [],
     };
@@ -1285,8 +1306,48 @@ export class Switch extends EventEmitter {
     });
     plan.meters.sort((a, b) => a.id - b.id);
 
+    // mirrors: ports by the document's names or numbers, each name once; a
+    // mirror keeps its slot (the id mirror:NAME compiles to) by name
+    const portsOnly = portNamesOf(plan.ports);
+    const mirrorPath = new Map<string, string>();
+    const mirrorAt = (ref: string, where: string): number => {
+      const id = portsOnly.resolvePort(ref) ?? (/^[0-9]+$/.test(ref) && plan.ports.some((p) => p.id === Number(ref)) ? Number(ref) : undefined);
+      if (id === undefined) throw fault(where, new ApiError(Status.NOT_FOUND, `port '${ref}' is not in the document`));
+      return id;
+    };
+    const curMirror = new Map(this.mirrors.map((m) => [m.name, m]));
+    const takenSlots = new Set<number>();
+    const docMirrors = (doc.mirrors ?? []).map((m, i) => {
+      const w = `mirrors[${i}]`;
+      check(w, () => checkMirrorShape({ name: m.name, out: m.output, src: m.src, dst: m.dst }));
+      const j = mirrorPath.get(m.name);
+      if (j !== undefined) throw invalid(`${w}.name`, `mirror '${m.name}' is also ${j}`);
+      mirrorPath.set(m.name, w);
+      const want = {
+        name: m.name,
+        outPort: mirrorAt(m.output, `${w}.output`),
+        src: [...new Set(m.src.map((r, k) => mirrorAt(r, `${w}.src[${k}]`)))],
+        dst: [...new Set(m.dst.map((r, k) => mirrorAt(r, `${w}.dst[${k}]`)))],
+      };
+      const old = curMirror.get(m.name);
+      if (old) takenSlots.add(old.id);
+      return { want, path: w, old };
+    });
+    if (docMirrors.length > MIRROR_MAX) throw invalid('mirrors', `at most ${MIRROR_MAX} mirrors`);
+    let slot = 0;
+    for (const d of docMirrors) {
+      let id = d.old?.id;
+      if (id === undefined) {
+        while (takenSlots.has(slot)) slot++;
+        id = slot;
+        takenSlots.add(id);
+      }
+      plan.mirrors.push({ ...d.want, id });
+    }
+    plan.mirrors.sort((a, b) => a.id - b.id);
+
     // groups: add-group text with the document's port names, each id once
-    const docNames = portNamesOf(plan.ports, this.mirrors);
+    const docNames = portNamesOf(plan.ports, plan.mirrors);
     const groupPath = new Map<number, string>();
     (doc.groups ?? []).forEach((text, i) => {
       const w = `groups[${i}]`;
@@ -1371,10 +1432,6 @@ export class Switch extends EventEmitter {
       const d = wantPorts.get(c.name);
       // another device, number or bond is another port: deleted, then added
       if (d && d.id === c.id && d.devargs.trim() === c.devargs.trim() && sameBondConfig(d.bond, c.bond)) continue;
-      const mirrors = this.mirrors.filter((m) => m.outPort === c.id || m.src.includes(c.id) || m.dst.includes(c.id));
-      if (mirrors.length) {
-        throw new ApiError(Status.FAILED_PRECONDITION, `ports: port '${c.name}' would go, but mirror ${mirrors.map((m) => m.name).join(', ')} uses it: delete the mirror first`);
-      }
       gone.add(c.name);
       plan.portDeletes.push(c);
       change({ kind: 'port', op: 'delete', name: c.name, before: itemText(portItem(c)), after: '' }, `- port ${c.name} ${c.devargs}${extras(c)}`);
@@ -1439,6 +1496,23 @@ export class Switch extends EventEmitter {
       change({ kind: 'group', op: old ? 'modify' : 'add', name: String(want.id), before: a, after: b }, old ? `~ group ${want.id}: ${a} -> ${b}` : `+ group ${b}`);
     }
 
+    // mirrors: by name; ports compared by number (as groups)
+    const mirrorKey = (m: MirrorConfig) => JSON.stringify([m.id, m.outPort, m.src, m.dst]);
+    const wantMirrors = new Set(plan.mirrors.map((m) => m.name));
+    for (const old of this.mirrors) {
+      if (wantMirrors.has(old.name)) continue;
+      plan.mirrorsAfter.push(old);
+      const t = itemText(mirrorItem(old, curNames));
+      change({ kind: 'mirror', op: 'delete', name: old.name, before: t, after: '' }, `- mirror ${t}`);
+    }
+    for (const want of plan.mirrors) {
+      const old = curMirror.get(want.name);
+      if (old && mirrorKey(old) === mirrorKey(want)) continue;
+      plan.mirrorsBefore.push({ path: mirrorPath.get(want.name)!, want, old });
+      const [a, b] = [old ? itemText(mirrorItem(old, curNames)) : '', itemText(mirrorItem(want, docNames))];
+      change({ kind: 'mirror', op: old ? 'modify' : 'add', name: want.name, before: a, after: b }, old ? `~ mirror ${want.name}: ${a} -> ${b}` : `+ mirror ${b}`);
+    }
+
     // The flows' difference (as diffFlows makes it, keeping the keys):
     // strict deletes of entries the document lacks, strict modifies where
     // only the actions differ, adds of the rest (an add replaces).
@@ -1497,7 +1571,7 @@ export class Switch extends EventEmitter {
     }
     const steps: Step[] = [];
     const dpSteps =
-      plan.metersBefore.length + plan.metersAfter.length + plan.groupsBefore.length + plan.groupsAfter.length +
+      plan.metersBefore.length + plan.metersAfter.length + plan.groupsBefore.length + plan.groupsAfter.length + plan.mirrorsBefore.length + plan.mirrorsAfter.length +
       plan.tablesBefore.length + plan.portDeletes.length + plan.portAdds.length + plan.portMods.length + plan.flowMods.length + plan.tablesAfter.length + plan.portUps.length + plan.portQos.length;
     const dp = dpSteps ? this.requireDp() : null;
     if (dp) {
@@ -1537,6 +1611,10 @@ export class Switch extends EventEmitter {
           undo: () => (old ? dp.groupMod({ command: 'modify', ...old }) : dp.groupMod({ command: 'delete', id: g.want.id })),
         });
       }
+      for (const m of plan.mirrorsBefore) {
+        const old = m.old;
+        steps.push({ what: m.path, run: () => dp.mirrorMod('set', m.want), undo: () => (old ? dp.mirrorMod('set', old) : dp.mirrorMod('delete', { id: m.want.id })) });
+      }
       for (let i = 0; i < plan.flowMods.length; i += FLOW_BATCH_MAX) {
         const batch = plan.flowMods.slice(i, i + FLOW_BATCH_MAX);
         const inverse = plan.flowInverse.slice(i, i + FLOW_BATCH_MAX);
@@ -1544,6 +1622,7 @@ export class Switch extends EventEmitter {
       }
       for (const m of plan.metersAfter) steps.push({ what: `deleting meter ${m.id}`, run: () => dp.meterMod('delete', { id: m.id }), undo: () => dp.meterMod('add', m) });
       for (const g of plan.groupsAfter) steps.push({ what: `deleting group ${g.id}`, run: () => dp.groupMod({ command: 'delete', id: g.id }), undo: () => dp.groupMod({ command: 'add', ...g }) });
+      for (const m of plan.mirrorsAfter) steps.push({ what: `deleting mirror ${m.name}`, run: () => dp.mirrorMod('delete', { id: m.id }), undo: () => dp.mirrorMod('set', m) });
       if (plan.flowMods.length) steps.push({ what: 'flows', run: () => dp.barrier() });
       for (const t of plan.tablesAfter) steps.push(tableStep(t));
       for (const u of plan.portUps) steps.push({ what: u.path, run: () => dp.portMod(u.id, { adminUp: true }), undo: () => dp.portMod(u.id, { adminUp: false }) });
@@ -1596,7 +1675,8 @@ export class Switch extends EventEmitter {
     next.tables = plan.tables;
     next.meters = plan.meters;
     next.groups = plan.groups;
-    await this.commit(next, { ports: true, tables: true, meters: true, groups: true, flows: applied.change }, async () => {
+    next.mirrors = plan.mirrors;
+    await this.commit(next, { ports: true, tables: true, meters: true, groups: true, mirrors: true, flows: applied.change }, async () => {
       applied.undo();
       const failed = await rollback();
       if (failed) throw new Error(`cannot undo ${failed}`);

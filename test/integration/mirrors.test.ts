@@ -134,25 +134,37 @@ describe.skipIf(!IS_ROOT)('mirrors between three hosts', () => {
     expect((await sw.cliJson<any[]>(['mirror', 'list'])).map((m) => m.name)).toEqual(['replies']);
   });
 
-  it('config documents leave mirrors as they are: an export naming one applies unchanged; mirrors: and a port a mirror uses are refused', async () => {
+  it('config documents carry mirrors: exported, applied back unchanged, checked against the document', async () => {
     const dir = await fs.mkdtemp('/tmp/sy-mirror-doc-');
     try {
       const doc = `${dir}/export.yaml`;
       const text = (await sw.cli(['config', 'export'])).stdout;
+      expect(text).toContain('mirrors:\n  - name: replies\n    output: p3\n');
       expect(text).toMatch(/actions=mod_nw_tos:32,mirror:replies,output:p1/);
       await fs.writeFile(doc, text);
       let r = await sw.cli(['config', 'apply', doc]);
       expect([r.code, r.stdout, r.stderr]).toEqual([0, `no changes: the running state already matches ${doc}\n`, '']);
-      await fs.writeFile(doc, text + 'mirrors: [{name: x}]\n');
-      r = await sw.cli(['config', 'apply', doc]);
-      expect(r.stderr).toMatch(/mirrors: mirrors are not part of configuration documents yet/);
+      // a change is one line of the difference (a dry run: the counters below stay)
+      await fs.writeFile(doc, text.replace('  - name: replies\n', '  - name: replies\n    src: [p2]\n'));
+      r = await sw.cli(['config', 'apply', '--dry-run', doc]);
+      expect(r.stdout).toContain('~ mirror replies: { name: replies, output: p3 } -> { name: replies, src: [ p2 ], output: p3 }\n');
       const json = JSON.parse((await sw.cli(['--json', 'config', 'export'])).stdout);
-      json.ports = json.ports.filter((p: any) => p.name !== 'p3');
-      await fs.writeFile(`${dir}/no-p3.json`, JSON.stringify(json));
-      r = await sw.cli(['config', 'apply', `${dir}/no-p3.json`]);
+      const write = async (name: string, o: unknown) => {
+        await fs.writeFile(`${dir}/${name}`, JSON.stringify(o));
+        return sw.cli(['config', 'apply', `${dir}/${name}`]);
+      };
+      // the mirror's output must be a port of the document
+      r = await write('no-p3.json', { ...json, ports: json.ports.filter((p: any) => p.name !== 'p3') });
       expect(r.code).not.toBe(0);
-      expect(r.stderr).toMatch(/port 'p3' would go, but mirror replies uses it: delete the mirror first/);
+      expect(r.stderr).toMatch(/mirrors\[0\]\.output: port 'p3' is not in the document/);
+      // a flow may only name a mirror of the document
+      r = await write('no-mirror.json', { ...json, mirrors: [] });
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toMatch(/flows\[\d+\]: .*mirror:replies/);
+      r = await write('bad.json', { ...json, mirrors: [{ name: 'x', src: 'p1', output: 'p3' }] });
+      expect(r.stderr).toMatch(/mirrors\[0\]\.src: expected a list of ports/);
       expect((await sw.cliJson<any[]>(['port', 'list'])).map((p) => p.name)).toEqual(['p1', 'p2', 'p3']);
+      expect((await sw.cliJson<any[]>(['mirror', 'list'])).map((m) => [m.name, m.output, m.packets])).toEqual([['replies', 'p3', '2']]);
     } finally {
       await fs.rm(dir, { recursive: true, force: true });
     }

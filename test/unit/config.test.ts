@@ -88,7 +88,7 @@ describe('parsing a document', () => {
     expect(parseError('flows: ["in_port=1,actions=drop", 5]')).toBe('c.yaml: flows[1]: expected a string of flow text');
     expect(parseError('flows: {a: 1}')).toBe('c.yaml: flows: expected a list');
     expect(parseError('- 1')).toBe('c.yaml: top level: expected a map with ports, tables and flows');
-    expect(parseError('port: []')).toBe('c.yaml: port: unknown key (expected ports, tables, meters, groups, flows)');
+    expect(parseError('port: []')).toBe('c.yaml: port: unknown key (expected ports, tables, meters, groups, mirrors, flows)');
     expect(parseError('ports: [{name: a}]', '')).toBe('ports[0].devargs: expected a string');
   });
 
@@ -409,6 +409,42 @@ describe('applying a document', () => {
     expect(dp.calls).toEqual(['portDel', 'flowMod', 'groupMod', 'barrier']);
     expect(dp.groups.size).toBe(0);
     expect(sw.listGroups()).toEqual([]);
+  });
+
+  it('mirrors: set after the ports and before the flows that name them, deleted after; exported by port names; checked against the document', async () => {
+    const { sw, dp } = await connected();
+    const base = docText(sw);
+    const doc = base
+      .replace('ports:\n', 'ports:\n  - { name: p3, devargs: net_ring2 }\n')
+      .replace('flows:\n', 'mirrors:\n  - { name: m0, src: [p1], dst: [p1, 2], output: p3 }\nflows:\n  - table=0,priority=300,udp,actions=mirror:m0,output:p2\n');
+    dp.calls = [];
+    const r = await sw.applyConfig(parseConfig(doc, 'x'), false);
+    expect(r.diff).toEqual(['+ port p3 net_ring2 id=3', '+ mirror { name: m0, src: [ p1 ], dst: [ p1, p2 ], output: p3 }', '+ flow table=0,priority=300,udp,actions=mirror:m0,output:p2']);
+    expect(dp.calls).toEqual(['portAdd', 'mirrorMod', 'flowMod', 'barrier', 'portMod']);
+    expect([...dp.mirrors.values()]).toEqual([{ name: 'm0', id: 0, outPort: 3, src: [1], dst: [1, 2] }]);
+    expect(summarize(r.changes, false)).toBe('1 port added, 1 mirror added, 1 flow added');
+    expect(docText(sw)).toContain('mirrors:\n  - name: m0\n    src:\n      - p1\n    dst:\n      - p1\n      - p2\n    output: p3\n');
+    expect((await sw.applyConfig(parseConfig(docText(sw), 'x'), false)).changes).toEqual([]);
+    // a change keeps the mirror's slot (mirror:m0 in the flows still names it)
+    dp.calls = [];
+    const m = await sw.applyConfig(parseConfig(docText(sw).replace('    dst:\n      - p1\n      - p2\n', ''), 'x'), false);
+    expect(m.diff).toEqual(['~ mirror m0: { name: m0, src: [ p1 ], dst: [ p1, p2 ], output: p3 } -> { name: m0, src: [ p1 ], output: p3 }']);
+    expect(dp.calls).toEqual(['mirrorMod']);
+    expect(dp.mirrors.get(0)).toMatchObject({ name: 'm0', dst: [] });
+    // faults name the document's entry
+    const noPort = await failure(sw.applyConfig(parseConfig(base.replace('flows:\n', 'mirrors:\n  - { name: m1, output: p9 }\nflows:\n'), 'x'), false));
+    expect(noPort).toEqual({ code: status.NOT_FOUND, message: "mirrors[0].output: port 'p9' is not in the document" });
+    const twice = await failure(sw.applyConfig(parseConfig(base.replace('flows:\n', 'mirrors:\n  - { name: m1, output: p1 }\n  - { name: m1, output: p2 }\nflows:\n'), 'x'), false));
+    expect(twice).toEqual({ code: status.INVALID_ARGUMENT, message: "mirrors[1].name: mirror 'm1' is also mirrors[0]" });
+    expect(parseError('mirrors: [{name: m1}]')).toBe('c.yaml: mirrors[0].output: missing: the port the copies go to');
+    expect(parseError('mirrors: [{name: m1, output: p1, dst: p2}]')).toBe('c.yaml: mirrors[0].dst: expected a list of ports');
+    expect(parseError('mirrors: [{name: m1, output: p1, via: p2}]')).toBe('c.yaml: mirrors[0].via: unknown key (expected name, src, dst, output)');
+    // left out (with the flow that named it): deleted after the flows, and the port it used may go
+    dp.calls = [];
+    const back = await sw.applyConfig(parseConfig(base, 'x'), false);
+    expect(back.diff).toEqual(['- port p3 net_ring2 id=3', '- mirror { name: m0, src: [ p1 ], output: p3 }', '- flow table=0,priority=300,udp,actions=mirror:m0,output:p2']);
+    expect(dp.calls).toEqual(['portDel', 'flowMod', 'mirrorMod', 'barrier']);
+    expect(dp.mirrors.size).toBe(0);
   });
 
   it('a new devargs or number re-attaches the port: delete, then add', async () => {

@@ -8,6 +8,7 @@ import type {
   Action,
   CookieStats,
   DataplaneClient,
+  MirrorStats,
   DpEvent,
   DpInfo,
   DpStats,
@@ -344,6 +345,25 @@ export class FakeDataplane implements DataplaneClient {
   async trace(_inPort: number, _frame: Buffer): Promise<TraceResult> {
     this.enter('trace');
     throw dpError('UNSUPP', 'the fake data plane does not trace');
+  }
+
+  mirrors = new Map<number, { id: number; name?: string; outPort?: number; src?: number[]; dst?: number[] }>();
+
+  async mirrorMod(command: 'set' | 'delete', desc: { id: number; name?: string; outPort?: number; src?: number[]; dst?: number[] }): Promise<void> {
+    this.enter('mirrorMod');
+    if (command === 'delete') {
+      if (!this.mirrors.delete(desc.id)) throw dpError('NOENT', `mirror ${desc.id} does not exist`);
+      return;
+    }
+    for (const p of [desc.outPort ?? 0, ...(desc.src ?? []), ...(desc.dst ?? [])]) {
+      if (!this.ports.some((q) => q.id === p)) throw dpError('NOENT', `mirror '${desc.name}': port ${p} does not exist`);
+    }
+    this.mirrors.set(desc.id, structuredClone(desc));
+  }
+
+  async mirrorStats(): Promise<MirrorStats[]> {
+    this.enter('mirrorStats');
+    return [...this.mirrors.values()].map((m) => ({ id: m.id, packets: 0n, bytes: 0n, noMbuf: 0n }) as MirrorStats);
   }
 
   async packetOut(_inPort: number | null, _frame: Buffer, _actions: Action[]): Promise<void> {
