@@ -63,6 +63,13 @@ sy_codec_consume(const struct sy_msg *m)
 			struct sy_dp_stats ds;
 			struct sy_dp_info di;
 			struct sy_cookie_stats cs;
+			struct sy_port_qos pq;
+			struct sy_meter_desc md;
+			struct sy_meter_stats ms;
+			struct sy_meter_bands mb;
+			struct sy_meter_band_stats mbs;
+			struct sy_mirror_desc mi;
+			struct sy_mirror_stats mis;
 			struct sy_flow_mod fm;
 			uint32_t u;
 		} u;
@@ -131,6 +138,31 @@ sy_codec_consume(const struct sy_msg *m)
 		}
 		case SY_A_COOKIE_STATS:
 			sy_get_cookie_stats(a, &u.cs, why, sizeof(why));
+			break;
+		case SY_A_PORT_QOS:
+			sy_get_port_qos(a, &u.pq, why, sizeof(why));
+			break;
+		case SY_A_METER_DESC:
+			sy_get_meter_desc(a, &u.md, why, sizeof(why));
+			break;
+		case SY_A_METER_STATS:
+			sy_get_meter_stats(a, &u.ms, why, sizeof(why));
+			break;
+		case SY_A_METER_BANDS:
+			if (sy_get_meter_bands(a, &u.mb, why, sizeof(why)) == 0 &&
+			    u.mb.n_bands > SY_METER_BANDS_MAX)
+				return -1;
+			break;
+		case SY_A_METER_BAND_STATS:
+			if (sy_get_meter_band_stats(a, &u.mbs, why, sizeof(why)) == 0 &&
+			    u.mbs.n_bands > SY_METER_BANDS_MAX)
+				return -1;
+			break;
+		case SY_A_MIRROR_DESC:
+			sy_attr_get_fixed(a, &u.mi, sizeof(u.mi), why, sizeof(why));
+			break;
+		case SY_A_MIRROR_STATS:
+			sy_attr_get_fixed(a, &u.mis, sizeof(u.mis), why, sizeof(why));
 			break;
 		default:
 			break;

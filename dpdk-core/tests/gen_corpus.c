@@ -106,6 +106,57 @@ trace_seeds(void)
 	put_msg("trace_reply", &b);
 }
 
+/* The messages of port edge settings, egress QoS, meter bands, mirrors,
+ * packet-in and packet-out. */
+static void
+issue4_seeds(void)
+{
+	static const uint8_t frame[] = "\x02\0\0\0\0\x02\x02\0\0\0\0\x01\x08\x06";
+	struct sy_msgbuf b;
+	struct sy_port_vlan v = { .mode = 2, .tag = 10 };
+	struct sy_port_nsh_tag t = { .enabled = 1, .mdtype = 1, .si = 255, .ttl = 63, .spi = 0x123 };
+	struct sy_port_qos q = { .port_id = 2, .port = { 100000, 0 }, .queue = { [1] = { 10000, 512 } } };
+	struct sy_meter_desc md = { .id = 1, .rate = 1000 };
+	struct sy_meter_bands mb = { .n_bands = 2,
+				     .band = { { .type = 1, .dscp = 46, .rate = 1000 },
+					       { .type = 0, .rate = 2000 } } };
+	struct sy_mirror_desc mi = { .id = 0, .out_port = 3, .n_src = 1, .n_dst = 1,
+				     .src = { 1 }, .dst = { 1 } };
+	struct sy_action out = { .type = SY_ACT_OUTPUT, .arg = 2 };
+
+	sy_msg_init(&b), sy_msg_begin(&b, SY_MSG_PORT_MOD, 0, 20);
+	sy_msg_put_u32(&b, SY_A_PORT_ID, 1);
+	sy_put_port_vlan(&b, &v);
+	sy_put_port_nsh_tag(&b, &t);
+	put_msg("port_mod_edge", &b);
+	sy_msg_init(&b), sy_msg_begin(&b, SY_MSG_PORT_QOS, 0, 21);
+	sy_msg_put_u32(&b, SY_A_PORT_ID, 2);
+	sy_put_port_qos(&b, &q);
+	put_msg("port_qos", &b);
+	sy_msg_init(&b), sy_msg_begin(&b, SY_MSG_METER_MOD, 0, 22);
+	sy_msg_put_u32(&b, SY_A_METER_CMD, 0);
+	sy_put_meter_desc(&b, &md);
+	sy_put_meter_bands(&b, &mb);
+	put_msg("meter_mod_bands", &b);
+	sy_msg_init(&b), sy_msg_begin(&b, SY_MSG_MIRROR_MOD, 0, 23);
+	sy_msg_put_u32(&b, SY_A_MIRROR_CMD, SY_MIR_SET);
+	strcpy(mi.name, "m0");
+	sy_msg_put(&b, SY_A_MIRROR_DESC, &mi, sizeof(mi));
+	put_msg("mirror_mod", &b);
+	sy_msg_init(&b), sy_msg_begin(&b, SY_MSG_PACKET_OUT, 0, 24);
+	sy_msg_put_u32(&b, SY_A_PORT_ID, 1);
+	sy_msg_put(&b, SY_A_PACKET, frame, sizeof(frame) - 1);
+	sy_msg_put(&b, SY_A_FLOW_ACTION, &out, sizeof(out));
+	put_msg("packet_out", &b);
+	sy_msg_init(&b), sy_msg_begin(&b, SY_MSG_PACKET_IN, SY_MSGF_EVENT, 0);
+	sy_msg_put_u32(&b, SY_A_PORT_ID, 1);
+	sy_msg_put_u32(&b, SY_A_TABLE_ID, 0);
+	sy_msg_put_u32(&b, SY_A_PIN_REASON, 0);
+	sy_msg_put_u32(&b, SY_A_PIN_TOTAL_LEN, sizeof(frame) - 1);
+	sy_msg_put(&b, SY_A_PACKET, frame, sizeof(frame) - 1);
+	put_msg("packet_in_event", &b);
+}
+
 static void
 codec(void)
 {
@@ -180,6 +231,7 @@ codec(void)
 	sy_msg_error(&b, 13, 3, 1, "flow 1: bad match");
 	put_msg("error", &b);
 	trace_seeds();
+	issue4_seeds();
 }
 
 static void
