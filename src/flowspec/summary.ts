@@ -10,6 +10,7 @@
  * first max_len bytes), ends the line with what was read so far. It never
  * throws: any bytes give a line.
  */
+import { formatIpv6 } from './values';
 
 function mac(b: Buffer, o: number): string {
   return [...b.subarray(o, o + 6)].map((x) => x.toString(16).padStart(2, '0')).join(':');
@@ -19,28 +20,9 @@ function ipv4(b: Buffer, o: number): string {
   return `${b[o]}.${b[o + 1]}.${b[o + 2]}.${b[o + 3]}`;
 }
 
-/** RFC 5952 text: lower case, the longest run of zero groups (2 or more) as ::. */
+/** The 16 bytes at o as IPv6 text (RFC 5952, as flows print it). */
 function ipv6(b: Buffer, o: number): string {
-  const g: number[] = [];
-  for (let i = 0; i < 8; i++) g.push(b.readUInt16BE(o + 2 * i));
-  let best = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (g[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen) {
-      best = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = (a: number[]) => a.map((x) => x.toString(16)).join(':');
-  if (best < 0) return hex(g);
-  return `${hex(g.slice(0, best))}::${hex(g.slice(best + bestLen))}`;
+  return formatIpv6(BigInt(`0x${b.subarray(o, o + 16).toString('hex')}`));
 }
 
 const ICMP_TYPES: Record<number, string> = { 0: 'echo reply', 3: 'unreachable', 5: 'redirect', 8: 'echo request', 11: 'time exceeded' };

@@ -8,6 +8,7 @@
  * data plane probes itself and owns.
  */
 import { BOND_MODES, BOND_XMIT_POLICIES, type BondConfig, type BondDesc, type BondMode, type BondXmitPolicy } from './addon-types';
+import { FieldError } from './errors';
 
 export const BOND_MEMBERS_MAX = 8; // SY_BOND_MEMBERS_MAX
 
@@ -22,14 +23,7 @@ export function deviceOf(devargs: string): string {
 }
 
 /** A field of a bond config that is wrong, and why. */
-export class BondError extends Error {
-  constructor(
-    readonly field: string,
-    readonly problem: string,
-  ) {
-    super(`${field}: ${problem}`);
-  }
-}
+export class BondError extends FieldError {}
 
 /**
  * Checks a bond config (any value: it may come from a file) and returns it

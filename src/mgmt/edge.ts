@@ -9,6 +9,7 @@
  * modes and NSH port tag") and dpdk-core/src/edge.h.
  */
 import type { PortNshTagDesc, PortVlanDesc } from './addon-types';
+import { FieldError } from './errors';
 
 /** VIDs 1..4094 (0 means no VLAN, 4095 is reserved by 802.1Q). */
 export const VID_MAX = 4094;
@@ -34,14 +35,7 @@ export interface NshTag {
 }
 
 /** A field of an edge setting that is wrong, and why. */
-export class EdgeError extends Error {
-  constructor(
-    readonly field: string,
-    readonly problem: string,
-  ) {
-    super(`${field}: ${problem}`);
-  }
-}
+export class EdgeError extends FieldError {}
 
 function vid(v: unknown, where: string, what = 'VID'): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > VID_MAX) {

@@ -8,6 +8,29 @@ import { status as Status, ServiceError, Metadata } from '@grpc/grpc-js';
 import { FlowSpecError, UnknownPortError } from '../flowspec';
 import type { DpError } from './addon-types';
 
+/**
+ * A field of an item (a port's bond or VLAN mode, a meter, a QoS setting)
+ * that is wrong, and why: documents prefix the field with its path
+ * (`ports[2].qos.rate`), the API answers INVALID_ARGUMENT with the message.
+ * Each kind of item has its subclass, so a caller can tell whose it is.
+ */
+export class FieldError extends Error {
+  constructor(
+    readonly field: string,
+    readonly problem: string,
+  ) {
+    super(`${field}: ${problem}`);
+  }
+}
+
+/** v as an integer min..max, else an E naming field ("missing" when absent). */
+export function fieldInt(E: new (field: string, problem: string) => FieldError, v: unknown, field: string, min: number, max: number, what: string): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    throw new E(field, `${v === undefined ? 'missing' : `'${String(v)}' is not valid`}: ${what} (${min}..${max})`);
+  }
+  return v;
+}
+
 /** An error with the gRPC status it should be answered with. */
 export class ApiError extends Error {
   override readonly name = 'ApiError';

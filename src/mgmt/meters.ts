@@ -19,6 +19,7 @@
  */
 import type { Action, MeterBand, MeterDesc, MeterUnit } from './addon-types';
 import type { MeterBandConfig, MeterConfig } from './state';
+import { FieldError, fieldInt } from './errors';
 
 export const METER_ID_MAX = 65535; // SY_METER_ID_MAX
 export const METER_RATE_MAX = 100_000_000; // SY_METER_RATE_MAX
@@ -27,20 +28,10 @@ export const METER_BANDS: readonly MeterBand[] = ['drop', 'dscp_remark'];
 export const METER_BANDS_MAX = 4; // SY_METER_BANDS_MAX
 
 /** A field of a meter that is wrong, and why. */
-export class MeterError extends Error {
-  constructor(
-    readonly field: string,
-    readonly problem: string,
-  ) {
-    super(`${field}: ${problem}`);
-  }
-}
+export class MeterError extends FieldError {}
 
 function int(v: unknown, field: string, min: number, max: number, what: string): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-    throw new MeterError(field, `${v === undefined ? 'missing' : `'${String(v)}' is not valid`}: ${what} (${min}..${max})`);
-  }
-  return v;
+  return fieldInt(MeterError, v, field, min, max, what);
 }
 
 function checkBand(v: unknown, where: string, unit: string): MeterBandConfig {

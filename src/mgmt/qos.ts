@@ -23,25 +23,16 @@
  */
 import type { PortQosConfig, QosQueue } from './addon-types';
 import { QOS_QUEUES } from './addon-types';
+import { FieldError, fieldInt } from './errors';
 
 export const QOS_RATE_MAX = 100_000_000; // SY_METER_RATE_MAX, kbit/s
 export const QOS_BURST_MAX = QOS_RATE_MAX * 10; // kbit
 
 /** A field of a QoS setting that is wrong, and why. */
-export class QosError extends Error {
-  constructor(
-    readonly field: string,
-    readonly problem: string,
-  ) {
-    super(`${field}: ${problem}`);
-  }
-}
+export class QosError extends FieldError {}
 
 function int(v: unknown, field: string, min: number, max: number, what: string): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-    throw new QosError(field, `${v === undefined ? 'missing' : `'${String(v)}' is not valid`}: ${what} (${min}..${max})`);
-  }
-  return v;
+  return fieldInt(QosError, v, field, min, max, what);
 }
 
 /**
