@@ -24,7 +24,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Topology } from '../../src/lib/netns';
 import { CLI_JS, IS_ROOT, PROTO_DIR } from '../helpers/paths';
-import { afPacket, PING_FRAME, twoHosts } from '../helpers/hosts';
+import { afPacket, PING_FRAME, twoHosts, twoHostSwitch } from '../helpers/hosts';
 import { nonZeroDrops, portStats, sleep, startSwitch, waitUntil, type Switch } from '../helpers/switch';
 import { macBytes, ping, removeCapture, startCapture, writePcap, type Capture } from '../helpers/traffic';
 import { GrpcStatus } from '../helpers/grpc';
@@ -88,17 +88,12 @@ describe.skipIf(!IS_ROOT)('packet-in between two hosts', () => {
   let cap: Capture | undefined;
 
   beforeAll(async () => {
-    [a, b] = await twoHosts(topo);
-    sw = await startSwitch({
-      ports: [
-        { name: 'p1', devargs: afPacket(0, a) },
-        { name: 'p2', devargs: afPacket(1, b) },
-      ],
+    ({ a, b, sw } = await twoHostSwitch(topo, {
       flows: [
         'table=0,priority=100,cookie=0x42,icmp,in_port=p1,icmp_type=8,actions=controller,output:p2',
         'table=0,priority=10,in_port=p2,actions=output:p1',
       ],
-    });
+    }));
   });
 
   afterAll(async () => {

@@ -15,7 +15,7 @@ import { promises as fs } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Topology, nsExec } from '../../src/lib/netns';
 import { IS_ROOT } from '../helpers/paths';
-import { afPacket, twoHosts } from '../helpers/hosts';
+import { twoHosts, twoHostSwitch } from '../helpers/hosts';
 import { nonZeroDrops, portStats, sleep, startSwitch, waitUntil, type Switch } from '../helpers/switch';
 import { statusName } from '../helpers/grpc';
 import { macBytes, removeCapture, startCapture, writePcap, type Capture } from '../helpers/traffic';
@@ -197,14 +197,7 @@ describe.skipIf(!IS_ROOT)('meters between two hosts', () => {
   let cap: Capture | undefined;
 
   beforeAll(async () => {
-    [a, b] = await twoHosts(topo);
-    sw = await startSwitch({
-      ports: [
-        { name: 'p1', devargs: afPacket(0, a) },
-        { name: 'p2', devargs: afPacket(1, b) },
-      ],
-      flows: ['table=0,priority=10,in_port=p1,actions=output:p2', 'table=0,priority=10,in_port=p2,actions=output:p1'],
-    });
+    ({ a, b, sw } = await twoHostSwitch(topo));
   });
 
   afterAll(async () => {

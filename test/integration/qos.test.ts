@@ -11,8 +11,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Topology, nsExec } from '../../src/lib/netns';
 import { IS_ROOT } from '../helpers/paths';
-import { afPacket, twoHosts } from '../helpers/hosts';
-import { nonZeroDrops, portStats, sleep, startSwitch, waitUntil, type Switch } from '../helpers/switch';
+import { twoHosts, twoHostSwitch } from '../helpers/hosts';
+import { nonZeroDrops, portStats, sleep, waitUntil, type Switch } from '../helpers/switch';
 import { statusName } from '../helpers/grpc';
 import { removeCapture, startCapture, type Capture } from '../helpers/traffic';
 
@@ -24,14 +24,7 @@ describe.skipIf(!IS_ROOT)('port egress QoS between two hosts', () => {
   const caps: Capture[] = [];
 
   beforeAll(async () => {
-    [a, b] = await twoHosts(topo);
-    sw = await startSwitch({
-      ports: [
-        { name: 'p1', devargs: afPacket(0, a) },
-        { name: 'p2', devargs: afPacket(1, b) },
-      ],
-      flows: ['table=0,priority=10,in_port=p1,actions=output:p2', 'table=0,priority=10,in_port=p2,actions=output:p1'],
-    });
+    ({ a, b, sw } = await twoHostSwitch(topo));
   });
 
   afterAll(async () => {

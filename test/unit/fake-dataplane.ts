@@ -28,6 +28,8 @@ import type {
   PortChange,
   PortEdgeRequest,
   PortDesc,
+  PortQos,
+  PortQosConfig,
   PortStats,
   TableDesc,
   TableMiss,
