@@ -1218,17 +1218,19 @@ drain_queues(uint16_t pid, uint16_t n_rxq)
  * namespace (loopback gRPC traffic, other ports' frames), which would
  * enter the switch as if received here, and be forwarded if a flow matched.
  * So before the port is first published (no lcore polls it yet), whatever
- * its queues hold is discarded, once, on the control thread.  A bond's
- * members are drained one by one: the bond reads only its active ones.
- * (A member attached again later, when its carrier returns, joins a bond
- * that is being polled and is not drained.) */
+ * its sockets hold is discarded, once, on the control thread.  Only
+ * af_packet's: what other devices hold at attach is theirs (a pcap file's
+ * frames, a ring a test filled first).  A bond's af_packet members are
+ * drained one by one: the bond reads only its active ones.  (A member
+ * attached again later, when its carrier returns, joins a bond that is
+ * being polled and is not drained.) */
 static void
 drain_backlog(const struct port *p)
 {
-	unsigned int n = drain_queues(p->dpdk_port, p->n_rxq);
+	unsigned int n = is_af_packet(p) ? drain_queues(p->dpdk_port, p->n_rxq) : 0;
 
 	for (unsigned int i = 0; p->members && i < p->n_members; i++)
-		if (p->members[i].attached)
+		if (p->members[i].attached && p->members[i].watch)
 			n += drain_queues(p->members[i].pid, p->n_rxq);
 	if (n)
 		RTE_LOG(INFO, USER1, "port '%s': discarded %u frame(s) queued before it was attached\n",

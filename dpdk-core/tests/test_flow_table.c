@@ -843,7 +843,7 @@ many_flows(void)
 
 struct walker {
 	volatile bool stop;
-	uint64_t walks; /* table 0 sent it on to table 1 */
+	uint64_t walks; /* table 0 sent it on to table 1 (atomic: the test reads it) */
 	uint64_t torn;  /* ...and table 1 had no entry for it */
 };
 
@@ -866,9 +866,9 @@ walk_cascade(void *arg)
 		const struct cls_rule *r = cls_lookup(&ft_tables[0].cls, &key);
 
 		if (r != NULL && r->priority == 200) { /* the goto of the batch */
-			w->walks++;
 			if (cls_lookup(&ft_tables[1].cls, &key) == NULL)
 				w->torn++;
+			__atomic_fetch_add(&w->walks, 1, __ATOMIC_RELEASE);
 		}
 		rte_rcu_qsbr_quiescent(dp.qsbr, 0);
 	}
@@ -934,8 +934,18 @@ cascade_batch_is_never_half_seen(void)
 	CHECK_EQ(pthread_create(&th, &attr, walk_cascade, &w), 0);
 	pthread_attr_destroy(&attr);
 	for (unsigned int r = 0; r < ROUNDS; r++) {
+		uint64_t seen = __atomic_load_n(&w.walks, __ATOMIC_ACQUIRE);
+		uint64_t t0;
+
 		CHECK_EQ(dp_flow_mod(mods, FILL + 2, &changed, &err), 0);
 		CHECK_EQ(changed, FILL + 2);
+		/* Until the walker has been through the new goto (a second at
+		 * most): on a busy machine it might otherwise never run while the
+		 * cascade is in, and the test would show nothing. */
+		for (t0 = rte_get_tsc_cycles();
+		     __atomic_load_n(&w.walks, __ATOMIC_ACQUIRE) == seen &&
+		     rte_get_tsc_cycles() - t0 < rte_get_tsc_hz();)
+			sched_yield();
 		for (unsigned int i = 0; i < FILL + 2; i++)
 			mods[i].hdr.command = SY_FC_DELETE_STRICT;
 		/* (deletes in the batch's order: the goto goes first) */
