@@ -43,7 +43,7 @@ fi
 # build-asan/ (gcc, -Db_sanitize=address,undefined) also holds the data plane
 # that test/integration/asan.test.ts runs. A sanitizer report fails the test
 # (halt_on_error; LeakSanitizer at exit). The fuzz targets (scripts/fuzz.sh,
-# clang) run FUZZ_SECONDS each (default 30); `npm run fuzz` runs them long.
+# clang) run FUZZ_SECONDS each (default 20); `npm run fuzz` runs them long.
 s_pass=0 s_fail=0
 if [[ ! -e build-asan/meson-private/coredata.dat ]]; then
 	meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false >/dev/null || rm -rf build-asan
@@ -68,7 +68,7 @@ else
 	echo "test: the ASan build (build-asan/) failed" >&2
 	s_fail=1
 fi
-if bash scripts/fuzz.sh --seconds "${FUZZ_SECONDS:-30}"; then
+if bash scripts/fuzz.sh --seconds "${FUZZ_SECONDS:-20}"; then
 	s_pass=$((s_pass + 2))
 else
 	s_fail=$((s_fail + 1))

@@ -1,7 +1,7 @@
 /**
  * Soak: traffic through the switch while it adds and deletes thousands of
  * flows, adds and removes ports and has its daemon killed (SIGKILL) and
- * restarted, for SOAK_SECONDS (60 in npm test; `npm run soak` runs 600).
+ * restarted, for SOAK_SECONDS (40 in npm test; `npm run soak` runs 600).
  * Then:
  *  - the data plane's memory is flat: its resident size (VmRSS) at the end
  *    is at most RSS_BOUND_MB above the size after the first round (warm-up);
@@ -20,7 +20,7 @@ import { IS_ROOT } from '../helpers/paths';
 import { portStats, startSwitch, type Switch } from '../helpers/switch';
 import { ping } from '../helpers/traffic';
 
-const SECONDS = Number(process.env.SOAK_SECONDS ?? 60);
+const SECONDS = Number(process.env.SOAK_SECONDS ?? 40);
 /** Most growth of the data plane's resident memory after warm-up. */
 const RSS_BOUND_MB = 16;
 const CHURN_FLOWS = 2000;
