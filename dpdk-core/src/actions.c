@@ -212,14 +212,9 @@ act_controller(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt 
 static void
 act_to_table(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt *p)
 {
-	struct act_pkt q = *p;
+	struct act_pkt q;
 
-	q.pending = PL_NO_PORT;
-	q.shared = 1;
-	q.n_out = 0;
-	q.n_fail = 0;
-	rte_pktmbuf_refcnt_update(p->m, 1); /* every segment */
-	p->shared = 1;
+	act_pkt_fork(p, &q);
 	p->n_out++;
 	pl_resubmit(lc, pm, &q);
 }

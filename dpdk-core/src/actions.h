@@ -113,6 +113,21 @@ act_pkt_init(struct act_pkt *p, struct rte_mbuf *m, uint16_t in_slot)
 	p->table = 0;
 }
 
+/* q: p's packet on a reference of its own, for actions run apart from p's
+ * (a group bucket, output:table): nothing pending, no outputs yet, and the
+ * bytes shared, so that either side copies before it writes. */
+static inline void
+act_pkt_fork(struct act_pkt *p, struct act_pkt *q)
+{
+	*q = *p;
+	q->pending = PL_NO_PORT;
+	q->shared = 1;
+	q->n_out = 0;
+	q->n_fail = 0;
+	rte_pktmbuf_refcnt_update(p->m, 1); /* every segment */
+	p->shared = 1;
+}
+
 /* Runs a[0..n) on p.  Returns the table to continue in (goto_table), or -1
  * when the packet is done with: emitted, dropped and counted, or both. */
 int act_run(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt *p,

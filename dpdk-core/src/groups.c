@@ -126,13 +126,7 @@ run_bucket(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt *p,
 		act_run(lc, pm, p, b->a, b->n);
 		return;
 	}
-	q = *p;
-	q.pending = PL_NO_PORT;
-	q.shared = 1;
-	q.n_out = 0;
-	q.n_fail = 0;
-	rte_pktmbuf_refcnt_update(p->m, 1); /* every segment */
-	p->shared = 1;
+	act_pkt_fork(p, &q);
 	act_run(lc, pm, &q, b->a, b->n);
 	p->n_out += q.n_out;
 	p->n_fail += q.n_fail;
