@@ -643,8 +643,38 @@ int GetFlowEntry(const sy_attr* a, std::pair<sy_flow_mod, sy_flow_stats>* v, cha
 
 }  // namespace
 
-void Client::AppendItems(Pending& p, const sy_msg& m) {
+// The replies that are lists: decoded item by item as their parts come
+// (AppendItems).  Every op is named, so that a new one must be classed.
+bool Client::IsList(Op op) {
+  switch (op) {
+    case Op::kPortList:
+    case Op::kPortStats:
+    case Op::kFlowDump:
+    case Op::kTableList:
+    case Op::kPmdStats:
+    case Op::kCookieStats:
+    case Op::kGroupStats:
+    case Op::kMeterStats:
+    case Op::kMirrorStats:
+      return true;
+    case Op::kHello:
+    case Op::kVoid:
+    case Op::kPortDesc:
+    case Op::kFlowCount:
+    case Op::kTableDesc:
+    case Op::kDpStats:
+    case Op::kEcho:
+    case Op::kTrace:
+    case Op::kMeterDesc:
+    case Op::kPortQos:
+      return false;
+  }
+  return false;
+}
+
+bool Client::AppendItems(Pending& p, const sy_msg& m) {
   Napi::Env env(env_);
+  if (!IsList(p.op)) return false;
   if (p.items.IsEmpty()) p.items = Napi::Persistent(Napi::Array::New(env));
   Napi::Array arr = p.items.Value();
   switch (p.op) {
@@ -680,6 +710,7 @@ void Client::AppendItems(Pending& p, const sy_msg& m) {
     default:
       break;
   }
+  return true;
 }
 
 void Client::HandlePart(Pending& p, const sy_msg& m) {
@@ -688,25 +719,11 @@ void Client::HandlePart(Pending& p, const sy_msg& m) {
   try {
     if (m.hdr.type != p.type)
       throw ProtoError(env, "a " + TypeName(m.hdr.type) + " reply to " + TypeName(p.type));
-    switch (p.op) {
-      case Op::kPortList:
-      case Op::kPortStats:
-      case Op::kFlowDump:
-      case Op::kTableList:
-      case Op::kPmdStats:
-      case Op::kCookieStats:
-      case Op::kGroupStats:
-      case Op::kMeterStats:
-      case Op::kMirrorStats:
-        AppendItems(p, m);
-        break;
-      case Op::kHello:
-        throw ProtoError(env, "a HELLO reply in parts");
-      default:
-        if (p.attrs.size() + m.attrs_len > SY_MSG_MAX)
-          throw ProtoError(env, TypeName(p.type) + " reply over " + std::to_string(SY_MSG_MAX >> 20) + " MB");
-        p.attrs.append(reinterpret_cast<const char*>(m.attrs), m.attrs_len);
-        break;
+    if (!AppendItems(p, m)) {  // any other reply is kept as bytes until its last part
+      if (p.op == Op::kHello) throw ProtoError(env, "a HELLO reply in parts");
+      if (p.attrs.size() + m.attrs_len > SY_MSG_MAX)
+        throw ProtoError(env, TypeName(p.type) + " reply over " + std::to_string(SY_MSG_MAX >> 20) + " MB");
+      p.attrs.append(reinterpret_cast<const char*>(m.attrs), m.attrs_len);
     }
   } catch (const Napi::Error& e) {
     p.failed = true;
@@ -736,6 +753,11 @@ void Client::HandleReply(Pending& p, const sy_msg& m) {
     if (m.hdr.type != p.type)
       throw ProtoError(env, "a " + TypeName(m.hdr.type) + " reply to " + TypeName(p.type));
     Napi::Value v = env.Undefined();
+    if (AppendItems(p, m)) {  // the last part of a list
+      p.deferred.Resolve(p.items.Value());
+      p.items.Reset();
+      return;
+    }
     switch (p.op) {
       case Op::kHello: {
         uint32_t ver = 0;
@@ -760,19 +782,6 @@ void Client::HandleReply(Pending& p, const sy_msg& m) {
         AttachBond(env, v.As<Napi::Object>(), m);
         break;
       }
-      case Op::kPortList:
-      case Op::kPortStats:
-      case Op::kFlowDump:
-      case Op::kTableList:
-      case Op::kPmdStats:
-      case Op::kCookieStats:
-      case Op::kGroupStats:
-      case Op::kMeterStats:
-      case Op::kMirrorStats:
-        AppendItems(p, m);
-        v = p.items.Value();
-        p.items.Reset();
-        break;
       case Op::kFlowCount: {
         uint32_t n;
         if (sy_attr_get_u32(Need(env, m, SY_A_FLOW_COUNT), &n, err, sizeof(err)) < 0)
@@ -830,6 +839,8 @@ void Client::HandleReply(Pending& p, const sy_msg& m) {
           v = Napi::Buffer<uint8_t>::New(env, 0);
         break;
       }
+      default:  // the lists, answered above
+        break;
     }
     p.deferred.Resolve(v);
   } catch (const Napi::Error& e) {

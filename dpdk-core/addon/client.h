@@ -161,7 +161,9 @@ class Client : public Napi::ObjectWrap<Client> {
   void HandleReply(Pending& p, const sy_msg& m);
   void HandlePart(Pending& p, const sy_msg& m);
   // Decodes the list items of m and appends them to p.items (list ops only).
-  void AppendItems(Pending& p, const sy_msg& m);
+  static bool IsList(Op op);
+  // Decodes the items of a list reply's part into p.items; false for a reply that is not a list.
+  bool AppendItems(Pending& p, const sy_msg& m);
   void HandleEvent(const sy_msg& m);
   // Maps the stats segment HELLO's reply m names (info.statsSegment gets
   // its path, or null), or sets stats_error_ saying why not.
