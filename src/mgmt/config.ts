@@ -42,10 +42,11 @@ import { readFileSync } from 'node:fs';
 import { parseDocument, stringify } from 'yaml';
 import { FLOW_FLAGS, formatActions, formatFlowMod, formatGroup, formatMatch, type PortNames } from '../flowspec';
 import type { FlowMod, GroupConfig, PortChange, PortQosConfig, TableMiss } from './addon-types';
-import { checkNshTag, checkVlan, EdgeError, nshTagDoc, vlanDoc } from './edge';
-import { checkQos, qosDoc, QosError } from './qos';
-import { checkMeter, meterDoc, MeterError } from './meters';
-import { bondDevargs, bondDoc, BondError, checkBond } from './bond';
+import { checkNshTag, checkVlan, nshTagDoc, vlanDoc } from './edge';
+import { checkQos, qosDoc } from './qos';
+import { checkMeter, meterDoc } from './meters';
+import { bondDevargs, bondDoc, checkBond } from './bond';
+import { FieldError } from './errors';
 import { jsonErrorPosition, type DesiredState, type MeterConfig, type MirrorConfig, type PortConfig, type TableConfig } from './state';
 import type { PortRequest, StartupConfig } from './switch';
 
@@ -162,7 +163,7 @@ export function parseConfig(text: string, source: string, format: ConfigFormat |
       try {
         req.bond = checkBond(o.bond, `${w}.bond`);
       } catch (e) {
-        if (e instanceof BondError) bad(e.field, e.problem);
+        if (e instanceof FieldError) bad(e.field, e.problem);
         throw e;
       }
     }
@@ -181,18 +182,13 @@ export function parseConfig(text: string, source: string, format: ConfigFormat |
       }
       // nshTag: { spi: 0x123, si: 255, ttl: 63, context: [c1, c2, c3, c4] }
       if (o.nshTag !== undefined) req.nshTag = checkNshTag(o.nshTag, `${w}.nshTag`);
-    } catch (e) {
-      if (e instanceof EdgeError) bad(e.field, e.problem);
-      throw e;
-    }
-    if (o.qos !== undefined) {
-      try {
+      if (o.qos !== undefined) {
         const q = checkQos(o.qos, `${w}.qos`);
         if (q) req.qos = q;
-      } catch (e) {
-        if (e instanceof QosError) bad(e.field, e.problem);
-        throw e;
       }
+    } catch (e) {
+      if (e instanceof FieldError) bad(e.field, e.problem);
+      throw e;
     }
     out.ports.push(req);
   });
@@ -215,7 +211,7 @@ export function parseConfig(text: string, source: string, format: ConfigFormat |
     try {
       (out.meters ??= []).push(checkMeter(m, `meters[${i}]`));
     } catch (e) {
-      if (e instanceof MeterError) bad(e.field, e.problem);
+      if (e instanceof FieldError) bad(e.field, e.problem);
       throw e;
     }
   });

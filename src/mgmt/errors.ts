@@ -68,6 +68,7 @@ export function isDpError(e: unknown): e is DpError {
 /** The gRPC status and message for any error a handler may meet. */
 export function classify(e: unknown): { code: Status; message: string } {
   if (e instanceof ApiError) return { code: e.code, message: e.message };
+  if (e instanceof FieldError) return { code: Status.INVALID_ARGUMENT, message: e.message };
   if (e instanceof UnknownPortError) return { code: Status.NOT_FOUND, message: e.message };
   if (e instanceof FlowSpecError) return { code: Status.INVALID_ARGUMENT, message: e.message };
   if (isDpError(e)) {

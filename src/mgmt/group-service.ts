@@ -2,13 +2,13 @@
 import type { GroupServiceHandlers } from '../gen/switchyard/v1/GroupService';
 import type { Group } from '../gen/switchyard/v1/Group';
 import type { GroupConfig } from './addon-types';
-import { formatActions } from '../flowspec';
+import { formatActions, formatGroup, type PortNames } from '../flowspec';
 import { unary } from './rpc';
 import { has } from './wire';
 import type { Switch } from './switch';
 
-function toWireGroup(sw: Switch, g: GroupConfig): Group {
-  const names = sw.portNames();
+/** g on the wire; names: the port names of the request (one lookup table for all its groups). */
+function toWireGroup(g: GroupConfig, names: Required<PortNames>): Group {
   return {
     id: g.id,
     type: g.type,
@@ -18,20 +18,23 @@ function toWireGroup(sw: Switch, g: GroupConfig): Group {
       watchPort: b.watchPort === undefined ? '' : (names.portName(b.watchPort) ?? String(b.watchPort)),
       actions: formatActions(b.actions, names),
     })),
-    text: sw.groupText(g),
+    text: formatGroup(g, names),
   };
 }
 
 export function groupService(sw: Switch): GroupServiceHandlers {
   return {
-    AddGroup: unary(async (req) => toWireGroup(sw, await sw.addGroup(req.spec, req.modify))),
+    AddGroup: unary(async (req) => toWireGroup(await sw.addGroup(req.spec, req.modify), sw.portNames())),
 
     DeleteGroup: unary(async (req) => {
       await sw.deleteGroup(req.id);
       return {};
     }),
 
-    ListGroups: unary(async () => ({ groups: sw.listGroups().map((g) => toWireGroup(sw, g)) })),
+    ListGroups: unary(async () => {
+      const names = sw.portNames();
+      return { groups: sw.listGroups().map((g) => toWireGroup(g, names)) };
+    }),
 
     GetGroupStats: unary(async (req) => {
       const stats = await sw.groupStats(has(req, 'id') ? req.id : undefined);

@@ -160,3 +160,13 @@ export function planMeters(desired: readonly MeterConfig[], actual: readonly Met
 export function usesMeter(actions: readonly Action[], id: number): boolean {
   return actions.some((a) => a.type === 'meter' && a.meter === id);
 }
+
+/** Whether actions name group id (group:N); deleting a group some flow uses is refused. */
+export function usesGroup(actions: readonly Action[], id: number): boolean {
+  return actions.some((a) => a.type === 'group' && a.group === id);
+}
+
+/** Whether actions name mirror id (mirror:NAME); deleting a mirror some flow uses is refused. */
+export function usesMirror(actions: readonly Action[], id: number): boolean {
+  return actions.some((a) => a.type === 'mirror' && a.mirror === id);
+}

@@ -25,7 +25,7 @@ export function portService(sw: Switch): PortServiceHandlers {
         vlan: fromWireVlan(req.vlan),
         nshTag: fromWireNshTag(req.nshTag),
       });
-      return toWirePort(desc, (await sw.portQos()).get(desc.id));
+      return toWirePort(desc, await sw.portQosOf(desc.id));
     }),
 
     DeletePort: unary(async (req) => {
@@ -43,7 +43,7 @@ export function portService(sw: Switch): PortServiceHandlers {
         vlan: fromWireVlan(req.vlan),
         nshTag: req.clearNshTag ? null : fromWireNshTag(req.nshTag),
       });
-      return toWirePort(desc, (await sw.portQos()).get(desc.id));
+      return toWirePort(desc, await sw.portQosOf(desc.id));
     }),
 
     ListPorts: unary(async () => {

@@ -48,10 +48,11 @@ import { closeSync, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, re
 import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { BondConfig, FlowMod, GroupConfig, MeterBand, MeterUnit, PortQosConfig, TableMiss } from './addon-types';
-import { checkQos, qosDoc, QosError } from './qos';
-import { checkMeter, meterDoc, MeterError } from './meters';
-import { BondError, bondDoc, checkBond } from './bond';
-import { checkNshTag, checkVlan, EdgeError, nshTagDoc, vlanDoc, type NshTag, type PortVlan } from './edge';
+import { checkQos, qosDoc } from './qos';
+import { checkMeter, meterDoc } from './meters';
+import { bondDoc, checkBond } from './bond';
+import { checkNshTag, checkVlan, nshTagDoc, vlanDoc, type NshTag, type PortVlan } from './edge';
+import { FieldError } from './errors';
 import { formatFlowMod, formatGroup, FlowSpecError, parseFlow, parseFlowKeyed, parseFlowLineKeyed, parseGroup } from '../flowspec';
 import { FlowChange, FlowSet } from './flowtable';
 import { checkPrivateDir } from './auth';
@@ -387,7 +388,7 @@ function readState(text: string, path: string): { state: DesiredState; seq: numb
       try {
         port.bond = checkBond(o.bond, `${w}.bond`);
       } catch (e) {
-        if (e instanceof BondError) bad(e.field, e.problem);
+        if (e instanceof FieldError) bad(e.field, e.problem);
         throw e;
       }
     }
@@ -396,7 +397,7 @@ function readState(text: string, path: string): { state: DesiredState; seq: numb
         const q = checkQos(o.qos, `${w}.qos`);
         if (q) port.qos = q;
       } catch (e) {
-        if (e instanceof QosError) bad(e.field, e.problem);
+        if (e instanceof FieldError) bad(e.field, e.problem);
         throw e;
       }
     }
@@ -404,7 +405,7 @@ function readState(text: string, path: string): { state: DesiredState; seq: numb
       if (o.vlan !== undefined) port.vlan = checkVlan(o.vlan, `${w}.vlan`);
       if (o.nshTag !== undefined) port.nshTag = checkNshTag(o.nshTag, `${w}.nshTag`);
     } catch (e) {
-      if (e instanceof EdgeError) bad(e.field, e.problem);
+      if (e instanceof FieldError) bad(e.field, e.problem);
       throw e;
     }
     if (!port.vlan) delete port.vlan;
@@ -445,7 +446,7 @@ function readState(text: string, path: string): { state: DesiredState; seq: numb
       if (state.meters?.some((q) => q.id === meter.id)) bad(`${w}.id`, `meter ${meter.id} appears twice`);
       (state.meters ??= []).push(meter);
     } catch (e) {
-      if (e instanceof MeterError) bad(e.field, e.problem);
+      if (e instanceof FieldError) bad(e.field, e.problem);
       throw e;
     }
   });

@@ -68,12 +68,12 @@ import { asEntry, FlowSet } from './flowtable';
 import type { Logger } from './log';
 import { diffFlows, isEmptyPlan, planReconcile, ReconcilePlan } from './reconcile';
 import { DesiredState, MeterConfig, MIRROR_MAX, MIRROR_PORTS, MirrorConfig, PortConfig, StateChange, StateSaver, TableConfig } from './state';
-import { BondError, bondDevargs, bondText, checkBond, checkBondDevargs, sameBondConfig } from './bond';
+import { bondDevargs, bondText, checkBond, checkBondDevargs, sameBondConfig } from './bond';
 import type { BondConfig, GroupConfig, GroupStats, MeterDesc, MeterStats, MirrorStats, PortChange, PortQos, PortQosConfig } from './addon-types';
-import { checkNshTag, checkVlan, EdgeError, edgeAddRequest, edgeChange, nshTagOfDesc, nshTagText, vlanOfDesc, vlanText, vlanWire, type NshTag, type PortVlan } from './edge';
-import { checkQos, QosError, qosRuns, qosText, sameQos } from './qos';
+import { checkNshTag, checkVlan, edgeAddRequest, edgeChange, nshTagOfDesc, nshTagText, vlanOfDesc, vlanText, vlanWire, type NshTag, type PortVlan } from './edge';
+import { checkQos, qosRuns, qosText, sameQos } from './qos';
 import { formatGroup, parseGroup } from '../flowspec';
-import { checkMeter, meterDoc, METER_ID_MAX, MeterError, usesMeter } from './meters';
+import { checkMeter, meterDoc, METER_ID_MAX, MeterError, usesGroup, usesMeter, usesMirror } from './meters';
 
 export type DpStateName = 'disconnected' | 'launching' | 'connecting' | 'reconciling' | 'connected' | 'stopped';
 
@@ -115,22 +115,23 @@ function checkMirrorShape(req: { name: string; out: string; src: string[]; dst: 
   if (req.src.length > MIRROR_PORTS || req.dst.length > MIRROR_PORTS) throw bad(`src, dst: at most ${MIRROR_PORTS} ports each`);
 }
 
-/** Runs an edge.ts check; its EdgeError is INVALID_ARGUMENT naming the field. */
-function edgeCheck<T>(fn: () => T): T {
+/** Port id's egress QoS as the data plane runs it; undefined if it cannot say (onError hears why), but a lost connection throws. */
+async function readQos(dp: DataplaneClient, id: number, onError?: (e: unknown) => void): Promise<PortQos | undefined> {
   try {
-    return fn();
+    return await dp.portQos(id);
   } catch (e) {
-    if (e instanceof EdgeError) throw new ApiError(Status.INVALID_ARGUMENT, e.message);
-    throw e;
+    if (isDpError(e) && e.code === 'DISCONNECTED') throw e;
+    onError?.(e);
+    return undefined;
   }
 }
 
-/** The edge settings of a port request, checked and canonical. */
+/** The edge settings of a port request, checked and canonical (an EdgeError, INVALID_ARGUMENT, names the field). */
 function checkEdgeSettings(req: PortRequest): { vlan?: PortVlan; nshTag?: NshTag } {
   const out: { vlan?: PortVlan; nshTag?: NshTag } = {};
-  const vlan = req.vlan === undefined ? undefined : edgeCheck(() => checkVlan(req.vlan, 'vlan'));
+  const vlan = req.vlan === undefined ? undefined : checkVlan(req.vlan, 'vlan');
   if (vlan) out.vlan = vlan;
-  if (req.nshTag !== undefined && req.nshTag !== null) out.nshTag = edgeCheck(() => checkNshTag(req.nshTag, 'nsh_tag'));
+  if (req.nshTag !== undefined && req.nshTag !== null) out.nshTag = checkNshTag(req.nshTag, 'nsh_tag');
   return out;
 }
 
@@ -168,15 +169,10 @@ export function checkPortName(name: string): void {
 
 /** A bond port's request, checked, with its bonding device's name filled in. */
 function checkBondPort(req: PortRequest): PortRequest {
-  try {
-    const bond = checkBond(req.bond);
-    const devargs = req.devargs.trim() || bondDevargs(req.name);
-    checkBondDevargs(devargs);
-    return { ...req, devargs, bond };
-  } catch (e) {
-    if (e instanceof BondError) throw new ApiError(Status.INVALID_ARGUMENT, e.message);
-    throw e;
-  }
+  const bond = checkBond(req.bond);
+  const devargs = req.devargs.trim() || bondDevargs(req.name);
+  checkBondDevargs(devargs);
+  return { ...req, devargs, bond };
 }
 
 function checkDevargs(devargs: string): void {
@@ -202,16 +198,6 @@ function checkBatch(n: number, field: string): void {
 export const PORT_RXQ_MAX = 16;
 
 /** An optional port number, MTU or rx queue count from the wire: in range, or INVALID_ARGUMENT naming the field. */
-/** A QoS from a request, checked (undefined: none); INVALID_ARGUMENT naming the field. */
-function checkQosArg(q: unknown): PortQosConfig | undefined {
-  try {
-    return checkQos(q);
-  } catch (e) {
-    if (e instanceof QosError) throw new ApiError(Status.INVALID_ARGUMENT, e.message);
-    throw e;
-  }
-}
-
 function checkPortNumbers(req: { id?: number; mtu?: number; nRxq?: number }): void {
   if (req.nRxq !== undefined && (!Number.isInteger(req.nRxq) || req.nRxq < 1 || req.nRxq > PORT_RXQ_MAX)) {
     throw new ApiError(Status.INVALID_ARGUMENT, `n_rxq ${req.nRxq}: out of range 1..${PORT_RXQ_MAX} (rx queues of the port)`);
@@ -459,17 +445,11 @@ export class Switch extends EventEmitter {
   private async reconcileQos(dp: DataplaneClient): Promise<number> {
     let n = 0;
     for (const p of this.state.ports) {
-      if (!p.qos) continue;
-      let have: PortQos;
-      try {
-        have = await dp.portQos(p.id);
-      } catch (e) {
-        if (isDpError(e) && e.code === 'DISCONNECTED') throw e;
-        if (p.qos) this.warn(`replay: egress QoS of port ${p.name}: ${errText(e)}`);
-        continue;
-      }
-      if (qosRuns(p.qos, have)) continue;
-      if (await this.step(`egress QoS of port ${p.name}`, () => dp.portQos(p.id, p.qos ?? { rate: 0 }))) n++;
+      const want = p.qos;
+      if (!want) continue;
+      const have = await readQos(dp, p.id, (e) => this.warn(`replay: egress QoS of port ${p.name}: ${errText(e)}`));
+      if (!have || qosRuns(want, have)) continue;
+      if (await this.step(`egress QoS of port ${p.name}`, () => dp.portQos(p.id, want))) n++;
     }
     return n;
   }
@@ -664,7 +644,7 @@ export class Switch extends EventEmitter {
       ...edgeAddRequest(req as { vlan?: PortVlan; nshTag?: NshTag }),
       adminUp: req.adminUp ?? true,
     });
-    const qos = req.qos === undefined ? undefined : checkQosArg(req.qos);
+    const qos = req.qos === undefined ? undefined : checkQos(req.qos);
     if (qos) {
       try {
         await dp.portQos(desc.id, qos);
@@ -716,12 +696,12 @@ export class Switch extends EventEmitter {
     if (update.mtu !== undefined) change.mtu = update.mtu;
     if (update.adminUp !== undefined) change.adminUp = update.adminUp;
     if (update.nRxq !== undefined) change.nRxq = update.nRxq;
-    const vlan = update.vlan === undefined ? undefined : edgeCheck(() => checkVlan(update.vlan, 'vlan'));
-    const nshTag = update.nshTag === undefined || update.nshTag === null ? undefined : edgeCheck(() => checkNshTag(update.nshTag, 'nsh_tag'));
+    const vlan = update.vlan === undefined ? undefined : checkVlan(update.vlan, 'vlan');
+    const nshTag = update.nshTag === undefined || update.nshTag === null ? undefined : checkNshTag(update.nshTag, 'nsh_tag');
     if (update.vlan !== undefined) change.vlan = vlanWire(vlan);
     if (update.nshTag !== undefined) change.nshTag = nshTag ?? null;
     const qosSet = update.qos !== undefined;
-    const qos = qosSet ? checkQosArg(update.qos) : undefined;
+    const qos = qosSet ? checkQos(update.qos) : undefined;
     return this.serialize(async () => {
       const p = this.findPort(ref);
       const dp = this.requireDp();
@@ -733,7 +713,7 @@ export class Switch extends EventEmitter {
       if (change.mtu !== undefined && before) undo.mtu = before.mtu;
       if (change.nRxq !== undefined && before) undo.nRxq = before.nRxq;
       if (change.adminUp !== undefined) undo.adminUp = before ? before.adminUp : p.adminUp;
-      let desc = Object.keys(change).length ? await dp.portMod(p.id, change) : before!;
+      const desc = Object.keys(change).length ? await dp.portMod(p.id, change) : before!;
       if (qosSet) {
         try {
           await dp.portQos(p.id, qos ?? { rate: 0 });
@@ -741,7 +721,6 @@ export class Switch extends EventEmitter {
           if (Object.keys(undo).length) await dp.portMod(p.id, undo).catch(() => undefined);
           throw e;
         }
-        desc ??= (await dp.portList()).find((d) => d.id === p.id)!;
       }
       const next = this.draft();
       const q = next.ports.find((x) => x.name === p.name)!;
@@ -773,14 +752,16 @@ export class Switch extends EventEmitter {
     const dp = this.requireDp();
     const out = new Map<number, PortQos>();
     for (const p of this.desired.ports) {
-      if (!p.qos) continue;
-      try {
-        out.set(p.id, await dp.portQos(p.id));
-      } catch (e) {
-        if (isDpError(e) && e.code === 'DISCONNECTED') throw e;
-      }
+      const have = p.qos ? await readQos(dp, p.id) : undefined;
+      if (have) out.set(p.id, have);
     }
     return out;
+  }
+
+  /** portQos() of one port: a reply about one port asks only about it. */
+  async portQosOf(id: number): Promise<PortQos | undefined> {
+    const dp = this.requireDp();
+    return this.desired.ports.some((p) => p.id === id && p.qos) ? readQos(dp, id) : undefined;
   }
 
   async listPorts(): Promise<PortDesc[]> {
@@ -961,11 +942,6 @@ export class Switch extends EventEmitter {
     return this.groups.slice();
   }
 
-  /** A group in add-group text, with port names. */
-  groupText(g: GroupConfig): string {
-    return formatGroup(g, this.portNames());
-  }
-
   /**
    * Adds a group given in ovs-ofctl add-group syntax (port names resolved
    * now), or replaces one with `modify`. ALREADY_EXISTS / NOT_FOUND as
@@ -994,7 +970,7 @@ export class Switch extends EventEmitter {
       const dp = this.requireDp();
       const old = this.groups.find((q) => q.id === id);
       if (!old) throw new ApiError(Status.NOT_FOUND, `group ${id} does not exist`);
-      const users = this.flows.list().filter((f) => f.actions.some((a) => a.type === 'group' && a.group === id));
+      const users = this.flows.list().filter((f) => usesGroup(f.actions, id));
       if (users.length) {
         throw new ApiError(
           Status.FAILED_PRECONDITION,
@@ -1025,13 +1001,7 @@ export class Switch extends EventEmitter {
 
   /** Adds a meter (ALREADY_EXISTS if its id is taken) or changes one (NOT_FOUND if it is not). */
   async setMeter(command: 'add' | 'modify', v: unknown): Promise<MeterDesc> {
-    let want: MeterConfig;
-    try {
-      want = checkMeter(v);
-    } catch (e) {
-      if (e instanceof MeterError) throw new ApiError(Status.INVALID_ARGUMENT, e.message);
-      throw e;
-    }
+    const want = checkMeter(v); // a MeterError is INVALID_ARGUMENT naming the field
     return this.serialize(() => this.doSetMeter(command, want));
   }
 
@@ -1109,7 +1079,7 @@ export class Switch extends EventEmitter {
     return this.serialize(async () => {
       const old = this.mirrors.find((m) => m.name === name);
       if (!old) throw new ApiError(Status.NOT_FOUND, `mirror '${name}' does not exist`);
-      const users = this.flows.list().filter((f) => f.actions.some((a) => a.type === 'mirror' && a.mirror === old.id));
+      const users = this.flows.list().filter((f) => usesMirror(f.actions, old.id));
       if (users.length) {
         throw new ApiError(Status.FAILED_PRECONDITION, `mirror '${name}' is used by ${users.length} flow(s), such as '${formatFlowMod(users[0], this.portNames())}'; delete them first`);
       }
@@ -1211,6 +1181,7 @@ export class Switch extends EventEmitter {
     const byName = new Map<string, number>();
     const byDevice = new Map<string, number>();
     const byId = new Map<number, number>();
+    const edges: ReturnType<typeof checkEdgeSettings>[] = []; // checked once, kept for plan.ports
     doc.ports.forEach((q, i) => {
       const w = `ports[${i}]`;
       check(`${w}.name`, () => checkPortName(q.name));
@@ -1218,7 +1189,7 @@ export class Switch extends EventEmitter {
       if (q.bond !== undefined) check(w, () => (p = checkBondPort(q)));
       check(`${w}.devargs`, () => checkDevargs(p.devargs));
       check(w, () => checkPortNumbers(p));
-      check(w, () => checkEdgeSettings(p));
+      check(w, () => (edges[i] = checkEdgeSettings(p)));
       const j = byName.get(p.name);
       if (j !== undefined) throw invalid(`${w}.name`, `port '${p.name}' is also ports[${j}]`);
       byName.set(p.name, i);
@@ -1257,11 +1228,11 @@ export class Switch extends EventEmitter {
       if (p.mtu !== undefined) c.mtu = p.mtu;
       if (p.nRxq !== undefined) c.nRxq = p.nRxq;
       if (p.bond !== undefined) c.bond = checkBond(p.bond);
-      Object.assign(c, checkEdgeSettings(p));
+      Object.assign(c, edges[i]);
       if (p.qos !== undefined) {
         const q = p.qos;
         check(`ports[${i}].qos`, () => {
-          const k = checkQosArg(q);
+          const k = checkQos(q);
           if (k) c.qos = k;
         });
       }
