@@ -93,20 +93,6 @@ l4_addr_changed(struct act_pkt *p, uint8_t *frame, const void *old, const void *
 	}
 }
 
-/* --- drops --- */
-
-/* Counts one drop on port slot; a packet trace records it too. */
-static inline void
-count_drop(struct pl_lcore *lc, uint16_t slot, enum sy_drop_reason why)
-{
-	/* A packet-out without in_port (packet_out.h) has no port to count
-	 * its refusals on: they are not counted. */
-	if (likely(slot != PL_NO_PORT))
-		st_drop(&lc->ctr, slot, why, 1);
-	if (unlikely(lc->trace != NULL))
-		trace_drop(lc->trace, why);
-}
-
 /* --- outputs --- */
 
 /* Hands m to port slot's tx buffer.  last: with the packet's own reference
@@ -118,7 +104,7 @@ emit(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt *p, uint16
 	struct rte_mbuf *m = p->m;
 
 	if (rte_pktmbuf_pkt_len(m) - p->lay.l3_ofs > pm->port[slot].mtu) {
-		count_drop(lc, slot, SY_DROP_TOO_BIG);
+		act_count_drop(lc, slot, SY_DROP_TOO_BIG);
 		p->n_fail++;
 		if (last)
 			rte_pktmbuf_free(m);
@@ -179,7 +165,7 @@ queue_output(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt *p
 static inline void
 refuse_output(struct pl_lcore *lc, struct act_pkt *p, enum sy_drop_reason why)
 {
-	count_drop(lc, p->in_slot, why);
+	act_count_drop(lc, p->in_slot, why);
 	p->n_fail++;
 }
 
@@ -267,7 +253,7 @@ void
 act_stop(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt *p,
 	 enum sy_drop_reason why)
 {
-	count_drop(lc, p->in_slot, why);
+	act_count_drop(lc, p->in_slot, why);
 	if (p->pending != PL_NO_PORT) {
 		emit(lc, pm, p, p->pending, true);
 		p->pending = PL_NO_PORT;
@@ -285,7 +271,7 @@ act_finish(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt *p)
 		return;
 	}
 	if (p->n_out == 0 && p->n_fail == 0)
-		count_drop(lc, p->in_slot, SY_DROP_ACTION_DROP);
+		act_count_drop(lc, p->in_slot, SY_DROP_ACTION_DROP);
 	drop_free(lc, p->m);
 }
 

@@ -77,6 +77,7 @@
 
 #include "parse.h"
 #include "pipeline.h"
+#include "trace.h"
 
 /* One packet on its way through the tables. */
 struct act_pkt {
@@ -97,6 +98,18 @@ struct act_pkt {
 };
 
 struct ft_flow;
+
+/* Counts one drop on port slot; a packet trace records it too.  A
+ * packet-out without in_port (packet_out.h) has no port to count its
+ * refusals on (slot PL_NO_PORT): they are not counted. */
+static inline void
+act_count_drop(struct pl_lcore *lc, uint16_t slot, enum sy_drop_reason why)
+{
+	if (likely(slot != PL_NO_PORT))
+		st_drop(&lc->ctr, slot, why, 1);
+	if (unlikely(lc->trace != NULL))
+		trace_drop(lc->trace, why);
+}
 
 /* Sets up p for a packet just parsed. */
 static inline void

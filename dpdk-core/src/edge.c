@@ -13,17 +13,9 @@
 #include "datapath.h"
 #include "edge.h"
 #include "nsh.h"
-#include "trace.h"
 
-#define ETH_HLEN 14
 #define VID_MAX 4094 /* 4095 is reserved (802.1Q) */
 #define KEEP SY_DROP__MAX
-
-static inline uint16_t
-be16_at(const uint8_t *d)
-{
-	return (uint16_t)(d[0] << 8 | d[1]);
-}
 
 static inline bool
 is_tpid(uint16_t t)
@@ -139,15 +131,6 @@ edge_build(const char *port, const struct sy_port_vlan *vlan, const struct sy_po
 	return 0;
 }
 
-/* Counts a drop on port slot; a packet trace records it too. */
-static inline void
-edge_drop(struct pl_lcore *lc, uint16_t slot, unsigned int why)
-{
-	st_drop(&lc->ctr, slot, (enum sy_drop_reason)why, 1);
-	if (unlikely(lc->trace != NULL))
-		trace_drop(lc->trace, why);
-}
-
 /* --- ingress --- */
 
 /* The VLAN step of a received frame (written in place): KEEP or why it
@@ -158,12 +141,12 @@ vlan_in(const struct pl_edge *e, struct rte_mbuf *m)
 	uint8_t *d = rte_pktmbuf_mtod(m, uint8_t *);
 	uint16_t pvid = e->vlan == SY_VLAN_ACCESS ? e->tag : e->native;
 
-	if (is_tpid(be16_at(d + 12))) {
+	if (is_tpid(parse_rd16(d + 12))) {
 		uint16_t tci, vid;
 
-		if (rte_pktmbuf_data_len(m) < ETH_HLEN + 4)
+		if (rte_pktmbuf_data_len(m) < PARSE_ETH_HLEN + 4)
 			return KEEP; /* the parser counts it l2_truncated */
-		tci = be16_at(d + 14);
+		tci = parse_rd16(d + 14);
 		vid = tci & 0xfff;
 		if (vid != 0)
 			return e->vlan == SY_VLAN_TRUNK && vid_allowed(e, vid)
@@ -188,7 +171,7 @@ edge_ingress(const struct pl_edge *e, struct rte_mbuf *m)
 {
 	unsigned int why = KEEP;
 
-	if (unlikely(rte_pktmbuf_data_len(m) < ETH_HLEN))
+	if (unlikely(rte_pktmbuf_data_len(m) < PARSE_ETH_HLEN))
 		return KEEP; /* the parser counts it a runt */
 	if (e->vlan != SY_VLAN_NONE)
 		why = vlan_in(e, m);
@@ -214,14 +197,14 @@ edge_rx(struct pl_lcore *lc, const struct pl_edge *e, uint16_t slot, struct rte_
 			rte_pktmbuf_free(m);
 			m = c;
 			if (m == NULL) {
-				edge_drop(lc, slot, SY_DROP_NO_MBUF);
+				act_count_drop(lc, slot, SY_DROP_NO_MBUF);
 				continue;
 			}
 			lc->ctr.copies++;
 		}
 		why = edge_ingress(e, m);
 		if (unlikely(why != KEEP)) {
-			edge_drop(lc, slot, why);
+			act_count_drop(lc, slot, why);
 			rte_pktmbuf_free(m);
 			continue;
 		}
@@ -237,15 +220,15 @@ edge_tx(struct pl_lcore *lc, const struct pl_edge *e, uint16_t slot, struct rte_
 	bool last)
 {
 	const uint8_t *d = rte_pktmbuf_mtod(m, const uint8_t *), *f = d;
-	uint16_t len = rte_pktmbuf_data_len(m), nsh_len = 0, need = ETH_HLEN;
+	uint16_t len = rte_pktmbuf_data_len(m), nsh_len = 0, need = PARSE_ETH_HLEN;
 	uint8_t np = 0;
 	bool pop = false, strip = false;
 	unsigned int why = KEEP;
 
-	if (e->nsh_len && len >= ETH_HLEN + NSH_BASE_LEN && be16_at(d + 12) == NSH_ETHERTYPE) {
-		nsh_len = (uint16_t)((d[ETH_HLEN + 1] & 0x3f) * 4);
-		np = d[ETH_HLEN + 3];
-		need = (uint16_t)(ETH_HLEN + nsh_len);
+	if (e->nsh_len && len >= PARSE_ETH_HLEN + NSH_BASE_LEN && parse_rd16(d + 12) == NSH_ETHERTYPE) {
+		nsh_len = (uint16_t)((d[PARSE_ETH_HLEN + 1] & 0x3f) * 4);
+		np = d[PARSE_ETH_HLEN + 3];
+		need = (uint16_t)(PARSE_ETH_HLEN + nsh_len);
 		/* a header the parser would not take, or a next protocol pop_nsh
 		 * leaves alone: sent as it is */
 		pop = nsh_len >= NSH_BASE_LEN && len >= need &&
@@ -255,8 +238,8 @@ edge_tx(struct pl_lcore *lc, const struct pl_edge *e, uint16_t slot, struct rte_
 	if (e->vlan != SY_VLAN_NONE) {
 		uint16_t flen = f ? (uint16_t)(len - (f - d)) : 0;
 
-		if (f && flen >= ETH_HLEN + 4 && is_tpid(be16_at(f + 12))) {
-			uint16_t vid = be16_at(f + 14) & 0xfff;
+		if (f && flen >= PARSE_ETH_HLEN + 4 && is_tpid(parse_rd16(f + 12))) {
+			uint16_t vid = parse_rd16(f + 14) & 0xfff;
 
 			if (e->vlan == SY_VLAN_ACCESS) {
 				if (vid == e->tag)
@@ -268,13 +251,13 @@ edge_tx(struct pl_lcore *lc, const struct pl_edge *e, uint16_t slot, struct rte_
 			} else if (!vid_allowed(e, vid)) { /* VID 0 never is */
 				why = SY_DROP_VLAN_FILTERED;
 			}
-			need = (uint16_t)((f - d) + ETH_HLEN + 4);
+			need = (uint16_t)((f - d) + PARSE_ETH_HLEN + 4);
 		} else {
 			why = SY_DROP_VLAN_FILTERED; /* untagged: no tenant's */
 		}
 	}
 	if (why != KEEP) {
-		edge_drop(lc, slot, why);
+		act_count_drop(lc, slot, why);
 		if (last)
 			rte_pktmbuf_free(m);
 		return NULL;
@@ -291,14 +274,14 @@ edge_tx(struct pl_lcore *lc, const struct pl_edge *e, uint16_t slot, struct rte_
 			rte_pktmbuf_free(m);
 		if (c == NULL || rte_pktmbuf_data_len(c) < need) {
 			rte_pktmbuf_free(c);
-			edge_drop(lc, slot, SY_DROP_NO_MBUF);
+			act_count_drop(lc, slot, SY_DROP_NO_MBUF);
 			return NULL;
 		}
 		lc->ctr.copies++;
 		m = c;
 	}
 	if (pop)
-		nsh_decap(m, ETH_HLEN, nsh_len, np);
+		nsh_decap(m, PARSE_ETH_HLEN, nsh_len, np);
 	if (strip)
 		act_vlan_remove(m);
 	return m;

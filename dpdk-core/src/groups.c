@@ -16,7 +16,6 @@
 #include "groups.h"
 #include "ports.h"
 #include "stats.h"
-#include "trace.h"
 
 struct grp *grp_table[SY_GROUP_ID_MAX + 1];
 static struct grp_ctr trace_ctr; /* a packet trace's counts, thrown away (main lcore) */
@@ -141,10 +140,7 @@ grp_run(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt *p, uin
 	int i = -1;
 
 	if (unlikely(g == NULL)) {
-		if (p->in_slot != PL_NO_PORT) /* (a packet-out from no port: nowhere) */
-			st_drop(&lc->ctr, p->in_slot, SY_DROP_GROUP_NO_BUCKET, 1);
-		if (unlikely(lc->trace != NULL))
-			trace_drop(lc->trace, SY_DROP_GROUP_NO_BUCKET);
+		act_count_drop(lc, p->in_slot, SY_DROP_GROUP_NO_BUCKET);
 		p->n_fail++;
 		return true;
 	}
@@ -173,10 +169,7 @@ grp_run(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt *p, uin
 	}
 	if (i < 0) {
 		c->dropped++;
-		if (p->in_slot != PL_NO_PORT) /* (a packet-out from no port: nowhere) */
-			st_drop(&lc->ctr, p->in_slot, SY_DROP_GROUP_NO_BUCKET, 1);
-		if (unlikely(lc->trace != NULL))
-			trace_drop(lc->trace, SY_DROP_GROUP_NO_BUCKET);
+		act_count_drop(lc, p->in_slot, SY_DROP_GROUP_NO_BUCKET);
 		p->n_fail++;
 		return true;
 	}

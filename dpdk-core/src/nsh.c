@@ -10,7 +10,6 @@
 #include "nsh.h"
 #include "parse.h"
 
-#define ETH_HLEN 14
 
 static inline void
 wr32(uint8_t *p, uint32_t v)
@@ -58,14 +57,14 @@ reparse(struct pl_lcore *lc, const struct pl_portmap *pm, struct act_pkt *p)
 bool
 nsh_encap(struct rte_mbuf *m, const uint8_t *hdr, unsigned int len)
 {
-	uint8_t *d = (uint8_t *)rte_pktmbuf_prepend(m, (uint16_t)(ETH_HLEN + len));
+	uint8_t *d = (uint8_t *)rte_pktmbuf_prepend(m, (uint16_t)(PARSE_ETH_HLEN + len));
 
 	if (d == NULL)
 		return false;
-	memcpy(d, d + ETH_HLEN + len, 12); /* the frame's own MACs */
+	memcpy(d, d + PARSE_ETH_HLEN + len, 12); /* the frame's own MACs */
 	d[12] = NSH_ETHERTYPE >> 8;
 	d[13] = NSH_ETHERTYPE & 0xff;
-	memcpy(d + ETH_HLEN, hdr, len);
+	memcpy(d + PARSE_ETH_HLEN, hdr, len);
 	return true;
 }
 
@@ -83,8 +82,8 @@ nsh_decap(struct rte_mbuf *m, uint16_t off, uint16_t len, uint8_t np)
 	case NSH_NP_IPV6:
 		etype = np == NSH_NP_IPV4 ? 0x0800 : 0x86dd;
 		/* the outer MACs, without any VLAN tag, in front of the IP packet */
-		memmove(d + off + len - ETH_HLEN, d, 12);
-		d = (uint8_t *)rte_pktmbuf_adj(m, (uint16_t)(off + len - ETH_HLEN));
+		memmove(d + off + len - PARSE_ETH_HLEN, d, 12);
+		d = (uint8_t *)rte_pktmbuf_adj(m, (uint16_t)(off + len - PARSE_ETH_HLEN));
 		d[12] = (uint8_t)(etype >> 8);
 		d[13] = (uint8_t)etype;
 		return true;

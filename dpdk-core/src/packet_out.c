@@ -105,6 +105,7 @@ dp_packet_out(uint32_t in_port, const uint8_t *frame, uint32_t len, const struct
 	struct pout_rec *r;
 	unsigned int slot = 0;
 	uint16_t in_slot = PL_NO_PORT;
+	uint32_t l3; /* bytes after the Ethernet header (and tags): what MTUs measure */
 	char msg[SY_ERRMSG_MAX];
 
 	if (len == 0)
@@ -119,14 +120,15 @@ dp_packet_out(uint32_t in_port, const uint8_t *frame, uint32_t len, const struct
 			       SY_MAX_ACTIONS);
 	if (pm == NULL)
 		return sy_fail(err, SY_E_NOENT, "no ports");
+	l3 = l3_len(frame, len);
 	if (in_port != SY_PORT_ANY) {
 		in_slot = pl_port_slot(pm, in_port);
 		if (in_port > SY_MAX_PORT_ID || in_slot == PL_NO_PORT)
 			return sy_fail(err, SY_E_NOENT, "in_port: no port %u", in_port);
-		if (l3_len(frame, len) > pm->port[in_slot].mtu)
+		if (l3 > pm->port[in_slot].mtu)
 			return sy_fail(err, SY_E_INVAL,
 				       "frame: %u bytes after the Ethernet header, over in_port %u's MTU %u",
-				       l3_len(frame, len), in_port, pm->port[in_slot].mtu);
+				       l3, in_port, pm->port[in_slot].mtu);
 	}
 	for (unsigned int i = 0; i < n; i++) {
 		uint32_t p = a[i].arg;
@@ -153,10 +155,10 @@ dp_packet_out(uint32_t in_port, const uint8_t *frame, uint32_t len, const struct
 
 				if (s == PL_NO_PORT)
 					return sy_fail(err, SY_E_NOENT, "actions: output:%u: no such port", p);
-				if (l3_len(frame, len) > pm->port[s].mtu)
+				if (l3 > pm->port[s].mtu)
 					return sy_fail(err, SY_E_INVAL,
 						       "frame: %u bytes after the Ethernet header, over port %u's MTU %u",
-						       l3_len(frame, len), p, pm->port[s].mtu);
+						       l3, p, pm->port[s].mtu);
 			}
 			break;
 		default:
@@ -221,8 +223,7 @@ pout_run(struct pl_lcore *lc, const struct pl_portmap *pm)
 								  : pl_port_slot(pm, r.in_port);
 
 		if (!parse_packet(r.m, r.in_port, &p.key, &p.lay, &why)) {
-			if (in_slot != PL_NO_PORT)
-				st_drop(&lc->ctr, in_slot, why, 1);
+			act_count_drop(lc, in_slot, why);
 			rte_pktmbuf_free(r.m);
 			continue;
 		}

@@ -1658,12 +1658,8 @@ ports_poll_links(uint64_t now)
 			republish |= p->link_up != was;
 		}
 	}
-	if (republish) { /* fast_failover groups watch link_up (groups.h) */
-		struct pl_portmap *pm = portmap_alloc();
-
-		if (pm)
-			portmap_publish(pm);
-	}
+	if (republish) /* fast_failover groups watch link_up (groups.h) */
+		ports_republish();
 }
 
 int
