@@ -33,18 +33,6 @@ add_port(const char *name, const char *devargs, uint32_t id, uint16_t mtu, int u
 	dpdk[id] = sy_test_port_add(name, devargs, id, mtu, up);
 }
 
-static uint16_t
-slot(uint32_t id)
-{
-	return pl_port_slot(pl_portmap, id);
-}
-
-static uint64_t
-drops(uint32_t port, enum sy_drop_reason why)
-{
-	return sy_port_counters(port).drops[why];
-}
-
 static uint64_t
 tx_packets(uint32_t port)
 {
@@ -359,8 +347,8 @@ dec_ttl(void)
 		s.ttl = ttl;
 		len = pkt_build(&s, in);
 		CHECK_EQ(run(in, len, 0, a, 2, &p), -1);
-		CHECK_EQ(drops(A, SY_DROP_TTL_EXPIRED), 1);
-		CHECK_EQ(drops(A, SY_DROP_ACTION_DROP), 0);
+		CHECK_EQ(sy_port_drops(A, SY_DROP_TTL_EXPIRED), 1);
+		CHECK_EQ(sy_port_drops(A, SY_DROP_ACTION_DROP), 0);
 		CHECK_EQ(sent(B, (struct rte_mbuf *[4]){ 0 }, 4), 0);
 	}
 
@@ -372,7 +360,7 @@ dec_ttl(void)
 	CHECK_EQ(run(in, len, 0, b, 3, &p), -1);
 	CHECK_EQ(sent_one(C, got), len);
 	CHECK(memcmp(got, in, len) == 0);
-	CHECK_EQ(drops(A, SY_DROP_TTL_EXPIRED), 1);
+	CHECK_EQ(sy_port_drops(A, SY_DROP_TTL_EXPIRED), 1);
 }
 
 /* Two outputs of the same bytes: one mbuf, two references. */
@@ -483,7 +471,7 @@ output_rules(void)
 	clear_stats();
 	CHECK_EQ(run(in, len, 0, (struct sy_action[]){ output(A) }, 1, &p), -1);
 	CHECK_EQ(sent(A, (struct rte_mbuf *[4]){ 0 }, 4), 0);
-	CHECK_EQ(drops(A, SY_DROP_ACTION_DROP), 1);
+	CHECK_EQ(sy_port_drops(A, SY_DROP_ACTION_DROP), 1);
 
 	/* output:in_port sends it back */
 	uint8_t got[2048];
@@ -494,15 +482,15 @@ output_rules(void)
 	/* no actions at all: action_drop */
 	clear_stats();
 	CHECK_EQ(run(in, len, 0, NULL, 0, &p), -1);
-	CHECK_EQ(drops(A, SY_DROP_ACTION_DROP), 1);
+	CHECK_EQ(sy_port_drops(A, SY_DROP_ACTION_DROP), 1);
 
 	/* a port that does not exist, a port that is down */
 	clear_stats();
 	CHECK_EQ(run(in, len, 0, (struct sy_action[]){ output(99) }, 1, &p), -1);
-	CHECK_EQ(drops(A, SY_DROP_NO_PORT), 1);
+	CHECK_EQ(sy_port_drops(A, SY_DROP_NO_PORT), 1);
 	CHECK_EQ(run(in, len, 0, (struct sy_action[]){ output(D) }, 1, &p), -1);
-	CHECK_EQ(drops(A, SY_DROP_PORT_DOWN), 1);
-	CHECK_EQ(drops(A, SY_DROP_ACTION_DROP), 0); /* counted once, as what it was */
+	CHECK_EQ(sy_port_drops(A, SY_DROP_PORT_DOWN), 1);
+	CHECK_EQ(sy_port_drops(A, SY_DROP_ACTION_DROP), 0); /* counted once, as what it was */
 	CHECK_EQ(sent(D, (struct rte_mbuf *[4]){ 0 }, 4), 0);
 
 	/* too big for E (MTU 100): counted on E; B still gets it */
@@ -510,8 +498,8 @@ output_rules(void)
 	big_len = pkt_build(&s, big);
 	clear_stats();
 	CHECK_EQ(run(big, big_len, 0, (struct sy_action[]){ output(E), output(B) }, 2, &p), -1);
-	CHECK_EQ(drops(E, SY_DROP_TOO_BIG), 1);
-	CHECK_EQ(drops(A, SY_DROP_TOO_BIG), 0);
+	CHECK_EQ(sy_port_drops(E, SY_DROP_TOO_BIG), 1);
+	CHECK_EQ(sy_port_drops(A, SY_DROP_TOO_BIG), 0);
 	CHECK_EQ(sent_one(B, got), big_len);
 	s.payload = 100 - 28; /* exactly the MTU goes */
 	big_len = pkt_build(&s, big);
@@ -556,11 +544,11 @@ no_headroom(void)
 	m->data_off = 0;
 	memcpy(rte_pktmbuf_append(m, (uint16_t)len), in, len);
 	CHECK(parse_packet(m, A, &p.key, &p.lay, &why));
-	act_pkt_init(&p, m, slot(A));
+	act_pkt_init(&p, m, sy_port_slot(A));
 	clear_stats();
 	CHECK_EQ(act_run(lc, pl_portmap, &p, a, 2), -1);
 	pl_run_once(lc);
-	CHECK_EQ(drops(A, SY_DROP_NO_HEADROOM), 1);
+	CHECK_EQ(sy_port_drops(A, SY_DROP_NO_HEADROOM), 1);
 	CHECK_EQ(sent(B, (struct rte_mbuf *[4]){ 0 }, 4), 0);
 }
 
@@ -607,7 +595,7 @@ zero_copy_moves(void)
 	struct act_pkt p;
 
 	CHECK(parse_packet(m, A, &p.key, &p.lay, &why));
-	act_pkt_init(&p, m, slot(A));
+	act_pkt_init(&p, m, sy_port_slot(A));
 	CHECK_EQ(act_run(lc, pl_portmap, &p, (struct sy_action[]){ output(B) }, 1), -1);
 	pl_run_once(lc);
 	CHECK_EQ(sent(B, out, 4), 1);
@@ -618,7 +606,7 @@ zero_copy_moves(void)
 	/* a rewrite of a packet nobody else sees is done in place */
 	m = pkt_mbuf(dp.pool, in, len, 0);
 	CHECK(parse_packet(m, A, &p.key, &p.lay, &why));
-	act_pkt_init(&p, m, slot(A));
+	act_pkt_init(&p, m, sy_port_slot(A));
 	CHECK_EQ(act_run(lc, pl_portmap, &p,
 			 (struct sy_action[]){ { .type = SY_ACT_DEC_TTL }, output(B) }, 2), -1);
 	pl_run_once(lc);
@@ -681,7 +669,7 @@ jumbo_chained_rewrites(void)
 	m = pkt_mbuf(dp.pool, in, len, 2000);
 	CHECK_EQ(m->nb_segs, 5);
 	CHECK(parse_packet(m, A, &p.key, &p.lay, &why));
-	act_pkt_init(&p, m, slot(A));
+	act_pkt_init(&p, m, sy_port_slot(A));
 	CHECK_EQ(act_run(lc, pl_portmap, &p, a, 4), -1);
 	pl_run_once(lc);
 	CHECK_EQ(sent(J, out, 4), 1);
@@ -696,7 +684,7 @@ jumbo_chained_rewrites(void)
 	/* over B's MTU (1500): counted on B, not sent, never cut */
 	clear_stats();
 	CHECK_EQ(run(in, len, 2000, (struct sy_action[]){ output(B) }, 1, &p), -1);
-	CHECK_EQ(drops(B, SY_DROP_TOO_BIG), 1);
+	CHECK_EQ(sy_port_drops(B, SY_DROP_TOO_BIG), 1);
 	CHECK_EQ(sent(B, out, 4), 0);
 }
 
@@ -729,7 +717,7 @@ meter_drops_or_remarks(void)
 		n += sent(B, out + n, 8 - n); /* B's ring: drained before the next run polls it */
 	}
 	CHECK_EQ(tx_packets(B), 2);
-	CHECK_EQ(drops(A, SY_DROP_METER), 3);
+	CHECK_EQ(sy_port_drops(A, SY_DROP_METER), 3);
 	CHECK_EQ(n, 2);
 	for (unsigned int i = 0; i < n; i++) {
 		CHECK_EQ(rte_pktmbuf_pkt_len(out[i]), len);
@@ -746,7 +734,7 @@ meter_drops_or_remarks(void)
 	s.l3_type = 0x86dd;
 	w.l3_type = 0x86dd;
 	expect_rewrite(&s, &mr, 1, &w);
-	CHECK_EQ(drops(A, SY_DROP_METER), 3);
+	CHECK_EQ(sy_port_drops(A, SY_DROP_METER), 3);
 	CHECK_EQ(meter_table[1]->ctr[0].pass_packets, 2);
 	CHECK_EQ(meter_table[1]->ctr[0].band_packets[0], 3);
 	CHECK_EQ(meter_table[2]->ctr[0].pass_packets, 1);
@@ -800,8 +788,8 @@ port_egress_policer_and_queues(void)
 	CHECK_EQ(out.port.burst, 1);
 	CHECK_EQ(send_n(in, len, plain, 1, 5), fit);
 	CHECK_EQ(tx_packets(B), fit);
-	CHECK_EQ(drops(B, SY_DROP_POLICED), 5 - fit);
-	CHECK_EQ(drops(A, SY_DROP_POLICED), 0);
+	CHECK_EQ(sy_port_drops(B, SY_DROP_POLICED), 5 - fit);
+	CHECK_EQ(sy_port_drops(A, SY_DROP_POLICED), 0);
 
 	/* queue 1 only: set_queue:1 is policed, the rest is not */
 	memset(&d, 0, sizeof(d));
@@ -812,7 +800,7 @@ port_egress_policer_and_queues(void)
 	CHECK_EQ(send_n(in, len, q1, 2, 5), fit);
 	CHECK_EQ(send_n(in, len, plain, 1, 5), 5);
 	CHECK_EQ(send_n(in, len, q5, 2, 5), 5); /* no queue 5: queue 0, free */
-	CHECK_EQ(drops(B, SY_DROP_POLICED), 5 - fit);
+	CHECK_EQ(sy_port_drops(B, SY_DROP_POLICED), 5 - fit);
 
 	/* with a queue 0, queue 5 is charged to it; default burst resolved */
 	d.queue[0].rate = 1;

@@ -39,12 +39,6 @@ static uint16_t dpdk[NPORTS];
 static struct pl_lcore *lc;
 static const uint32_t ctx[4] = { 0x11223344, 0x55667788, 0x99aabbcc, 0xddeeff00 };
 
-static uint64_t
-drops(uint32_t port, enum sy_drop_reason why)
-{
-	return sy_port_counters(port).drops[why];
-}
-
 static struct sy_port_vlan
 access_vlan(uint16_t vid)
 {
@@ -139,7 +133,7 @@ access_ingress(void)
 {
 	uint8_t f[256], want[256];
 	size_t l, lw;
-	uint64_t d0 = drops(A, SY_DROP_VLAN_FILTERED);
+	uint64_t d0 = sy_port_drops(A, SY_DROP_VLAN_FILTERED);
 
 	flow(A, (uint32_t[]){ U }, 1);
 	l = frame(0, 0, f);
@@ -158,7 +152,7 @@ access_ingress(void)
 	l = frame(1, 20, f);
 	inject(A, f, l);
 	CHECK_EQ(got_n[U], 0);
-	CHECK_EQ(drops(A, SY_DROP_VLAN_FILTERED), d0 + 1);
+	CHECK_EQ(sy_port_drops(A, SY_DROP_VLAN_FILTERED), d0 + 1);
 	no_flows();
 }
 
@@ -170,7 +164,7 @@ access_egress(void)
 {
 	uint8_t f[256], plain[256];
 	size_t l, lp = frame(0, 0, plain);
-	uint64_t a0 = drops(A, SY_DROP_VLAN_FILTERED), c0 = drops(C, SY_DROP_VLAN_FILTERED);
+	uint64_t a0 = sy_port_drops(A, SY_DROP_VLAN_FILTERED), c0 = sy_port_drops(C, SY_DROP_VLAN_FILTERED);
 
 	flow(T, (uint32_t[]){ A, C }, 2);
 	flow(U, (uint32_t[]){ A, C }, 2);
@@ -179,19 +173,19 @@ access_egress(void)
 	CHECK_EQ(got_n[A], 1);
 	CHECK(got_len[A] == lp && memcmp(got[A], plain, lp) == 0);
 	CHECK_EQ(got_n[C], 0);
-	CHECK_EQ(drops(C, SY_DROP_VLAN_FILTERED), c0 + 1);
+	CHECK_EQ(sy_port_drops(C, SY_DROP_VLAN_FILTERED), c0 + 1);
 
 	l = frame(1, 0x2014, f); /* PCP 1, VID 20 */
 	inject(T, f, l);
 	CHECK_EQ(got_n[C], 1);
 	CHECK(got_len[C] == lp && memcmp(got[C], plain, lp) == 0);
 	CHECK_EQ(got_n[A], 0);
-	CHECK_EQ(drops(A, SY_DROP_VLAN_FILTERED), a0 + 1);
+	CHECK_EQ(sy_port_drops(A, SY_DROP_VLAN_FILTERED), a0 + 1);
 
 	inject(U, plain, lp); /* a frame of no tenant */
 	CHECK_EQ(got_n[A] + got_n[C], 0);
-	CHECK_EQ(drops(A, SY_DROP_VLAN_FILTERED), a0 + 2);
-	CHECK_EQ(drops(C, SY_DROP_VLAN_FILTERED), c0 + 2);
+	CHECK_EQ(sy_port_drops(A, SY_DROP_VLAN_FILTERED), a0 + 2);
+	CHECK_EQ(sy_port_drops(C, SY_DROP_VLAN_FILTERED), c0 + 2);
 	no_flows();
 }
 
@@ -236,7 +230,7 @@ trains(void)
 	struct rte_mbuf *m[16];
 	uint8_t f10[256], f20[256], plain[256];
 	size_t l10 = frame(1, 10, f10), l20 = frame(1, 20, f20), lp = frame(0, 0, plain);
-	uint64_t a0 = drops(A, SY_DROP_VLAN_FILTERED), hits0 = lc->ctr.pmd.cache_hits;
+	uint64_t a0 = sy_port_drops(A, SY_DROP_VLAN_FILTERED), hits0 = lc->ctr.pmd.cache_hits;
 	unsigned int k;
 
 	flow(U, (uint32_t[]){ A }, 1);
@@ -253,7 +247,7 @@ trains(void)
 			rte_pktmbuf_free(m[i]);
 		}
 	}
-	CHECK_EQ(drops(A, SY_DROP_VLAN_FILTERED), a0 + 16);
+	CHECK_EQ(sy_port_drops(A, SY_DROP_VLAN_FILTERED), a0 + 16);
 	CHECK(lc->ctr.pmd.cache_hits - hits0 >= 28); /* the cache (and its trains) served them */
 	no_flows();
 }
@@ -266,7 +260,7 @@ trunk_filter_and_native(void)
 {
 	uint8_t f[256], want[256], plain[256];
 	size_t l, lw, lp = frame(0, 0, plain);
-	uint64_t t0 = drops(T, SY_DROP_VLAN_FILTERED);
+	uint64_t t0 = sy_port_drops(T, SY_DROP_VLAN_FILTERED);
 	struct sy_port_vlan v;
 
 	flow(T, (uint32_t[]){ U }, 1);
@@ -286,7 +280,7 @@ trunk_filter_and_native(void)
 	CHECK_EQ(got_n[U], 0);
 	inject(U, plain, lp);
 	CHECK_EQ(got_n[T], 0);
-	CHECK_EQ(drops(T, SY_DROP_VLAN_FILTERED), t0 + 4);
+	CHECK_EQ(sy_port_drops(T, SY_DROP_VLAN_FILTERED), t0 + 4);
 
 	v = trunk(10, 20, 0);
 	CHECK_EQ(set_edge(T, &v, NULL), 0);
@@ -298,7 +292,7 @@ trunk_filter_and_native(void)
 	l = frame(1, 20, f); /* still tagged */
 	inject(U, f, l);
 	CHECK(got_n[T] == 1 && got_len[T] == l && memcmp(got[T], f, l) == 0);
-	CHECK_EQ(drops(T, SY_DROP_VLAN_FILTERED), t0 + 4);
+	CHECK_EQ(sy_port_drops(T, SY_DROP_VLAN_FILTERED), t0 + 4);
 
 	v = trunk(0, 10, 20);
 	CHECK_EQ(set_edge(T, &v, NULL), 0);
@@ -336,7 +330,7 @@ nsh_tag(void)
 	/* a frame without room in front for the tag: dropped, no_headroom */
 	{
 		struct rte_mbuf *m = rte_pktmbuf_alloc(dp.pool);
-		uint64_t d0 = drops(N, SY_DROP_NO_HEADROOM);
+		uint64_t d0 = sy_port_drops(N, SY_DROP_NO_HEADROOM);
 
 		m->data_off = 16; /* less than the 38 bytes the tag needs */
 		memcpy(rte_pktmbuf_mtod(m, uint8_t *), f, l);
@@ -345,7 +339,7 @@ nsh_tag(void)
 		CHECK_EQ(rte_eth_tx_burst(dpdk[N], 0, &m, 1), 1);
 		pl_run_once(lc);
 		CHECK_EQ(rte_eth_rx_burst(dpdk[U], 0, &m, 1), 0);
-		CHECK_EQ(drops(N, SY_DROP_NO_HEADROOM), d0 + 1);
+		CHECK_EQ(sy_port_drops(N, SY_DROP_NO_HEADROOM), d0 + 1);
 	}
 
 	flow(U, (uint32_t[]){ N }, 1);

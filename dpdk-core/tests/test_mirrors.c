@@ -20,42 +20,6 @@ enum { A = 1, B = 2, C = 3, D = 4 }; /* C: the mirrors' output */
 static uint16_t dpdk[5];
 static struct pl_lcore *lc;
 
-static void
-flush(void)
-{
-	for (uint16_t i = 0; i < lc->n_txpend; i++) {
-		pl_tx_flush(lc, pl_portmap, lc->txpend[i]);
-		lc->tx[lc->txpend[i]].listed = 0;
-	}
-	lc->n_txpend = 0;
-}
-
-static void
-input(uint32_t port, const uint8_t *buf, size_t len, unsigned int n)
-{
-	struct rte_mbuf *m[PL_BURST];
-
-	for (unsigned int i = 0; i < n; i++)
-		m[i] = pkt_mbuf(dp.pool, buf, len, 0);
-	pl_input(lc, pl_portmap, pl_port_slot(pl_portmap, port), m, (uint16_t)n);
-	flush();
-}
-
-/* Frames port sent (its ring loops them back); the first into buf. */
-static unsigned int
-sent(uint32_t port, uint8_t *buf)
-{
-	struct rte_mbuf *m[64];
-	unsigned int n = rte_eth_rx_burst(dpdk[port], 0, m, 64);
-
-	if (n > 0 && buf != NULL)
-		memcpy(buf, rte_pktmbuf_read(m[0], 0, rte_pktmbuf_pkt_len(m[0]), buf),
-		       rte_pktmbuf_pkt_len(m[0]));
-	for (unsigned int i = 0; i < n; i++)
-		rte_pktmbuf_free(m[i]);
-	return n;
-}
-
 static struct sy_mirror_desc
 desc(uint32_t id, const char *name, uint32_t out)
 {
@@ -126,26 +90,26 @@ port_mirror_src_and_dst(void)
 	CHECK_EQ(mod(SY_MIR_SET, &d, &err), 0);
 	flows_clear();
 	forward(A, B);
-	input(A, buf, len, 1);
-	CHECK_EQ(sent(B, NULL), 1);
-	CHECK_EQ(sent(C, out), 2);
+	sy_input(lc, A, buf, len, 1);
+	CHECK_EQ(sy_sent_all(dpdk[B], NULL, NULL), 1);
+	CHECK_EQ(sy_sent_all(dpdk[C], out, NULL), 2);
 	CHECK(memcmp(out, buf, len) == 0);
-	input(A, buf, len, 8);
-	CHECK_EQ(sent(B, NULL), 8);
-	CHECK_EQ(sent(C, NULL), 16);
+	sy_input(lc, A, buf, len, 8);
+	CHECK_EQ(sy_sent_all(dpdk[B], NULL, NULL), 8);
+	CHECK_EQ(sy_sent_all(dpdk[C], NULL, NULL), 16);
 	CHECK_EQ(stats_of(0).packets, 18);
 	CHECK_EQ(stats_of(0).bytes, 18 * len);
 	CHECK_EQ(stats_of(0).no_mbuf, 0);
 	/* D -> B: only the dst side */
 	forward(D, B);
-	input(D, buf, len, 3);
-	CHECK_EQ(sent(B, NULL), 3);
-	CHECK_EQ(sent(C, NULL), 3);
+	sy_input(lc, D, buf, len, 3);
+	CHECK_EQ(sy_sent_all(dpdk[B], NULL, NULL), 3);
+	CHECK_EQ(sy_sent_all(dpdk[C], NULL, NULL), 3);
 	/* deleted: no more copies */
 	CHECK_EQ(mod(SY_MIR_DELETE, &d, &err), 0);
-	input(A, buf, len, 2);
-	CHECK_EQ(sent(B, NULL), 2);
-	CHECK_EQ(sent(C, NULL), 0);
+	sy_input(lc, A, buf, len, 2);
+	CHECK_EQ(sy_sent_all(dpdk[B], NULL, NULL), 2);
+	CHECK_EQ(sy_sent_all(dpdk[C], NULL, NULL), 0);
 	CHECK_EQ(stats_of(0).desc.id, 999);
 }
 
@@ -170,9 +134,9 @@ flow_mirror_copies_as_it_is_then(void)
 	act(fm, mirror);
 	act(fm, output(B));
 	sy_test_flow_mod(fm);
-	input(A, buf, len, 1);
-	CHECK_EQ(sent(C, out), 1);
-	CHECK_EQ(sent(B, outb), 1);
+	sy_input(lc, A, buf, len, 1);
+	CHECK_EQ(sy_sent_all(dpdk[C], out, NULL), 1);
+	CHECK_EQ(sy_sent_all(dpdk[B], outb, NULL), 1);
 	CHECK_EQ(out[14 + 8], 9);
 	CHECK(memcmp(out, outb, len) == 0);
 	CHECK_EQ(stats_of(1).packets, 1);
@@ -203,11 +167,11 @@ failed_copies_counted_original_unharmed(void)
 	while (n_hold < RTE_DIM(hold) && (hold[n_hold] = rte_pktmbuf_alloc(dp.pool)) != NULL)
 		n_hold++;
 	pl_input(lc, pl_portmap, pl_port_slot(pl_portmap, A), m, 4);
-	flush();
+	sy_tx_flush(lc);
 	for (unsigned int i = 0; i < n_hold; i++)
 		rte_pktmbuf_free(hold[i]);
-	CHECK_EQ(sent(B, NULL), 4);
-	CHECK_EQ(sent(C, NULL), 0);
+	CHECK_EQ(sy_sent_all(dpdk[B], NULL, NULL), 4);
+	CHECK_EQ(sy_sent_all(dpdk[C], NULL, NULL), 0);
 	CHECK_EQ(stats_of(2).no_mbuf, 4);
 	CHECK_EQ(stats_of(2).packets, 0);
 	CHECK_EQ(rte_mempool_avail_count(dp.pool), avail);

@@ -30,18 +30,6 @@ enum { A = 1, B = 2 };
 static uint16_t dpdk[3];
 static struct pl_lcore *lc;
 
-static uint16_t
-slot(uint32_t id)
-{
-	return pl_port_slot(pl_portmap, id);
-}
-
-static uint64_t
-drops(uint32_t port, enum sy_drop_reason why)
-{
-	return sy_port_counters(port).drops[why];
-}
-
 static void
 clear_stats(void)
 {
@@ -278,7 +266,7 @@ dec_ttl(void)
 	tagged[15] = 0x46;
 	CHECK_EQ(run(tagged, tlen, 0, dec, 2, &p), -1);
 	CHECK_EQ(rte_eth_rx_burst(dpdk[B], 0, (struct rte_mbuf *[4]){ 0 }, 4), 0);
-	CHECK_EQ(drops(A, SY_DROP_TAG_TTL_EXPIRED), 1);
+	CHECK_EQ(sy_port_drops(A, SY_DROP_TAG_TTL_EXPIRED), 1);
 	/* TTL 63 -> 62 crosses both bytes */
 	CHECK_EQ(run(in, len, 0, (struct sy_action[]){ push_nsh(1, 1, 63, 1, ctx),
 						     { .type = SY_ACT_DEC_NSH_TTL }, output(B) },
@@ -338,11 +326,11 @@ no_headroom(void)
 	m->data_off = 20; /* room for a VLAN tag, not for Ethernet + NSH */
 	memcpy(rte_pktmbuf_append(m, (uint16_t)len), in, len);
 	CHECK(parse_packet(m, A, &p.key, &p.lay, &why));
-	act_pkt_init(&p, m, slot(A));
+	act_pkt_init(&p, m, sy_port_slot(A));
 	clear_stats();
 	CHECK_EQ(act_run(lc, pl_portmap, &p, a, 2), -1);
 	pl_run_once(lc);
-	CHECK_EQ(drops(A, SY_DROP_NO_HEADROOM), 1);
+	CHECK_EQ(sy_port_drops(A, SY_DROP_NO_HEADROOM), 1);
 	CHECK_EQ(rte_eth_rx_burst(dpdk[B], 0, (struct rte_mbuf *[4]){ 0 }, 4), 0);
 }
 

@@ -63,34 +63,6 @@ frame(uint8_t *buf, int payload)
 	return pkt_build(&s, buf);
 }
 
-/* Sends what the tx buffers hold (pl_run_once would also poll port B's
- * ring, which loops what B sent back in). */
-static void
-flush(void)
-{
-	for (uint16_t i = 0; i < lc->n_txpend; i++) {
-		pl_tx_flush(lc, pl_portmap, lc->txpend[i]);
-		lc->tx[lc->txpend[i]].listed = 0;
-	}
-	lc->n_txpend = 0;
-}
-
-/* Sends n copies of buf received on port A through the tables. */
-static void
-input(const uint8_t *buf, size_t len, unsigned int n)
-{
-	while (n > 0) {
-		struct rte_mbuf *m[PL_BURST];
-		unsigned int k = n < PL_BURST ? n : PL_BURST;
-
-		for (unsigned int i = 0; i < k; i++)
-			m[i] = pkt_mbuf(dp.pool, buf, len, 0);
-		pl_input(lc, pl_portmap, pl_port_slot(pl_portmap, A), m, (uint16_t)k);
-		flush();
-		n -= k;
-	}
-}
-
 static void
 flows_clear(void)
 {
@@ -122,21 +94,6 @@ miss(uint8_t how)
 	}
 }
 
-static unsigned int
-received(uint16_t port, uint8_t *buf, size_t *len)
-{
-	struct rte_mbuf *m[64];
-	unsigned int n = rte_eth_rx_burst(port, 0, m, 64);
-
-	if (n > 0 && buf != NULL) {
-		*len = rte_pktmbuf_pkt_len(m[0]);
-		memcpy(buf, rte_pktmbuf_read(m[0], 0, (uint32_t)*len, buf), *len);
-	}
-	for (unsigned int i = 0; i < n; i++)
-		rte_pktmbuf_free(m[i]);
-	return n;
-}
-
 static const struct sy_action CTL_ALL = { .type = SY_ACT_CONTROLLER, .arg = SY_PIN_MAX_LEN };
 
 /* actions=controller: one record with the ingress port, table, the entry's
@@ -152,7 +109,7 @@ controller_action_sends_the_frame(void)
 	flows_clear();
 	sy_port_counters_clear();
 	flow(10, 0xc0ffee, &CTL_ALL, 1);
-	input(buf, len, 1);
+	sy_input(lc, A, buf, len, 1);
 	CHECK_EQ(drain(), 1);
 	CHECK_EQ(got[0].r.in_port, A);
 	CHECK_EQ(got[0].r.table, 0);
@@ -163,7 +120,7 @@ controller_action_sends_the_frame(void)
 	CHECK(memcmp(got[0].data, buf, len) == 0);
 	CHECK_EQ(sy_port_counters(A).drops[SY_DROP_CONTROLLER], 0);
 	CHECK_EQ(sy_port_counters(A).drops[SY_DROP_ACTION_DROP], 0);
-	CHECK_EQ(received(dpdk[B], NULL, NULL), 0);
+	CHECK_EQ(sy_sent_all(dpdk[B], NULL, NULL), 0);
 	CHECK_EQ(rte_mempool_avail_count(dp.pool), avail);
 }
 
@@ -177,7 +134,7 @@ max_len_cuts_the_bytes(void)
 
 	flows_clear();
 	flow(10, 7, &a, 1);
-	input(buf, len, 1);
+	sy_input(lc, A, buf, len, 1);
 	CHECK_EQ(drain(), 1);
 	CHECK_EQ(got[0].len, 20);
 	CHECK_EQ(got[0].r.total_len, len);
@@ -196,8 +153,8 @@ controller_and_output_share_the_mbuf(void)
 
 	flows_clear();
 	flow(10, 1, a, 2);
-	input(buf, len, 1);
-	CHECK_EQ(received(dpdk[B], out, &olen), 1);
+	sy_input(lc, A, buf, len, 1);
+	CHECK_EQ(sy_sent_all(dpdk[B], out, &olen), 1);
 	CHECK_EQ(olen, len);
 	CHECK(memcmp(out, buf, len) == 0);
 	CHECK_EQ(drain(), 1);
@@ -220,8 +177,8 @@ controller_sees_bytes_before_a_rewrite(void)
 	memcpy(a[1].value.bytes, &nd, 4);
 	flows_clear();
 	flow(10, 1, a, 3);
-	input(buf, len, 1);
-	CHECK_EQ(received(dpdk[B], out, &olen), 1);
+	sy_input(lc, A, buf, len, 1);
+	CHECK_EQ(sy_sent_all(dpdk[B], out, &olen), 1);
 	CHECK_EQ(out[14 + 19], 0xfe); /* nw_dst's last byte */
 	CHECK_EQ(drain(), 1);
 	CHECK(memcmp(got[0].data, buf, len) == 0);
@@ -239,8 +196,8 @@ table_miss_to_controller(void)
 	flows_clear();
 	sy_port_counters_clear();
 	miss(SY_MISS_CONTROLLER);
-	input(buf, len, 5);
-	input(buf, len, 3); /* cached now */
+	sy_input(lc, A, buf, len, 5);
+	sy_input(lc, A, buf, len, 3); /* cached now */
 	CHECK_EQ(drain(), 8);
 	for (unsigned int i = 0; i < 8 && i < n_got; i++) {
 		CHECK_EQ(got[i].r.reason, SY_PIN_NO_MATCH);
@@ -250,7 +207,7 @@ table_miss_to_controller(void)
 	}
 	CHECK_EQ(sy_port_counters(A).drops[SY_DROP_TABLE_MISS], 0);
 	miss(SY_MISS_DROP);
-	input(buf, len, 2);
+	sy_input(lc, A, buf, len, 2);
 	CHECK_EQ(drain(), 0);
 	CHECK_EQ(sy_port_counters(A).drops[SY_DROP_TABLE_MISS], 2);
 }
@@ -270,14 +227,14 @@ rate_limit_counts_controller(void)
 	flows_clear();
 	sy_port_counters_clear();
 	flow(10, 1, a, 2);
-	input(buf, len, 100);
+	sy_input(lc, A, buf, len, 100);
 	n = drain();
 	dropped = sy_port_counters(A).drops[SY_DROP_CONTROLLER];
 	printf("     rate 100/s: %u packet-ins of 100, %lu counted controller\n", n,
 	       (unsigned long)dropped);
 	CHECK(n >= 25 && n <= 26);
 	CHECK_EQ(n + dropped, 100);
-	CHECK_EQ(received(dpdk[B], NULL, NULL) + received(dpdk[B], NULL, NULL), 100);
+	CHECK_EQ(sy_sent_all(dpdk[B], NULL, NULL) + sy_sent_all(dpdk[B], NULL, NULL), 100);
 	pin_set_rate(0);
 }
 
@@ -293,7 +250,7 @@ full_ring_counts_controller(void)
 	flows_clear();
 	sy_port_counters_clear();
 	flow(10, 1, &CTL_ALL, 1);
-	input(buf, len, PIN_RING_SIZE + 100);
+	sy_input(lc, A, buf, len, PIN_RING_SIZE + 100);
 	CHECK_EQ(sy_port_counters(A).drops[SY_DROP_CONTROLLER], 100);
 	CHECK_EQ(drain(), PIN_RING_SIZE);
 	CHECK_EQ(rte_mempool_avail_count(dp.pool), avail);
@@ -326,9 +283,9 @@ packet_out_sends_from_the_loop(void)
 	flows_clear();
 	sy_port_counters_clear();
 	CHECK_EQ(dp_packet_out(A, buf, (uint32_t)len, &a, 1, &err), 0);
-	CHECK_EQ(received(dpdk[B], NULL, NULL), 0);
+	CHECK_EQ(sy_sent_all(dpdk[B], NULL, NULL), 0);
 	pl_run_once(lc);
-	CHECK_EQ(received(dpdk[B], out, &olen), 1);
+	CHECK_EQ(sy_sent_all(dpdk[B], out, &olen), 1);
 	CHECK_EQ(olen, len);
 	CHECK(memcmp(out, buf, len) == 0);
 	CHECK_EQ(sy_port_counters(B).tx_packets, 1);
@@ -339,7 +296,7 @@ packet_out_sends_from_the_loop(void)
 	b[0].value.bytes[0] = 7;
 	CHECK_EQ(dp_packet_out(SY_PORT_ANY, buf, (uint32_t)len, b, 2, &err), 0);
 	pl_run_once(lc);
-	CHECK_EQ(received(dpdk[B], out, &olen), 1);
+	CHECK_EQ(sy_sent_all(dpdk[B], out, &olen), 1);
 	CHECK_EQ(out[14 + 8], 7);
 	/* to the controller from no port: in_port CONTROLLER */
 	CHECK_EQ(dp_packet_out(SY_PORT_ANY, buf, (uint32_t)len, &CTL_ALL, 1, &err), 0);
@@ -373,13 +330,13 @@ packet_out_table_runs_the_flows(void)
 	sy_test_flow_mod(fm);
 	CHECK_EQ(dp_packet_out(A, buf, (uint32_t)len, &a, 1, &err), 0);
 	pl_run_once(lc);
-	CHECK_EQ(received(dpdk[B], out, &olen), 1);
+	CHECK_EQ(sy_sent_all(dpdk[B], out, &olen), 1);
 	CHECK(memcmp(out, buf, len) == 0);
 	/* from another port, the flow does not match: a miss */
 	sy_port_counters_clear();
 	CHECK_EQ(dp_packet_out(C, buf, (uint32_t)len, &a, 1, &err), 0);
 	pl_run_once(lc);
-	CHECK_EQ(received(dpdk[B], NULL, NULL), 0);
+	CHECK_EQ(sy_sent_all(dpdk[B], NULL, NULL), 0);
 	CHECK_EQ(sy_port_counters(C).drops[SY_DROP_TABLE_MISS], 1);
 }
 
@@ -415,7 +372,7 @@ packet_out_refusals(void)
 
 	refused(A, buf, (uint32_t)len, &nop, 1, SY_E_NOENT, "output:77: no such port");
 	pl_run_once(lc);
-	CHECK_EQ(received(dpdk[B], NULL, NULL), 0);
+	CHECK_EQ(sy_sent_all(dpdk[B], NULL, NULL), 0);
 }
 
 /* POUT_RING_SIZE wait; the next is BUSY; the loop then sends them all. */
@@ -433,7 +390,7 @@ packet_out_queue_full_is_busy(void)
 	CHECK_EQ(dp_packet_out(A, buf, (uint32_t)len, &a, 1, &err), -1);
 	CHECK_EQ(err.code, SY_E_BUSY);
 	pl_run_once(lc);
-	CHECK_EQ(received(dpdk[B], NULL, NULL), POUT_RING_SIZE);
+	CHECK_EQ(sy_sent_all(dpdk[B], NULL, NULL), POUT_RING_SIZE);
 	CHECK_EQ(rte_mempool_avail_count(dp.pool), avail);
 }
 

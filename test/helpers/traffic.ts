@@ -151,6 +151,20 @@ export async function sendRaw(ns: string, iface: string, frames: Buffer[]): Prom
 }
 
 /** Writes a classic pcap file (Ethernet, microsecond stamps) holding these frames. */
+/** The frames of a classic pcap file (as tcpdump -w or writePcap write it, either byte order). */
+export async function readPcap(file: string): Promise<Buffer[]> {
+  const buf = await fs.readFile(file);
+  const le = buf.readUInt32LE(0) === 0xa1b2c3d4 || buf.readUInt32LE(0) === 0xa1b23c4d;
+  const u32 = (o: number) => (le ? buf.readUInt32LE(o) : buf.readUInt32BE(o));
+  const frames: Buffer[] = [];
+  for (let o = 24; o + 16 <= buf.length; ) {
+    const len = u32(o + 8);
+    frames.push(buf.subarray(o + 16, o + 16 + len));
+    o += 16 + len;
+  }
+  return frames;
+}
+
 export async function writePcap(file: string, frames: Buffer[]): Promise<void> {
   const hdr = Buffer.alloc(24);
   hdr.writeUInt32LE(0xa1b2c3d4, 0);

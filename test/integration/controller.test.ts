@@ -26,7 +26,8 @@ import { Topology } from '../../src/lib/netns';
 import { CLI_JS, IS_ROOT, PROTO_DIR } from '../helpers/paths';
 import { afPacket, PING_FRAME, twoHosts, twoHostSwitch } from '../helpers/hosts';
 import { nonZeroDrops, portStats, sleep, startSwitch, waitUntil, type Switch } from '../helpers/switch';
-import { macBytes, ping, removeCapture, startCapture, writePcap, type Capture } from '../helpers/traffic';
+import { macBytes, ping, readPcap, removeCapture, startCapture, writePcap, type Capture } from '../helpers/traffic';
+import { udpFrame } from '../helpers/frames';
 import { GrpcStatus } from '../helpers/grpc';
 
 let v1: any;
@@ -36,19 +37,6 @@ function eventClient(address: string): any {
     v1 = (grpc.loadPackageDefinition(def) as any).switchyard.v1;
   }
   return new v1.EventService(address, grpc.credentials.createInsecure());
-}
-
-/** The frames of a classic pcap file (as tcpdump -w writes it). */
-function readPcap(buf: Buffer): Buffer[] {
-  const le = buf.readUInt32LE(0) === 0xa1b2c3d4 || buf.readUInt32LE(0) === 0xa1b23c4d;
-  const u32 = (o: number) => (le ? buf.readUInt32LE(o) : buf.readUInt32BE(o));
-  const frames: Buffer[] = [];
-  for (let o = 24; o + 16 <= buf.length; ) {
-    const len = u32(o + 8);
-    frames.push(buf.subarray(o + 16, o + 16 + len));
-    o += 16 + len;
-  }
-  return frames;
 }
 
 /** A WatchEvents stream: the events so far. */
@@ -127,7 +115,7 @@ describe.skipIf(!IS_ROOT)('packet-in between two hosts', () => {
       const r = await ping(a.ns, b.ip!, { count: 3 });
       await cap.stop();
       expect(r.received).toBe(3);
-      const requests = readPcap(await fs.readFile(cap.file)).map((f) => f.toString('hex'));
+      const requests = (await readPcap(cap.file)).map((f) => f.toString('hex'));
       await waitUntil('3 packet-ins on the gRPC stream', async () => stream.events.length >= s0 + 3 || undefined, 10_000);
       await waitUntil('3 packet-ins from the CLI', async () => (cli.lines().length >= c0 + 3 && text.lines().length >= t0 + 3) || undefined, 10_000);
       await sleep(300);
@@ -191,24 +179,6 @@ describe.skipIf(!IS_ROOT)('packet-in between two hosts', () => {
   });
 });
 
-/** A minimal UDP/IPv4 frame. */
-function udpFrame(i: number): Buffer {
-  const f = Buffer.alloc(60);
-  macBytes('02:00:00:00:00:02').copy(f, 0);
-  macBytes('02:00:00:00:00:01').copy(f, 6);
-  f.writeUInt16BE(0x0800, 12);
-  f[14] = 0x45;
-  f.writeUInt16BE(46, 16);
-  f[22] = 64;
-  f[23] = 17;
-  f.writeUInt32BE(0x0a000001, 26);
-  f.writeUInt32BE(0x0a000002, 30);
-  f.writeUInt16BE(1000 + (i % 1000), 34);
-  f.writeUInt16BE(9, 36);
-  f.writeUInt16BE(26, 38);
-  return f;
-}
-
 describe.skipIf(!IS_ROOT)('the packet-in rate limit', () => {
   let sw: Switch;
   let dir: string;
@@ -228,7 +198,7 @@ describe.skipIf(!IS_ROOT)('the packet-in rate limit', () => {
     try {
       await sleep(500);
       const file = path.join(dir, 'burst.pcap');
-      await writePcap(file, Array.from({ length: 2000 }, (_, i) => udpFrame(i)));
+      await writePcap(file, Array.from({ length: 2000 }, (_, i) => udpFrame('10.0.0.1', '10.0.0.2', 1000 + (i % 1000), 9)));
       let r = await sw.cli(['flow', 'add', 'table=0,priority=10,in_port=7,actions=controller(max_len=42)']);
       expect(r.code, r.stderr).toBe(0);
       r = await sw.cli(['port', 'add', 'src', `net_pcap0,rx_pcap=${file}`, '--id', '7']);
@@ -283,7 +253,7 @@ describe.skipIf(!IS_ROOT)('packet-out into two hosts', () => {
     await fn();
     await sleep(300);
     await cap.stop();
-    return readPcap(await fs.readFile(cap.file));
+    return readPcap(cap.file);
   }
 
   it('an ARP reply in hex (CLI) and a UDP frame from fields (gRPC) arrive byte for byte, counted in tx', async () => {

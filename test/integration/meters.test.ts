@@ -18,25 +18,8 @@ import { IS_ROOT } from '../helpers/paths';
 import { twoHosts, twoHostSwitch } from '../helpers/hosts';
 import { nonZeroDrops, portStats, sleep, startSwitch, waitUntil, type Switch } from '../helpers/switch';
 import { statusName } from '../helpers/grpc';
-import { macBytes, removeCapture, startCapture, writePcap, type Capture } from '../helpers/traffic';
-
-/** A minimal UDP/IPv4 frame (checksums as the switch never looks at them). */
-function udpFrame(i: number): Buffer {
-  const f = Buffer.alloc(14 + 20 + 8 + 18);
-  macBytes('02:00:00:00:00:02').copy(f, 0);
-  macBytes('02:00:00:00:00:01').copy(f, 6);
-  f.writeUInt16BE(0x0800, 12);
-  f[14] = 0x45;
-  f.writeUInt16BE(20 + 8 + 18, 16);
-  f[22] = 64;
-  f[23] = 17;
-  f.writeUInt32BE(0x0a000001, 26);
-  f.writeUInt32BE(0x0a000002, 30);
-  f.writeUInt16BE(1000 + (i % 1000), 34);
-  f.writeUInt16BE(9, 36);
-  f.writeUInt16BE(8 + 18, 38);
-  return f;
-}
+import { removeCapture, startCapture, writePcap, type Capture } from '../helpers/traffic';
+import { udpFrame } from '../helpers/frames';
 
 async function meterStats(sw: Switch, id: number): Promise<{ passPackets: string; passBytes: string; bandPackets: string; bandBytes: string; rate: number; burst: number; band: string; dscp: number }> {
   const [s] = await sw.cliJson<any[]>(['meter', 'stats', String(id)]);
@@ -59,7 +42,7 @@ describe.skipIf(!IS_ROOT)('a pps meter over a counted burst', () => {
 
   it('passes the bucket (100 packets) of 2,000 sent at once, the rest dropped under meter', async () => {
     const file = path.join(dir, 'burst.pcap');
-    await writePcap(file, Array.from({ length: 2000 }, (_, i) => udpFrame(i)));
+    await writePcap(file, Array.from({ length: 2000 }, (_, i) => udpFrame('10.0.0.1', '10.0.0.2', 1000 + (i % 1000), 9)));
     let r = await sw.cli(['meter', 'add', '1', '--pps', '100', '--burst', '100']);
     expect(r.code, r.stderr).toBe(0);
     r = await sw.cli(['flow', 'add', 'table=0,priority=10,in_port=7,actions=meter:1,output:out']);
@@ -160,7 +143,7 @@ describe.skipIf(!IS_ROOT)('one meter shared by two poll-mode lcores', () => {
 
   it('passes one bucket in all, not one per lcore', async () => {
     const file = path.join(dir, 'burst.pcap');
-    await writePcap(file, Array.from({ length: 2000 }, (_, i) => udpFrame(i)));
+    await writePcap(file, Array.from({ length: 2000 }, (_, i) => udpFrame('10.0.0.1', '10.0.0.2', 1000 + (i % 1000), 9)));
     expect((await sw.cli(['meter', 'add', '1', '--pps', '1', '--burst', '100'])).code).toBe(0);
     for (const port of [7, 8]) {
       const r = await sw.cli(['flow', 'add', `table=0,priority=10,in_port=${port},actions=meter:1,output:out`]);

@@ -19,18 +19,7 @@ import { IS_ROOT } from '../helpers/paths';
 import { afPacket, PING_FRAME, twoHosts } from '../helpers/hosts';
 import { statusName } from '../helpers/grpc';
 import { sleep, startSwitch, waitUntil, type Switch } from '../helpers/switch';
-import { ping, removeCapture, startCapture, type Capture } from '../helpers/traffic';
-
-/** The frames of a classic pcap file. */
-function readPcap(buf: Buffer): Buffer[] {
-  const frames: Buffer[] = [];
-  for (let o = 24; o + 16 <= buf.length; ) {
-    const len = buf.readUInt32LE(o + 8);
-    frames.push(buf.subarray(o + 16, o + 16 + len));
-    o += 16 + len;
-  }
-  return frames;
-}
+import { ping, readPcap, removeCapture, startCapture, type Capture } from '../helpers/traffic';
 
 describe.skipIf(!IS_ROOT)('mirrors between three hosts', () => {
   const topo = new Topology('symi');
@@ -68,7 +57,7 @@ describe.skipIf(!IS_ROOT)('mirrors between three hosts', () => {
     await fn();
     await capC.stop();
     await capA.stop();
-    return { atC: readPcap(await fs.readFile(capC.file)), atA: readPcap(await fs.readFile(capA.file)) };
+    return { atC: await readPcap(capC.file), atA: await readPcap(capA.file) };
   }
 
   it('a port mirror (src and dst p1) copies every request a sent and every reply it got to p3; ping is unharmed', async () => {

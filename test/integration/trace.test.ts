@@ -19,7 +19,7 @@ import { GrpcStatus } from '../helpers/grpc';
 import { WAIT, afPacket, twoHosts } from '../helpers/hosts';
 import { IS_ROOT } from '../helpers/paths';
 import { nonZeroDrops, portStats, startSwitch, type Switch } from '../helpers/switch';
-import { removeCapture, sendRaw, startCapture, writePcap, type Capture } from '../helpers/traffic';
+import { readPcap, removeCapture, sendRaw, startCapture, writePcap, type Capture } from '../helpers/traffic';
 
 interface TraceJson {
   packet: string;
@@ -33,18 +33,6 @@ interface TraceJson {
   }[];
   outputs: { portId: number; port: string; frame: string }[];
   drop: string | null;
-}
-
-/** The frames of a classic pcap file (as tcpdump -w writes it). */
-async function pcapFrames(file: string): Promise<Buffer[]> {
-  const b = await fs.readFile(file);
-  const out: Buffer[] = [];
-  for (let at = 24; at + 16 <= b.length; ) {
-    const len = b.readUInt32LE(at + 8);
-    out.push(b.subarray(at + 16, at + 16 + len));
-    at += 16 + len;
-  }
-  return out;
 }
 
 describe.skipIf(!IS_ROOT)('switchyard trace: agrees with real packets', () => {
@@ -102,7 +90,7 @@ describe.skipIf(!IS_ROOT)('switchyard trace: agrees with real packets', () => {
     for (const cap of got.values()) await cap.stop();
     for (const [port] of hosts) {
       const want = t.outputs.filter((o) => o.port === port).map((o) => o.frame);
-      const frames = (await pcapFrames(got.get(port)!.file)).map((f) => f.toString('hex'));
+      const frames = (await readPcap(got.get(port)!.file)).map((f) => f.toString('hex'));
       expect({ port, frames }).toEqual({ port, frames: want });
     }
   };
